@@ -1,0 +1,36 @@
+# composeopt — build, test and demo targets.
+GO ?= go
+BIN := bin/composeopt
+
+.PHONY: build test unit e2e demo bench bench-images golden-update vet fmt
+
+build:
+	$(GO) build -o $(BIN) ./cmd/composeopt
+
+# The test command CI runs: static checks, unit and golden tests, and the
+# end-to-end tests (they skip with one loud line when no Docker engine is
+# reachable, unless COMPOSEOPT_E2E=1 demands them).
+test: vet unit e2e
+
+vet:
+	@test -z "$$(gofmt -l cmd compose migrate golden)" || { gofmt -l cmd compose migrate golden; echo "gofmt needed"; exit 1; }
+	$(GO) vet ./...
+
+unit:
+	$(GO) test -count=1 $$($(GO) list ./... | grep -v /golden/e2e)
+
+e2e:
+	$(GO) test -count=1 -v -timeout 30m ./golden/e2e/
+
+# Run `composeopt plan` on the bundled example (the matrix-studio monorepo).
+demo:
+	$(GO) run ./cmd/composeopt --project-directory golden/testdata/matrix-studio/in -f golden/testdata/matrix-studio/in/docker-compose.yml plan
+
+golden-update:
+	$(GO) test ./golden -update
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem $$($(GO) list ./... | grep -v /golden/e2e)
+
+bench-images:
+	$(GO) test -run '^$$' -bench BenchmarkImages -benchtime 1x -timeout 60m ./golden/e2e/

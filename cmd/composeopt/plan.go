@@ -1,0 +1,122 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/composeopt/composeopt/migrate"
+	"github.com/composeopt/composeopt/migrate/changeset"
+)
+
+func newPlanCmd(g *globals) *cobra.Command {
+	var rf ruleFlags
+	var exitCode bool
+	cmd := &cobra.Command{
+		Use:   "plan [OPTIONS] [SERVICE...]",
+		Short: "Show the migration as a unified diff, without writing anything",
+		Long: `plan loads the compose project, derives an optimized Dockerfile for every
+build, and prints every file the migration would create or change as a
+unified diff on standard output (git apply accepts it from the project
+directory). A summary, one line per service with the rules applied or the
+reason it is skipped, goes to standard error.`,
+		Example: `  composeopt plan                      # the project in this directory
+  composeopt plan > migration.diff && git apply migration.diff
+  composeopt -f compose.yaml -f compose.prod.yaml plan api worker
+  composeopt plan --exit-code          # exit 2 when something would change`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := validateAnsi(g); err != nil {
+				return err
+			}
+			plan, err := makePlan(cmd, g, &rf, args)
+			if err != nil {
+				return err
+			}
+			printSummary(cmd.ErrOrStderr(), plan, g.color(cmd.ErrOrStderr()))
+			diff := plan.Changes.Diff(plan.Project.Dir)
+			if g.color(cmd.OutOrStdout()) {
+				diff = changeset.ColorDiff(diff)
+			}
+			if _, err := cmd.OutOrStdout().Write(diff); err != nil {
+				return err
+			}
+			if exitCode && len(plan.Changes.Changed()) > 0 {
+				return exitError{code: 2}
+			}
+			return nil
+		},
+	}
+	rf.register(cmd)
+	cmd.Flags().BoolVar(&exitCode, "exit-code", false, "Exit with status 2 when the plan would change files, 0 when not")
+	return cmd
+}
+
+// printSummary writes one line per service and the findings of each build.
+func printSummary(w io.Writer, plan *migrate.Plan, color bool) {
+	paint := func(code, s string) string {
+		if !color {
+			return s
+		}
+		return "\x1b[" + code + "m" + s + "\x1b[0m"
+	}
+	dir := plan.Project.Dir
+	rel := func(p string) string {
+		if r, err := filepath.Rel(dir, p); err == nil {
+			return filepath.ToSlash(r)
+		}
+		return p
+	}
+	for _, warn := range plan.Warnings {
+		fmt.Fprintf(w, "%s %s\n", paint("33", "warning:"), warn)
+	}
+	for _, bp := range plan.Builds {
+		services := strings.Join(bp.Build.Services, ", ")
+		var action string
+		switch bp.Status {
+		case migrate.StatusMigrate:
+			action = paint("32", "migrate") + " → " + rel(bp.Optimized)
+			if len(bp.Applied) > 0 {
+				action += " (rules: " + joinIDs(bp.Applied) + ")"
+			}
+		case migrate.StatusUpToDate:
+			action = "up to date (" + rel(bp.Optimized) + ")"
+		case migrate.StatusNoChange:
+			action = "no change: " + bp.Reason
+		case migrate.StatusFailed:
+			action = paint("31", "not migrated: ") + bp.Reason
+		case migrate.StatusSkipped:
+			action = "skipped: " + bp.Reason
+		}
+		fmt.Fprintf(w, "%s: %s %s\n", paint("1", services), rel(bp.Build.Dockerfile), action)
+		for _, f := range bp.Findings {
+			loc := rel(bp.Optimized)
+			if f.Line > 0 {
+				loc = fmt.Sprintf("%s:%d", loc, f.Line)
+			}
+			tag := f.Rule
+			if f.NeedsHuman {
+				tag = paint("33", "needs a human") + ", " + f.Rule
+			}
+			fmt.Fprintf(w, "    %s: %s [%s]\n", loc, f.Message, tag)
+		}
+	}
+	for _, s := range plan.Project.Skipped {
+		reason := s.Reason
+		if s.NeedsHuman {
+			reason = paint("33", "needs a human: ") + reason
+		}
+		fmt.Fprintf(w, "%s: skipped: %s\n", paint("1", s.Service), reason)
+	}
+	n := len(plan.Changes.Changed())
+	switch n {
+	case 0:
+		fmt.Fprintln(w, "No changes.")
+	case 1:
+		fmt.Fprintln(w, "1 file to create or change.")
+	default:
+		fmt.Fprintf(w, "%d files to create or change.\n", n)
+	}
+}

@@ -1,0 +1,128 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/composeopt/composeopt/compose"
+	"github.com/composeopt/composeopt/migrate"
+	"github.com/composeopt/composeopt/migrate/rules"
+)
+
+// globals are docker compose's project flags, shared by every subcommand.
+type globals struct {
+	files      []string
+	projectDir string
+	envFiles   []string
+	profiles   []string
+	ansi       string
+}
+
+func newRootCmd() *cobra.Command {
+	g := &globals{}
+	root := &cobra.Command{
+		Use:   "composeopt",
+		Short: "Migrate a Docker Compose project to production-grade Dockerfiles",
+		Long: `composeopt loads a Docker Compose project the way docker compose does, and for
+every service build writes an optimized Dockerfile next to the original
+(<name>.optimized), a .dockerignore, and the compose edits that point the
+services at the new files, as one atomic change set.
+
+  composeopt plan            show the change set as a unified diff (writes nothing)
+  composeopt apply           write the change set
+  composeopt rules           list the optimization rules
+  composeopt explain RULE    say what a rule changes and why
+
+The project flags are docker compose's: -f/--file (repeatable, or COMPOSE_FILE),
+--project-directory, --env-file and --profile. Every service is considered,
+including those behind profiles, unless SERVICE names are given.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	pf := root.PersistentFlags()
+	pf.StringArrayVarP(&g.files, "file", "f", nil, "Compose configuration files (default: COMPOSE_FILE, or compose.yaml/docker-compose.yml and its override)")
+	pf.StringVar(&g.projectDir, "project-directory", "", "Alternate working directory (default: the directory of the first compose file)")
+	pf.StringArrayVar(&g.envFiles, "env-file", nil, "Alternate environment files")
+	pf.StringArrayVar(&g.profiles, "profile", nil, "Profiles to enable (every service is considered regardless)")
+	pf.StringVar(&g.ansi, "ansi", "auto", `Control when to print ANSI colours ("never"|"always"|"auto"); NO_COLOR is honoured`)
+	root.AddCommand(newPlanCmd(g), newApplyCmd(g), newRulesCmd(), newExplainCmd())
+	return root
+}
+
+// load loads the compose project named by the flags.
+func (g *globals) load(ctx context.Context, services []string) (*compose.Project, error) {
+	wd, err := os.Getwd()
+	if err != nil {
+		return nil, err
+	}
+	return compose.Load(ctx, compose.Options{
+		Files:            g.files,
+		ProjectDirectory: g.projectDir,
+		EnvFiles:         g.envFiles,
+		Profiles:         g.profiles,
+		Services:         services,
+		WorkingDir:       wd,
+	})
+}
+
+// color reports whether to colour output written to w.
+func (g *globals) color(w io.Writer) bool {
+	switch g.ansi {
+	case "always":
+		return true
+	case "never":
+		return false
+	}
+	if _, ok := os.LookupEnv("NO_COLOR"); ok {
+		return false
+	}
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// ruleFlags are the flags that tune the optimizer.
+type ruleFlags struct {
+	skip       []string
+	uid        int
+	healthPath string
+}
+
+func (r *ruleFlags) register(cmd *cobra.Command) {
+	fs := cmd.Flags()
+	fs.StringSliceVar(&r.skip, "skip", nil, "Rule IDs not to apply (repeatable or comma-separated; see `composeopt rules`)")
+	fs.IntVar(&r.uid, "uid", 10001, "UID/GID of the non-root account created where the image has none")
+	fs.StringVar(&r.healthPath, "health-path", "", "HTTP path the health check probes (default: a route found in the code, or /)")
+}
+
+func (r *ruleFlags) options() migrate.Options {
+	o := rules.DefaultOptions()
+	o.UID = r.uid
+	o.HealthPath = r.healthPath
+	return migrate.Options{Skip: r.skip, Rules: o}
+}
+
+// makePlan loads the project and computes the plan.
+func makePlan(cmd *cobra.Command, g *globals, rf *ruleFlags, services []string) (*migrate.Plan, error) {
+	ctx := cmd.Context()
+	p, err := g.load(ctx, services)
+	if err != nil {
+		return nil, err
+	}
+	return migrate.Make(ctx, p, rf.options())
+}
+
+func validateAnsi(g *globals) error {
+	switch g.ansi {
+	case "auto", "always", "never":
+		return nil
+	}
+	return fmt.Errorf("--ansi: invalid value %q (want never, always or auto)", g.ansi)
+}
+
+func joinIDs(ids []string) string { return strings.Join(ids, ", ") }

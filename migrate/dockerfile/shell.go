@@ -1,0 +1,196 @@
+package dockerfile
+
+import (
+	"bytes"
+	"strings"
+
+	"mvdan.cc/sh/v3/syntax"
+)
+
+// Command is one simple command of a shell script.
+type Command struct {
+	// Words are the command's words with quotes removed.
+	Words []string
+	// Src is the command's source text as written.
+	Src string
+	// Literal is true when every word is free of expansions (no $, globs or
+	// command substitution), so the words can be re-quoted safely.
+	Literal bool
+}
+
+// Name returns the command's first word.
+func (c Command) Name() string {
+	if len(c.Words) == 0 {
+		return ""
+	}
+	return c.Words[0]
+}
+
+// Script is a shell command line that is a plain list of simple commands
+// joined by "&&" — the only shape rules rewrite.
+type Script struct {
+	Commands []Command
+}
+
+// ParseScript parses a shell-form command. It returns ok=false for anything
+// but simple commands chained with "&&" (pipes, ";", "||", subshells,
+// redirections, loops, assignments...), which rules must leave alone.
+func ParseScript(src string) (*Script, bool) {
+	p := syntax.NewParser(syntax.Variant(syntax.LangPOSIX))
+	file, err := p.Parse(strings.NewReader(src), "")
+	if err != nil || len(file.Stmts) != 1 {
+		return nil, false
+	}
+	s := &Script{}
+	if !s.collect(file.Stmts[0], src) {
+		return nil, false
+	}
+	return s, true
+}
+
+func (s *Script) collect(st *syntax.Stmt, src string) bool {
+	if st.Negated || st.Background || st.Coprocess || len(st.Redirs) > 0 {
+		return false
+	}
+	switch c := st.Cmd.(type) {
+	case *syntax.BinaryCmd:
+		if c.Op != syntax.AndStmt {
+			return false
+		}
+		return s.collect(c.X, src) && s.collect(c.Y, src)
+	case *syntax.CallExpr:
+		if len(c.Assigns) > 0 || len(c.Args) == 0 {
+			return false
+		}
+		cmd := Command{Src: src[c.Pos().Offset():c.End().Offset()], Literal: true}
+		for _, w := range c.Args {
+			lit, ok := literal(w)
+			if !ok {
+				cmd.Literal = false
+				lit = src[w.Pos().Offset():w.End().Offset()]
+			}
+			cmd.Words = append(cmd.Words, lit)
+		}
+		s.Commands = append(s.Commands, cmd)
+		return true
+	}
+	return false
+}
+
+// literal returns the unquoted value of a word without expansions.
+func literal(w *syntax.Word) (string, bool) {
+	var b strings.Builder
+	for _, part := range w.Parts {
+		switch p := part.(type) {
+		case *syntax.Lit:
+			if strings.ContainsAny(p.Value, "*?[~\\") {
+				return "", false
+			}
+			b.WriteString(p.Value)
+		case *syntax.SglQuoted:
+			if p.Dollar {
+				return "", false
+			}
+			b.WriteString(p.Value)
+		case *syntax.DblQuoted:
+			for _, q := range p.Parts {
+				l, ok := q.(*syntax.Lit)
+				if !ok || strings.Contains(l.Value, "\\") {
+					return "", false
+				}
+				b.WriteString(l.Value)
+			}
+		default:
+			return "", false
+		}
+	}
+	return b.String(), true
+}
+
+// Quote returns a word quoted for a POSIX shell when needed.
+func Quote(w string) string {
+	if w != "" && !strings.ContainsAny(w, " \t\n'\"\\$`*?[]{}()<>|&;#~=!") {
+		return w
+	}
+	if w != "" && !strings.ContainsAny(w, " \t\n'\"\\$`*?[]{}()<>|&;#~!") {
+		return w // '=' alone is harmless outside the command position
+	}
+	return "'" + strings.ReplaceAll(w, "'", `'"'"'`) + "'"
+}
+
+// NewCommand builds a command from literal words.
+func NewCommand(words ...string) Command {
+	q := make([]string, len(words))
+	for i, w := range words {
+		q[i] = Quote(w)
+	}
+	return Command{Words: words, Src: strings.Join(q, " "), Literal: true}
+}
+
+// Render formats the script as the body of a RUN instruction, one command
+// per line joined with "&&" and the file's escape character.
+func (s *Script) Render(escape rune) string {
+	parts := make([]string, len(s.Commands))
+	for i, c := range s.Commands {
+		parts[i] = c.Src
+	}
+	if len(parts) == 1 {
+		return parts[0]
+	}
+	return strings.Join(parts, " "+string(escape)+"\n    && ")
+}
+
+// RenderRun formats a RUN instruction with flags and a script.
+func RenderRun(flags []string, s *Script, escape rune) string {
+	var b bytes.Buffer
+	b.WriteString("RUN ")
+	for _, f := range flags {
+		b.WriteString(f)
+		b.WriteString(" " + string(escape) + "\n    ")
+	}
+	b.WriteString(s.Render(escape))
+	b.WriteString("\n")
+	return b.String()
+}
+
+// ShellForm returns the shell command of a shell-form RUN/CMD/ENTRYPOINT
+// (ok=false for exec form and heredocs).
+func (in *Instruction) ShellForm() (string, bool) {
+	if in.JSON || len(in.Heredocs) > 0 || len(in.Args) == 0 {
+		return "", false
+	}
+	return strings.Join(in.Args, " "), true
+}
+
+// Flag returns the values of an instruction flag (e.g. "mount").
+func (in *Instruction) Flag(name string) []string {
+	var out []string
+	for _, f := range in.Flags {
+		if v, ok := strings.CutPrefix(f, "--"+name+"="); ok {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// CacheMountTargets returns the targets of the RUN's cache mounts.
+func (in *Instruction) CacheMountTargets() []string {
+	var out []string
+	for _, m := range in.Flag("mount") {
+		isCache := false
+		target := ""
+		for _, kv := range strings.Split(m, ",") {
+			k, v, _ := strings.Cut(kv, "=")
+			switch k {
+			case "type":
+				isCache = v == "cache"
+			case "target", "dst", "destination":
+				target = v
+			}
+		}
+		if isCache && target != "" {
+			out = append(out, target)
+		}
+	}
+	return out
+}

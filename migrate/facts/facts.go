@@ -1,0 +1,260 @@
+// Package facts gathers what the rules need to know about one build: the
+// compose services that use it, the files of its context (lockfiles,
+// manifests, health routes), and, from a parsed Dockerfile, each stage's
+// base image family and user. Context facts are computed once per build.
+package facts
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+)
+
+// Service is what a rule needs to know of one compose service.
+type Service struct {
+	Name           string
+	Target         string
+	Args           map[string]string
+	Ports          []int
+	User           string
+	HasHealthcheck bool
+	Environment    map[string]string
+	// Command is the compose command: override (nil when unset).
+	Command []string
+}
+
+// Build holds the facts of one build that do not depend on the Dockerfile's
+// current text.
+type Build struct {
+	Context  string // absolute context directory
+	Services []Service
+	// Files is the set of context-relative paths (slash-separated) of the
+	// files directly in the context and one level below, used to detect
+	// manifests and lockfiles.
+	Files map[string]bool
+	// Node holds package.json facts when present.
+	Node *NodePackage
+	// HealthRoutes are HTTP paths that look like health endpoints, found in
+	// the application's sources, most specific first.
+	HealthRoutes []string
+}
+
+// NodePackage is the part of package.json the rules use.
+type NodePackage struct {
+	Scripts         map[string]string `json:"scripts"`
+	Dependencies    map[string]string `json:"dependencies"`
+	DevDependencies map[string]string `json:"devDependencies"`
+	PackageManager  string            `json:"packageManager"`
+	Main            string            `json:"main"`
+}
+
+// Targets returns the distinct compose targets ("" = last stage).
+func (b *Build) Targets() []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, s := range b.Services {
+		if !seen[s.Target] {
+			seen[s.Target] = true
+			out = append(out, s.Target)
+		}
+	}
+	if len(out) == 0 {
+		out = []string{""}
+	}
+	return out
+}
+
+// ServicesFor returns the services that build the given target.
+func (b *Build) ServicesFor(target string) []Service {
+	var out []Service
+	for _, s := range b.Services {
+		if s.Target == target {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// Has reports whether a context-relative file exists.
+func (b *Build) Has(rel string) bool { return b.Files[rel] }
+
+// HasAny reports whether any of the files exists.
+func (b *Build) HasAny(rels ...string) bool {
+	for _, r := range rels {
+		if b.Files[r] {
+			return true
+		}
+	}
+	return false
+}
+
+// Ecosystem names the language ecosystem(s) detected in the context.
+func (b *Build) Ecosystems() []string {
+	var out []string
+	if b.Has("package.json") {
+		out = append(out, "node")
+	}
+	if b.HasAny("requirements.txt", "pyproject.toml", "Pipfile", "setup.py", "uv.lock", "poetry.lock") || b.hasGlob("requirements") {
+		out = append(out, "python")
+	}
+	if b.Has("go.mod") {
+		out = append(out, "go")
+	}
+	if b.HasAny("pom.xml", "build.gradle", "build.gradle.kts") {
+		out = append(out, "java")
+	}
+	return out
+}
+
+func (b *Build) hasGlob(prefix string) bool {
+	for f := range b.Files {
+		if !strings.Contains(f, "/") && strings.HasPrefix(f, prefix) && strings.HasSuffix(f, ".txt") {
+			return true
+		}
+	}
+	return false
+}
+
+// NodePackageManager returns npm, yarn, pnpm or "" (no package.json).
+func (b *Build) NodePackageManager() string {
+	switch {
+	case b.Node == nil:
+		return ""
+	case b.Has("pnpm-lock.yaml") || strings.HasPrefix(b.Node.PackageManager, "pnpm"):
+		return "pnpm"
+	case b.Has("yarn.lock") || strings.HasPrefix(b.Node.PackageManager, "yarn"):
+		return "yarn"
+	}
+	return "npm"
+}
+
+// NodeLockfile reports whether the Node package manager has a lockfile.
+func (b *Build) NodeLockfile() bool {
+	return b.HasAny("package-lock.json", "npm-shrinkwrap.json", "yarn.lock", "pnpm-lock.yaml")
+}
+
+// YarnBerry reports whether the project uses Yarn 2+.
+func (b *Build) YarnBerry() bool {
+	if b.Node != nil && strings.HasPrefix(b.Node.PackageManager, "yarn@") && !strings.HasPrefix(b.Node.PackageManager, "yarn@1") {
+		return true
+	}
+	return b.Has(".yarnrc.yml")
+}
+
+// PythonManager returns pip, poetry, pipenv, uv or "".
+func (b *Build) PythonManager() string {
+	switch {
+	case b.Has("poetry.lock"):
+		return "poetry"
+	case b.Has("Pipfile.lock") || b.Has("Pipfile"):
+		return "pipenv"
+	case b.Has("uv.lock"):
+		return "uv"
+	case b.Has("requirements.txt") || b.hasGlob("requirements") || b.Has("pyproject.toml") || b.Has("setup.py"):
+		return "pip"
+	}
+	return ""
+}
+
+// Gather computes the context facts of a build.
+func Gather(contextDir string, services []Service) (*Build, error) {
+	b := &Build{Context: contextDir, Services: services, Files: map[string]bool{}}
+	entries, err := os.ReadDir(contextDir)
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range entries {
+		b.Files[e.Name()] = true
+		if e.IsDir() && !skipDir(e.Name()) {
+			sub, err := os.ReadDir(filepath.Join(contextDir, e.Name()))
+			if err != nil {
+				continue
+			}
+			for _, s := range sub {
+				b.Files[e.Name()+"/"+s.Name()] = true
+			}
+		}
+	}
+	if data, err := os.ReadFile(filepath.Join(contextDir, "package.json")); err == nil {
+		var np NodePackage
+		if err := json.Unmarshal(data, &np); err == nil {
+			b.Node = &np
+		}
+	}
+	b.HealthRoutes = findHealthRoutes(contextDir)
+	return b, nil
+}
+
+func skipDir(name string) bool {
+	switch name {
+	case ".git", "node_modules", ".venv", "venv", "__pycache__", "dist", "build", "target", "vendor":
+		return true
+	}
+	return false
+}
+
+// healthRoute matches a quoted path that looks like a health endpoint.
+var healthRoute = regexp.MustCompile(`["'](/(?:api/)?(?:health|healthz|healthcheck|ready|readyz|livez|up|ping|status))["']`)
+
+// routeRank orders candidates: the more conventional a name, the earlier.
+var routeRank = map[string]int{"/healthz": 0, "/health": 1, "/api/health": 2, "/api/healthz": 3, "/up": 4, "/livez": 5, "/readyz": 6, "/ready": 7, "/healthcheck": 8, "/ping": 9, "/status": 10}
+
+// findHealthRoutes scans source files (bounded) for health endpoints.
+func findHealthRoutes(dir string) []string {
+	found := map[string]bool{}
+	budget := 2000
+	_ = filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return nil
+		}
+		if d.IsDir() {
+			if path != dir && (skipDir(d.Name()) || strings.HasPrefix(d.Name(), ".") || d.Name() == "tests" || d.Name() == "test") {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		budget--
+		if budget < 0 {
+			return filepath.SkipAll
+		}
+		switch filepath.Ext(path) {
+		case ".js", ".mjs", ".cjs", ".ts", ".py", ".go", ".java", ".kt", ".rb":
+		default:
+			return nil
+		}
+		info, err := d.Info()
+		if err != nil || info.Size() > 1<<20 {
+			return nil
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return nil
+		}
+		for _, m := range healthRoute.FindAllSubmatch(data, -1) {
+			found[string(m[1])] = true
+		}
+		return nil
+	})
+	var out []string
+	for r := range found {
+		out = append(out, r)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		ri, rj := rank(out[i]), rank(out[j])
+		if ri != rj {
+			return ri < rj
+		}
+		return out[i] < out[j]
+	})
+	return out
+}
+
+func rank(r string) int {
+	if v, ok := routeRank[r]; ok {
+		return v
+	}
+	return 100
+}

@@ -1,0 +1,232 @@
+package facts
+
+import (
+	"regexp"
+	"strings"
+
+	"github.com/composeopt/composeopt/migrate/dockerfile"
+)
+
+// Family is a base image's OS family, which decides the package manager
+// and the user-management tools available.
+type Family string
+
+// The families the rules distinguish.
+const (
+	Alpine     Family = "alpine"
+	Debian     Family = "debian" // Debian and Ubuntu: apt-get, shadow utils
+	RHEL       Family = "rhel"   // dnf, yum, microdnf
+	Distroless Family = "distroless"
+	Scratch    Family = "scratch"
+	Windows    Family = "windows"
+	Unknown    Family = "unknown"
+)
+
+// HasShell reports whether RUN instructions can be added to the family.
+func (f Family) HasShell() bool {
+	return f == Alpine || f == Debian || f == RHEL
+}
+
+// Image is a parsed image reference.
+type Image struct {
+	Ref    string // as written, with build args expanded where possible
+	Name   string // repository path without registry, e.g. "library/node" → "node"
+	Tag    string
+	Digest string
+}
+
+// ParseImage splits an image reference.
+func ParseImage(ref string) Image {
+	im := Image{Ref: ref}
+	rest := ref
+	if i := strings.Index(rest, "@"); i >= 0 {
+		im.Digest = rest[i+1:]
+		rest = rest[:i]
+	}
+	if i := strings.LastIndex(rest, ":"); i >= 0 && !strings.Contains(rest[i:], "/") {
+		im.Tag = rest[i+1:]
+		rest = rest[:i]
+	}
+	parts := strings.Split(rest, "/")
+	if len(parts) > 1 && (strings.ContainsAny(parts[0], ".:") || parts[0] == "localhost") {
+		parts = parts[1:]
+	}
+	if len(parts) > 1 && parts[0] == "library" {
+		parts = parts[1:]
+	}
+	im.Name = strings.ToLower(strings.Join(parts, "/"))
+	return im
+}
+
+// Base returns the last path element of the image name ("node" for "bitnami/node").
+func (im Image) Base() string {
+	return im.Name[strings.LastIndex(im.Name, "/")+1:]
+}
+
+// debianByDefault are official images whose untagged or plain-version tags
+// are Debian-based.
+var debianByDefault = map[string]bool{
+	"node": true, "python": true, "golang": true, "ruby": true, "php": true, "perl": true,
+	"openjdk": true, "maven": true, "gradle": true, "rust": true, "nginx": true, "httpd": true,
+	"debian": true, "ubuntu": true, "buildpack-deps": true, "eclipse-temurin": true,
+	"amazoncorretto": false, "elixir": true, "erlang": true, "haskell": true, "julia": true,
+	"postgres": true, "redis": true, "mysql": false, "mongo": true, "bitnami/node": true,
+}
+
+var rhelNames = regexp.MustCompile(`(^|/)(centos|fedora|rockylinux|almalinux|ubi\d*(-minimal|-micro)?|ubi|amazonlinux|oraclelinux|redhat)($|/|-)`)
+
+// FamilyOfImage infers the family from an image reference alone.
+func FamilyOfImage(ref string) Family {
+	if strings.EqualFold(ref, "scratch") {
+		return Scratch
+	}
+	im := ParseImage(ref)
+	name, tag := im.Name, strings.ToLower(im.Tag)
+	full := strings.ToLower(ref)
+	switch {
+	case strings.Contains(full, "windows") || strings.Contains(full, "nanoserver") || strings.Contains(full, "servercore") || strings.Contains(tag, "ltsc"):
+		return Windows
+	case strings.Contains(full, "distroless") || strings.Contains(name, "chainguard/static"):
+		return Distroless
+	case strings.Contains(name, "alpine") || strings.Contains(tag, "alpine"):
+		return Alpine
+	case rhelNames.MatchString(name):
+		return RHEL
+	case name == "debian" || name == "ubuntu":
+		return Debian
+	case regexp.MustCompile(`bookworm|bullseye|buster|trixie|stretch|jammy|focal|noble|bionic|slim`).MatchString(tag):
+		return Debian
+	case debianByDefault[name] || debianByDefault[im.Base()]:
+		return Debian
+	}
+	return Unknown
+}
+
+// ExpandArgs replaces ${NAME}, $NAME and ${NAME:-default} in s with the
+// values in args (unknown names expand to their default or stay as written).
+func ExpandArgs(s string, args map[string]string) string {
+	return argRef.ReplaceAllStringFunc(s, func(m string) string {
+		sub := argRef.FindStringSubmatch(m)
+		name := sub[1] + sub[3]
+		if v, ok := args[name]; ok && v != "" {
+			return v
+		}
+		if sub[2] != "" {
+			return strings.TrimPrefix(strings.TrimPrefix(sub[2], ":-"), "-")
+		}
+		return m
+	})
+}
+
+var argRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)(:?-[^}]*)?\}|\$([A-Za-z_][A-Za-z0-9_]*)`)
+
+// GlobalArgs returns the default values of ARGs declared before the first
+// FROM, overridden by the compose build args.
+func GlobalArgs(f *dockerfile.File, buildArgs map[string]string) map[string]string {
+	args := map[string]string{}
+	for _, in := range f.Instructions {
+		if in.Stage >= 0 {
+			break
+		}
+		if in.Cmd != "arg" {
+			continue
+		}
+		for _, a := range in.Args {
+			k, v, _ := strings.Cut(a, "=")
+			args[k] = strings.Trim(v, `"'`)
+		}
+	}
+	for k, v := range buildArgs {
+		args[k] = v
+	}
+	return args
+}
+
+// StageInfo is what the rules know of one stage.
+type StageInfo struct {
+	Stage *dockerfile.Stage
+	// Root is the first stage of the chain (whose base is an image).
+	Root   *dockerfile.Stage
+	Image  Image
+	Family Family
+	// User is the effective user at the end of the stage ("" = image default).
+	User string
+	// ImageUser is a non-root user the base image is known to provide
+	// ("node" for node images), and ImageUID its uid.
+	ImageUser string
+	ImageUID  int
+}
+
+// Stage computes the stage's facts, following stage chains.
+func Stage(f *dockerfile.File, st *dockerfile.Stage, buildArgs map[string]string) StageInfo {
+	info := StageInfo{Stage: st}
+	root := st
+	var chain []*dockerfile.Stage
+	for root.BaseStage != nil && len(chain) < 64 {
+		chain = append(chain, root)
+		root = root.BaseStage
+	}
+	chain = append(chain, root)
+	info.Root = root
+	args := GlobalArgs(f, buildArgs)
+	info.Image = ParseImage(ExpandArgs(root.Base, args))
+	info.Family = FamilyOfImage(info.Image.Ref)
+	// Commands the file runs in the chain refine an unknown family.
+	for i := len(chain) - 1; i >= 0; i-- {
+		for _, in := range chain[i].Instructions {
+			switch in.Cmd {
+			case "run":
+				if info.Family == Unknown {
+					info.Family = familyFromRun(strings.Join(in.Args, " "))
+				}
+			case "user":
+				if len(in.Args) > 0 {
+					info.User = in.Args[0]
+				}
+			}
+		}
+	}
+	info.ImageUser, info.ImageUID = imageUser(info.Image)
+	return info
+}
+
+func familyFromRun(cmd string) Family {
+	switch {
+	case regexp.MustCompile(`\bapk\s+(add|update|upgrade)`).MatchString(cmd):
+		return Alpine
+	case regexp.MustCompile(`\bapt(-get)?\s+(install|update)`).MatchString(cmd):
+		return Debian
+	case regexp.MustCompile(`\b(dnf|yum|microdnf)\s+install`).MatchString(cmd):
+		return RHEL
+	}
+	return Unknown
+}
+
+// imageUser returns a non-root user that the base image ships.
+func imageUser(im Image) (string, int) {
+	switch {
+	case im.Base() == "node" || im.Name == "bitnami/node":
+		return "node", 1000
+	case strings.Contains(im.Name, "distroless") && strings.Contains(im.Tag, "nonroot"):
+		return "nonroot", 65532
+	case strings.Contains(im.Name, "nginx-unprivileged"):
+		return "nginx", 101
+	}
+	return "", 0
+}
+
+// IsRoot reports whether a USER value means root ("" is the image default,
+// which is root unless the image says otherwise).
+func IsRoot(user string) bool {
+	u, _, _ := strings.Cut(user, ":")
+	return u == "" || u == "0" || u == "root"
+}
+
+// EndsNonRoot reports whether the stage runs as a non-root user, either set
+// in the Dockerfile or provided by the image as its default.
+func (s StageInfo) EndsNonRoot() bool {
+	if s.User != "" {
+		return !IsRoot(s.User)
+	}
+	return strings.Contains(s.Image.Tag, "nonroot") || strings.Contains(s.Image.Name, "nginx-unprivileged")
+}

@@ -1,0 +1,373 @@
+// Package migrate turns a loaded compose project into a change set: for
+// every build it derives an optimized Dockerfile from the original by
+// running the rules, checks the result with BuildKit, writes a
+// .dockerignore, and points the compose files at the new Dockerfiles.
+package migrate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/composeopt/composeopt/compose"
+	"github.com/composeopt/composeopt/migrate/changeset"
+	"github.com/composeopt/composeopt/migrate/dockerfile"
+	"github.com/composeopt/composeopt/migrate/facts"
+	"github.com/composeopt/composeopt/migrate/gate"
+	"github.com/composeopt/composeopt/migrate/ignore"
+	"github.com/composeopt/composeopt/migrate/rules"
+)
+
+// Options configure a plan.
+type Options struct {
+	// Skip lists rule IDs that must not run.
+	Skip []string
+	// Rules tunes the rules.
+	Rules rules.Options
+}
+
+// Status says what happens to a build.
+type Status string
+
+// Build statuses.
+const (
+	StatusMigrate  Status = "migrate"    // files will be written
+	StatusUpToDate Status = "up-to-date" // already migrated, nothing to change
+	StatusNoChange Status = "no-change"  // no rule had anything to change
+	StatusFailed   Status = "failed"     // parse or quality gate error; not migrated
+	StatusSkipped  Status = "skipped"    // not a build composeopt handles
+)
+
+// BuildPlan is the outcome for one build.
+type BuildPlan struct {
+	Build *compose.Build
+	// Optimized is the absolute path of the generated Dockerfile.
+	Optimized string
+	// IgnoreFile is the absolute path of the .dockerignore written for the build.
+	IgnoreFile string
+	BaseImage  string
+	Status     Status
+	// Reason explains a skipped, failed or unchanged build.
+	Reason   string
+	Applied  []string
+	Findings []rules.Finding
+	// Ignored lists the patterns added to the ignore file.
+	Ignored []string
+
+	content       []byte // the optimized Dockerfile
+	ignoreContent []byte // the ignore file
+}
+
+// Plan is the whole migration.
+type Plan struct {
+	Project *compose.Project
+	Builds  []*BuildPlan
+	Changes changeset.Set
+	// Warnings are non-fatal problems (loading, ignore files).
+	Warnings []string
+}
+
+// OptimizedName returns the generated Dockerfile path for an original.
+func OptimizedName(original string) string { return original + ".optimized" }
+
+// Make computes the plan for a loaded project. It reads files but writes nothing.
+func Make(ctx context.Context, p *compose.Project, opts Options) (*Plan, error) {
+	enabled, err := enabledRules(opts.Skip)
+	if err != nil {
+		return nil, err
+	}
+	if opts.Rules.UID == 0 {
+		def := rules.DefaultOptions()
+		opts.Rules.UID = def.UID
+		if opts.Rules.HealthFlags == "" {
+			opts.Rules.HealthFlags = def.HealthFlags
+		}
+	}
+	plan := &Plan{Project: p, Warnings: append([]string(nil), p.Warnings...)}
+	refs := map[*compose.Build]string{}
+	for _, b := range p.Builds {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		bp := planBuild(p, b, enabled, opts)
+		plan.Builds = append(plan.Builds, bp)
+		if bp.Status == StatusMigrate {
+			refs[b] = bp.Optimized
+		}
+	}
+	for _, bp := range plan.Builds {
+		if bp.Status != StatusMigrate {
+			continue
+		}
+		if err := addFiles(&plan.Changes, bp); err != nil {
+			return nil, err
+		}
+	}
+	edits, err := compose.EditDockerfileRefs(p, refs)
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range edits {
+		if err := plan.Changes.Add(changeset.File{Path: e.Path, Old: e.Old, New: e.New, Exists: true}); err != nil {
+			return nil, err
+		}
+	}
+	// A build whose files and compose references are all current is up to date.
+	changed := map[string]bool{}
+	for _, f := range plan.Changes.Changed() {
+		changed[f.Path] = true
+	}
+	for _, bp := range plan.Builds {
+		if bp.Status == StatusMigrate && !changed[bp.Optimized] && !changed[bp.IgnoreFile] && bp.Build.Current == bp.Optimized {
+			bp.Status = StatusUpToDate
+		}
+	}
+	return plan, nil
+}
+
+func enabledRules(skip []string) ([]*rules.Rule, error) {
+	off := map[string]bool{}
+	for _, id := range skip {
+		r := rules.Lookup(id)
+		if r == nil {
+			return nil, fmt.Errorf("unknown rule %q (see `composeopt rules`)", id)
+		}
+		off[r.ID] = true
+	}
+	var out []*rules.Rule
+	for _, r := range rules.All() {
+		if !off[r.ID] {
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
+// planBuild derives one build's optimized Dockerfile and ignore file.
+func planBuild(p *compose.Project, b *compose.Build, enabled []*rules.Rule, opts Options) *BuildPlan {
+	bp := &BuildPlan{Build: b, Optimized: OptimizedName(b.Dockerfile)}
+	fail := func(status Status, format string, args ...any) *BuildPlan {
+		bp.Status = status
+		bp.Reason = fmt.Sprintf(format, args...)
+		return bp
+	}
+	src, err := os.ReadFile(b.Dockerfile)
+	if err != nil {
+		return fail(StatusFailed, "%v", err)
+	}
+	df, err := dockerfile.Parse(src)
+	if err != nil {
+		return fail(StatusFailed, "%s: %v", rel(p.Dir, b.Dockerfile), err)
+	}
+	if len(df.Stages) == 0 {
+		return fail(StatusFailed, "%s: no FROM instruction", rel(p.Dir, b.Dockerfile))
+	}
+	services := serviceFacts(p, b)
+	for _, s := range services {
+		if s.Target != "" && df.Stage(s.Target) == nil {
+			return fail(StatusFailed, "%s: service %s targets stage %q, which the Dockerfile does not define", rel(p.Dir, b.Dockerfile), s.Name, s.Target)
+		}
+	}
+	fb, err := facts.Gather(b.Context, services)
+	if err != nil {
+		return fail(StatusFailed, "%s: %v", rel(p.Dir, b.Context), err)
+	}
+	last := facts.Stage(df, df.Target(fb.Targets()[0]), services[0].Args)
+	bp.BaseImage = last.Image.Ref
+	if last.Family == facts.Windows {
+		return fail(StatusSkipped, "Windows-container Dockerfile (%s): the rules target Linux images", last.Image.Ref)
+	}
+	res, err := rules.Apply(src, fb, enabled, opts.Rules)
+	if err != nil {
+		return fail(StatusFailed, "%s: %v", rel(p.Dir, b.Dockerfile), err)
+	}
+	bp.Applied = res.Applied
+	bp.Findings = res.Findings
+	if len(res.Applied) == 0 {
+		bp.Status = StatusNoChange
+		bp.Reason = "no rule had anything to change"
+		return bp
+	}
+	if err := gate.Check(filepath.Base(bp.Optimized), src, res.Output, fb.Targets(), services[0].Args); err != nil {
+		return fail(StatusFailed, "generated Dockerfile fails the quality gate: %v", err)
+	}
+	out := withHeader(res.Output, filepath.Base(b.Dockerfile))
+	bp.Status = StatusMigrate
+	if err := planIgnore(bp, b, fb, out); err != nil {
+		return fail(StatusFailed, "%v", err)
+	}
+	bp.content = out
+	return bp
+}
+
+// withHeader inserts the generated-file header after any parser directives
+// (`# syntax=`, `# escape=`, `# check=`), which must stay first.
+func withHeader(src []byte, original string) []byte {
+	lines := strings.SplitAfter(string(src), "\n")
+	i := 0
+	for i < len(lines) && isDirective(lines[i]) {
+		i++
+	}
+	eol := "\n"
+	if strings.Contains(string(src), "\r\n") {
+		eol = "\r\n"
+	}
+	header := compose.GeneratedHeader(original) + eol
+	return []byte(strings.Join(lines[:i], "") + header + strings.Join(lines[i:], ""))
+}
+
+func isDirective(line string) bool {
+	l := strings.ToLower(strings.TrimSpace(line))
+	for _, d := range []string{"syntax", "escape", "check"} {
+		if strings.HasPrefix(l, "#") && strings.HasPrefix(strings.TrimSpace(l[1:]), d+"=") {
+			return true
+		}
+	}
+	return false
+}
+
+func serviceFacts(p *compose.Project, b *compose.Build) []facts.Service {
+	byName := map[string]*compose.Service{}
+	for _, s := range p.Services {
+		byName[s.Name] = s
+	}
+	var out []facts.Service
+	for _, name := range b.Services {
+		s := byName[name]
+		if s == nil || s.Build == nil {
+			continue
+		}
+		out = append(out, facts.Service{
+			Name: s.Name, Target: s.Build.Target, Args: s.Build.Args, Ports: s.Ports,
+			User: s.User, HasHealthcheck: s.HasHealthcheck, Environment: s.Environment, Command: s.Command,
+		})
+	}
+	return out
+}
+
+// planIgnore computes the .dockerignore of a build.
+func planIgnore(bp *BuildPlan, b *compose.Build, fb *facts.Build, dockerfileOut []byte) error {
+	contextIgnore := filepath.Join(b.Context, ".dockerignore")
+	bp.IgnoreFile = contextIgnore
+	if b.SharedContext {
+		bp.IgnoreFile = bp.Optimized + ".dockerignore"
+	}
+	existing, err := readOptional(bp.IgnoreFile)
+	if err != nil {
+		return err
+	}
+	if existing == nil && bp.IgnoreFile != contextIgnore {
+		// The per-Dockerfile file replaces the context's for this build, so it
+		// starts from the user's context-wide patterns.
+		if existing, err = readOptional(contextIgnore); err != nil {
+			return err
+		}
+	}
+	df, err := dockerfile.Parse(dockerfileOut)
+	if err != nil {
+		return err
+	}
+	out, err := ignore.Generate(ignore.Input{
+		Existing:       existing,
+		Ecosystems:     fb.Ecosystems(),
+		ContextDir:     b.Context,
+		Keep:           copySources(df),
+		RebuiltOutputs: rebuiltOutputs(df),
+	})
+	if err != nil {
+		return fmt.Errorf("%s: %w", bp.IgnoreFile, err)
+	}
+	bp.ignoreContent = out.Content
+	bp.Ignored = out.Added
+	for _, w := range out.Warnings {
+		bp.Findings = append(bp.Findings, rules.Finding{Rule: "dockerignore", Message: w, NeedsHuman: true})
+	}
+	return nil
+}
+
+func readOptional(path string) ([]byte, error) {
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	return data, err
+}
+
+// copySources returns the context paths that COPY and ADD read.
+func copySources(f *dockerfile.File) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, in := range f.Instructions {
+		if (in.Cmd != "copy" && in.Cmd != "add") || len(in.Flag("from")) > 0 || len(in.Heredocs) > 0 {
+			continue
+		}
+		if len(in.Args) < 2 {
+			continue
+		}
+		for _, s := range in.Args[:len(in.Args)-1] {
+			if strings.Contains(s, "://") {
+				continue
+			}
+			s = strings.TrimPrefix(filepath.ToSlash(filepath.Clean(s)), "/")
+			if s == "" {
+				s = "."
+			}
+			if !seen[s] {
+				seen[s] = true
+				out = append(out, s)
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// rebuiltOutputs lists build output directories the image produces itself.
+func rebuiltOutputs(f *dockerfile.File) []string {
+	var out []string
+	for _, in := range f.Instructions {
+		if in.Cmd != "run" {
+			continue
+		}
+		cmd := strings.Join(in.Args, " ")
+		if strings.Contains(cmd, "run build") || strings.Contains(cmd, "tsc") {
+			out = append(out, "dist", "build")
+			break
+		}
+	}
+	return out
+}
+
+func addFiles(set *changeset.Set, bp *BuildPlan) error {
+	old, err := readOptional(bp.Optimized)
+	if err != nil {
+		return err
+	}
+	if err := set.Add(changeset.File{Path: bp.Optimized, Old: old, New: bp.content, Exists: old != nil, Mode: modeOf(bp.Build.Dockerfile)}); err != nil {
+		return err
+	}
+	oldIgnore, err := readOptional(bp.IgnoreFile)
+	if err != nil {
+		return err
+	}
+	return set.Add(changeset.File{Path: bp.IgnoreFile, Old: oldIgnore, New: bp.ignoreContent, Exists: oldIgnore != nil, Mode: 0o644})
+}
+
+func modeOf(path string) fs.FileMode {
+	if fi, err := os.Stat(path); err == nil {
+		return fi.Mode().Perm()
+	}
+	return 0o644
+}
+
+func rel(dir, path string) string {
+	if r, err := filepath.Rel(dir, path); err == nil && !strings.HasPrefix(r, "..") {
+		return filepath.ToSlash(r)
+	}
+	return path
+}

@@ -1,0 +1,72 @@
+package rules
+
+import (
+	"strings"
+
+	"github.com/composeopt/composeopt/migrate/dockerfile"
+)
+
+// EnvKeyValue rewrites the legacy `ENV key value` form.
+var EnvKeyValue = &Rule{
+	ID:    "env-key-value",
+	Title: "Write ENV as key=value",
+	Rationale: "The space-separated `ENV key value` form can set only one variable, " +
+		"reads ambiguously when the value has spaces, and BuildKit's checks flag it " +
+		"(LegacyKeyValueFormat). The key=value form means the same to the builder.",
+	Run: runEnvKeyValue,
+}
+
+func runEnvKeyValue(p *Pass) {
+	for _, in := range p.File.Instructions {
+		if in.Cmd != "env" || !legacyKeyValue(in) {
+			continue
+		}
+		key, value := in.Args[0], in.Args[1]
+		p.Edit(dockerfile.Replace(in, keyword(p.File, in)+" "+key+"="+quoteEnvValue(value)+"\n"))
+	}
+}
+
+// legacyKeyValue reports whether an ENV/LABEL uses the `key value` form.
+// BuildKit's parser yields (key, value, separator) triples, and the
+// separator is empty for the legacy form.
+func legacyKeyValue(in *dockerfile.Instruction) bool {
+	return len(in.Args) == 3 && in.Args[2] == ""
+}
+
+// quoteEnvValue double-quotes a value that contains spaces or quotes,
+// keeping $ expansions working as they did in the legacy form.
+func quoteEnvValue(v string) string {
+	if v != "" && !strings.ContainsAny(v, " \t\"'\\") {
+		return v
+	}
+	r := strings.NewReplacer(`\`, `\\`, `"`, `\"`)
+	return `"` + r.Replace(v) + `"`
+}
+
+// keyword returns the instruction keyword in the file's casing.
+func keyword(f *dockerfile.File, in *dockerfile.Instruction) string {
+	if upperCaseFile(f) {
+		return strings.ToUpper(in.Cmd)
+	}
+	return in.Cmd
+}
+
+// upperCaseFile reports whether most instructions are written in upper case.
+func upperCaseFile(f *dockerfile.File) bool {
+	upper, lower := 0, 0
+	for _, in := range f.Instructions {
+		if in.Node.Value == "" {
+			continue
+		}
+		kw := strings.Fields(strings.TrimSpace(f.Lines[in.Start-1]))
+		if len(kw) == 0 {
+			continue
+		}
+		if kw[0] == strings.ToUpper(kw[0]) {
+			upper++
+		} else {
+			lower++
+		}
+	}
+	return upper >= lower
+}

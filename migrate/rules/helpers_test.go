@@ -1,0 +1,59 @@
+package rules
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/composeopt/composeopt/migrate/facts"
+)
+
+// ruleCase is one table row: a Dockerfile in, the expected Dockerfile out.
+type ruleCase struct {
+	name string
+	in   string
+	want string // "" means unchanged
+	// findings are substrings expected among the findings' messages.
+	findings []string
+	facts    *facts.Build
+}
+
+// runCases applies a single rule to each case and checks output, findings
+// and idempotence (the rule applied to its own output changes nothing).
+func runCases(t *testing.T, r *Rule, cases []ruleCase) {
+	t.Helper()
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			fb := c.facts
+			if fb == nil {
+				fb = &facts.Build{Files: map[string]bool{}, Services: []facts.Service{{Name: "app"}}}
+			}
+			res, err := Apply([]byte(c.in), fb, []*Rule{r}, DefaultOptions())
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := c.want
+			if want == "" {
+				want = c.in
+			}
+			if got := string(res.Output); got != want {
+				t.Errorf("output mismatch\n--- got\n%s\n--- want\n%s", got, want)
+			}
+			for _, f := range c.findings {
+				found := false
+				for _, got := range res.Findings {
+					found = found || strings.Contains(got.Message, f)
+				}
+				if !found {
+					t.Errorf("no finding containing %q in %+v", f, res.Findings)
+				}
+			}
+			again, err := Apply(res.Output, fb, []*Rule{r}, DefaultOptions())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(again.Output) != string(res.Output) || len(again.Applied) != 0 {
+				t.Errorf("not idempotent: second run gave\n%s", again.Output)
+			}
+		})
+	}
+}

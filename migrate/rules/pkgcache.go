@@ -1,0 +1,264 @@
+package rules
+
+import (
+	"slices"
+	"strings"
+
+	"github.com/composeopt/composeopt/migrate/dockerfile"
+)
+
+// PkgCache keeps package-manager caches and indexes out of image layers.
+var PkgCache = &Rule{
+	ID:    "pkg-cache",
+	Title: "Leave no package-manager cache in the image",
+	Rationale: "Package indexes and downloaded archives are only needed while packages " +
+		"install; left in a layer they add megabytes to every pull and can never be " +
+		"removed by a later RUN. apk gets --no-cache; apt-get refreshes its index, installs " +
+		"with -y --no-install-recommends and deletes /var/lib/apt/lists in the same RUN; " +
+		"dnf, yum and microdnf end with `clean all`. A RUN that mounts the cache directory " +
+		"as a BuildKit cache is left alone, since the mount already keeps it out of the image.",
+	Run: runPkgCache,
+}
+
+func runPkgCache(p *Pass) {
+	for _, st := range p.File.Stages {
+		runs := st.Find("run")
+		for i, in := range runs {
+			src, ok := in.ShellForm()
+			if !ok {
+				continue
+			}
+			sc, ok := dockerfile.ParseScript(src)
+			if !ok {
+				continue
+			}
+			mounts := in.CacheMountTargets()
+			// An `apt-get update` alone in its RUN is useless (and stale on
+			// rebuilds) when a later RUN of the stage installs: drop it there.
+			if isOnly(sc, "apt-get", "update") && laterInstalls(runs[i+1:]) && len(mounts) == 0 {
+				p.Edit(dockerfile.Replace(in, ""))
+				continue
+			}
+			if isOnly(sc, "apk", "update") && laterApkAdds(runs[i+1:]) {
+				p.Edit(dockerfile.Replace(in, ""))
+				continue
+			}
+			changed := fixApk(sc, mounts)
+			changed = fixAptGet(sc, mounts) || changed
+			changed = fixRPM(sc, mounts) || changed
+			if changed {
+				p.Edit(dockerfile.Replace(in, dockerfile.RenderRun(in.Flags, sc, p.File.Escape)))
+			}
+		}
+	}
+}
+
+func isOnly(sc *dockerfile.Script, name, sub string) bool {
+	return len(sc.Commands) == 1 && sc.Commands[0].Name() == name && slices.Contains(sc.Commands[0].Words[1:], sub) && len(nonFlags(sc.Commands[0].Words[1:])) == 1
+}
+
+func laterInstalls(runs []*dockerfile.Instruction) bool {
+	for _, in := range runs {
+		if src, ok := in.ShellForm(); ok && strings.Contains(src, "apt-get") && strings.Contains(src, "install") {
+			return true
+		}
+	}
+	return false
+}
+
+func laterApkAdds(runs []*dockerfile.Instruction) bool {
+	for _, in := range runs {
+		if src, ok := in.ShellForm(); ok && strings.Contains(src, "apk") && strings.Contains(src, " add") {
+			return true
+		}
+	}
+	return false
+}
+
+func nonFlags(words []string) []string {
+	var out []string
+	for _, w := range words {
+		if !strings.HasPrefix(w, "-") {
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
+// subcommand returns the first non-flag word after the command name.
+func subcommand(c dockerfile.Command) string {
+	if nf := nonFlags(c.Words[1:]); len(nf) > 0 {
+		return nf[0]
+	}
+	return ""
+}
+
+func mounted(mounts []string, dir string) bool {
+	for _, m := range mounts {
+		if m == dir || strings.HasPrefix(dir, strings.TrimSuffix(m, "/")+"/") {
+			return true
+		}
+	}
+	return false
+}
+
+// fixApk adds --no-cache to apk add and drops what it makes useless.
+func fixApk(sc *dockerfile.Script, mounts []string) bool {
+	if mounted(mounts, "/var/cache/apk") || mounted(mounts, "/etc/apk/cache") {
+		return false
+	}
+	hasAdd := false
+	for _, c := range sc.Commands {
+		if c.Name() == "apk" && subcommand(c) == "add" && c.Literal {
+			hasAdd = true
+		}
+	}
+	if !hasAdd {
+		return false
+	}
+	changed := false
+	var out []dockerfile.Command
+	for _, c := range sc.Commands {
+		switch {
+		case c.Name() == "apk" && subcommand(c) == "update" && len(nonFlags(c.Words[1:])) == 1:
+			changed = true
+			continue
+		case isRmCache(c, "/var/cache/apk"):
+			changed = true
+			continue
+		case c.Name() == "apk" && subcommand(c) == "add" && c.Literal:
+			words := []string{"apk"}
+			hasNoCache := false
+			for _, w := range c.Words[1:] {
+				switch w {
+				case "--update", "-U", "--update-cache":
+					changed = true
+					continue
+				case "--no-cache":
+					hasNoCache = true
+				}
+				words = append(words, w)
+			}
+			if !hasNoCache {
+				words = insertAfter(words, "add", "--no-cache")
+				changed = true
+			}
+			if changed {
+				c = dockerfile.NewCommand(words...)
+			}
+		}
+		out = append(out, c)
+	}
+	sc.Commands = out
+	return changed
+}
+
+// isRmCache matches `rm -rf DIR/*` style cleanups of a cache directory.
+func isRmCache(c dockerfile.Command, dir string) bool {
+	if c.Name() != "rm" {
+		return false
+	}
+	paths := nonFlags(c.Words[1:])
+	if len(paths) == 0 {
+		return false
+	}
+	for _, p := range paths {
+		if !strings.HasPrefix(strings.TrimSuffix(strings.TrimSuffix(p, "*"), "/"), dir) {
+			return false
+		}
+	}
+	return true
+}
+
+func insertAfter(words []string, after, w string) []string {
+	i := slices.Index(words, after)
+	if i < 0 {
+		return append(words, w)
+	}
+	return slices.Insert(words, i+1, w)
+}
+
+// fixAptGet makes apt-get installs non-interactive, lean and cache-free.
+func fixAptGet(sc *dockerfile.Script, mounts []string) bool {
+	install := -1
+	update := -1
+	for i, c := range sc.Commands {
+		if c.Name() != "apt-get" {
+			continue
+		}
+		switch subcommand(c) {
+		case "install":
+			if install < 0 {
+				install = i
+			}
+		case "update":
+			if update < 0 {
+				update = i
+			}
+		}
+	}
+	if install < 0 {
+		return false
+	}
+	changed := false
+	for i, c := range sc.Commands {
+		if c.Name() != "apt-get" || subcommand(c) != "install" || !c.Literal {
+			continue
+		}
+		words := c.Words
+		if !slices.ContainsFunc(words, isAssumeYes) {
+			words = insertAfter(words, "install", "-y")
+		}
+		if !slices.Contains(words, "--no-install-recommends") {
+			words = insertAfter(words, "install", "--no-install-recommends")
+		}
+		if len(words) != len(c.Words) {
+			sc.Commands[i] = dockerfile.NewCommand(words...)
+			changed = true
+		}
+	}
+	listsMounted := mounted(mounts, "/var/lib/apt/lists") || mounted(mounts, "/var/lib/apt")
+	if update < 0 || update > install {
+		upd := dockerfile.NewCommand("apt-get", "update")
+		sc.Commands = slices.Insert(sc.Commands, install, upd)
+		changed = true
+	}
+	if !listsMounted && !slices.ContainsFunc(sc.Commands, func(c dockerfile.Command) bool { return isRmCache(c, "/var/lib/apt/lists") }) {
+		sc.Commands = append(sc.Commands, dockerfile.NewCommand("rm", "-rf", "/var/lib/apt/lists/*"))
+		sc.Commands[len(sc.Commands)-1].Src = "rm -rf /var/lib/apt/lists/*"
+		changed = true
+	}
+	return changed
+}
+
+func isAssumeYes(w string) bool {
+	switch w {
+	case "-y", "--yes", "--assume-yes", "-qq", "-yq", "-qy":
+		return true
+	}
+	return false
+}
+
+// fixRPM ends dnf/yum/microdnf installs with `clean all`.
+func fixRPM(sc *dockerfile.Script, mounts []string) bool {
+	if mounted(mounts, "/var/cache/dnf") || mounted(mounts, "/var/cache/yum") {
+		return false
+	}
+	tool := ""
+	for _, c := range sc.Commands {
+		switch c.Name() {
+		case "dnf", "yum", "microdnf":
+			if subcommand(c) == "install" {
+				tool = c.Name()
+			}
+			if subcommand(c) == "clean" {
+				return false
+			}
+		}
+	}
+	if tool == "" {
+		return false
+	}
+	sc.Commands = append(sc.Commands, dockerfile.NewCommand(tool, "clean", "all"))
+	return true
+}

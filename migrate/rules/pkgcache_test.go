@@ -1,0 +1,63 @@
+package rules
+
+import "testing"
+
+func TestPkgCache(t *testing.T) {
+	runCases(t, PkgCache, []ruleCase{
+		{
+			name: "apk update and add",
+			in:   "FROM node:20-alpine\nRUN apk update && apk add python3 make g++\n",
+			want: "FROM node:20-alpine\nRUN apk add --no-cache python3 make g++\n",
+		},
+		{
+			name: "apk --update and rm cache",
+			in:   "FROM alpine:3.20\nRUN apk add --update gcc musl-dev && rm -rf /var/cache/apk/*\n",
+			want: "FROM alpine:3.20\nRUN apk add --no-cache gcc musl-dev\n",
+		},
+		{
+			name: "apk already clean",
+			in:   "FROM alpine:3.20\nRUN apk add --no-cache curl\n",
+		},
+		{
+			name: "apk cache mount left alone",
+			in:   "FROM alpine:3.20\nRUN --mount=type=cache,target=/var/cache/apk apk add curl\n",
+		},
+		{
+			name: "apt-get install without update",
+			in:   "FROM debian:bookworm-slim\nRUN apt-get install curl\n",
+			want: "FROM debian:bookworm-slim\nRUN apt-get update \\\n    && apt-get install --no-install-recommends -y curl \\\n    && rm -rf /var/lib/apt/lists/*\n",
+		},
+		{
+			name: "separate update RUN merged",
+			in:   "FROM debian:bookworm\nRUN apt-get update\nRUN apt-get install -y curl\n",
+			want: "FROM debian:bookworm\nRUN apt-get update \\\n    && apt-get install --no-install-recommends -y curl \\\n    && rm -rf /var/lib/apt/lists/*\n",
+		},
+		{
+			name: "apt already clean",
+			in:   "FROM debian:bookworm\nRUN apt-get update && apt-get install -y --no-install-recommends curl && rm -rf /var/lib/apt/lists/*\n",
+		},
+		{
+			name: "apt lists mounted: no rm",
+			in:   "FROM debian:bookworm\nRUN --mount=type=cache,target=/var/lib/apt,sharing=locked --mount=type=cache,target=/var/cache/apt,sharing=locked apt-get update && apt-get install -y --no-install-recommends curl\n",
+		},
+		{
+			name: "dnf clean all",
+			in:   "FROM fedora:40\nRUN dnf install -y git\n",
+			want: "FROM fedora:40\nRUN dnf install -y git \\\n    && dnf clean all\n",
+		},
+		{
+			name: "pipes left alone",
+			in:   "FROM debian:bookworm\nRUN apt-get update | tee log && apt-get install curl\n",
+		},
+		{
+			name: "escape backtick",
+			in:   "# escape=`\nFROM alpine:3.20\nRUN apk update && apk add curl\n",
+			want: "# escape=`\nFROM alpine:3.20\nRUN apk add --no-cache curl\n",
+		},
+		{
+			name: "continuations and crlf",
+			in:   "FROM debian:bookworm\r\nRUN apt-get update && \\\r\n    apt-get install -y curl\r\nCMD [\"sh\"]\r\n",
+			want: "FROM debian:bookworm\r\nRUN apt-get update \\\r\n    && apt-get install --no-install-recommends -y curl \\\r\n    && rm -rf /var/lib/apt/lists/*\r\nCMD [\"sh\"]\r\n",
+		},
+	})
+}

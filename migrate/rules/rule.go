@@ -1,0 +1,149 @@
+// Package rules holds the optimizer's rules. A rule is data (a stable ID, a
+// title and a rationale) plus a function that inspects one build's
+// Dockerfile and the facts gathered about it, and returns line edits and
+// findings. Rules run one after another; the Dockerfile is re-parsed after
+// every rule that changed it, so each rule sees the previous rules' output.
+package rules
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/composeopt/composeopt/migrate/dockerfile"
+	"github.com/composeopt/composeopt/migrate/facts"
+)
+
+// Rule is one optimization.
+type Rule struct {
+	// ID is stable across releases; users refer to it in --skip and config.
+	ID string
+	// Title is a one-line summary.
+	Title string
+	// Rationale explains why the change is made.
+	Rationale string
+	// Run inspects the pass and records edits and findings.
+	Run func(p *Pass)
+}
+
+// Finding is something a rule noticed.
+type Finding struct {
+	Rule    string `json:"rule"`
+	Line    int    `json:"line,omitempty"`
+	Message string `json:"message"`
+	// NeedsHuman marks items the tool could not decide.
+	NeedsHuman bool `json:"needs_human,omitempty"`
+}
+
+// Options tune the rules.
+type Options struct {
+	UID         int    // account id for a created user (default 10001)
+	HealthPath  string // forced health-check path ("" = discover)
+	HealthFlags string // HEALTHCHECK flags
+}
+
+// DefaultOptions returns the defaults.
+func DefaultOptions() Options {
+	return Options{UID: 10001, HealthFlags: "--interval=30s --timeout=5s --start-period=40s --retries=3"}
+}
+
+// Pass is one rule's view of one build.
+type Pass struct {
+	File    *dockerfile.File
+	Facts   *facts.Build
+	Options Options
+	rule    *Rule
+
+	edits    []dockerfile.Edit
+	findings []Finding
+}
+
+// Edit records a change to the Dockerfile.
+func (p *Pass) Edit(e dockerfile.Edit) { p.edits = append(p.edits, e) }
+
+// Report records a finding at a line.
+func (p *Pass) Report(line int, format string, args ...any) {
+	p.findings = append(p.findings, Finding{Rule: p.rule.ID, Line: line, Message: fmt.Sprintf(format, args...)})
+}
+
+// NeedsHuman records a finding a person must follow up.
+func (p *Pass) NeedsHuman(line int, format string, args ...any) {
+	p.findings = append(p.findings, Finding{Rule: p.rule.ID, Line: line, Message: fmt.Sprintf(format, args...), NeedsHuman: true})
+}
+
+// Runtime returns the stages compose builds (each service's target, or the
+// last stage), without duplicates, in file order.
+func (p *Pass) Runtime() []*dockerfile.Stage {
+	seen := map[int]bool{}
+	var out []*dockerfile.Stage
+	for _, t := range p.Facts.Targets() {
+		if st := p.File.Target(t); st != nil && !seen[st.Index] {
+			seen[st.Index] = true
+			out = append(out, st)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Index < out[j].Index })
+	return out
+}
+
+// All returns every rule in run order.
+func All() []*Rule { return append([]*Rule(nil), catalogue()...) }
+
+// Lookup returns the rule with the ID (case-insensitive).
+func Lookup(id string) *Rule {
+	for _, r := range catalogue() {
+		if strings.EqualFold(r.ID, id) {
+			return r
+		}
+	}
+	return nil
+}
+
+// Result is what running the rules on one Dockerfile produced.
+type Result struct {
+	Output   []byte
+	Applied  []string // IDs of rules that changed the file, in run order
+	Findings []Finding
+}
+
+// MaxPasses bounds how often the rule list is run to reach a fixed point.
+const maxPasses = 3
+
+// Apply runs the enabled rules on src until nothing changes.
+func Apply(src []byte, fb *facts.Build, enabled []*Rule, opts Options) (*Result, error) {
+	res := &Result{Output: src}
+	applied := map[string]bool{}
+	for pass := 0; pass < maxPasses; pass++ {
+		changed := false
+		var findings []Finding
+		for _, r := range enabled {
+			f, err := dockerfile.Parse(res.Output)
+			if err != nil {
+				return nil, fmt.Errorf("after rule %s: %w", r.ID, err)
+			}
+			p := &Pass{File: f, Facts: fb, Options: opts, rule: r}
+			r.Run(p)
+			findings = append(findings, p.findings...)
+			if len(p.edits) == 0 {
+				continue
+			}
+			out, err := f.Apply(p.edits)
+			if err != nil {
+				return nil, fmt.Errorf("rule %s: %w", r.ID, err)
+			}
+			if string(out) != string(res.Output) {
+				res.Output = out
+				changed = true
+				if !applied[r.ID] {
+					applied[r.ID] = true
+					res.Applied = append(res.Applied, r.ID)
+				}
+			}
+		}
+		res.Findings = findings
+		if !changed {
+			return res, nil
+		}
+	}
+	return res, nil
+}
