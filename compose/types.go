@@ -61,8 +61,8 @@ type Service struct {
 
 // ServiceBuild is a service's own view of its build section.
 type ServiceBuild struct {
-	Context    string            // absolute local path, or the remote URL as written
-	Dockerfile string            // as resolved by compose-go (relative to context, or absolute)
+	Context    string // absolute local path, or the remote URL as written
+	Dockerfile string // as resolved by compose-go (relative to context, or absolute)
 	Target     string
 	Args       map[string]string // nil values dropped
 	// Inline is true when dockerfile_inline is used.

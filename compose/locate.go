@@ -1,0 +1,422 @@
+package compose
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"unicode/utf8"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// The compose-go model does not say which file or line a build comes from.
+// The locator re-reads the compose files with the yaml.v3 Node API and, for
+// every service, lists the YAML nodes its build is merged from, lowest
+// precedence first: included files, then the -f files in order; within one
+// file, the extended service (extends:) before the service itself, and `<<:`
+// merge sources of a build mapping before the mapping's own keys. The last
+// element that has a `dockerfile:` key decides the Dockerfile.
+
+// yamlFile is one parsed compose file with its original bytes.
+type yamlFile struct {
+	path  string
+	src   []byte
+	root  *yaml.Node // top-level mapping, nil when the file is empty
+	lines []int      // byte offset where each line starts
+	eol   string     // "\r\n" when the file uses CRLF line endings
+}
+
+// buildElem is one YAML node a service's build is merged from.
+type buildElem struct {
+	file *yamlFile
+	node *yaml.Node // a build mapping, or the scalar of a short-form build
+	key  *yaml.Node // the `build:` key when node is its value (nil for merge sources)
+	// inFlow is true when the mapping holding key is a flow mapping.
+	inFlow bool
+	// step is the indentation step used to expand a short-form build.
+	step int
+}
+
+type keyVal struct{ key, value *yaml.Node }
+
+// direct returns the key/value pair name of the element itself (merge
+// sources are separate elements).
+func (e buildElem) direct(name string) *keyVal {
+	if e.node.Kind != yaml.MappingNode {
+		return nil
+	}
+	return directPair(e.node, name)
+}
+
+// definesContext reports whether the element sets the build context.
+func (e buildElem) definesContext() bool {
+	return e.node.Kind == yaml.ScalarNode || e.direct("context") != nil
+}
+
+// lastDockerfile returns the `dockerfile:` pair that wins in chain.
+func lastDockerfile(chain []buildElem) *keyVal {
+	for i := len(chain) - 1; i >= 0; i-- {
+		if kv := chain[i].direct("dockerfile"); kv != nil {
+			return kv
+		}
+	}
+	return nil
+}
+
+// fileRef is a compose file together with the directory its relative
+// include/extends paths are resolved against (compose-go's resource loader
+// working directory for that file).
+type fileRef struct {
+	f    *yamlFile
+	base string
+}
+
+type locator struct {
+	files map[string]*yamlFile
+	// units are the sets of files loaded together: included projects
+	// (innermost first), then the -f files.
+	units [][]fileRef
+}
+
+func newLocator(dir string, files []string) (*locator, error) {
+	l := &locator{files: map[string]*yamlFile{}}
+	var main []fileRef
+	for _, p := range files {
+		f, err := l.parse(p)
+		if err != nil {
+			return nil, err
+		}
+		main = append(main, fileRef{f, dir})
+	}
+	seen := map[string]bool{}
+	for _, r := range main {
+		if err := l.addIncludes(r, seen); err != nil {
+			return nil, err
+		}
+	}
+	l.units = append(l.units, main)
+	return l, nil
+}
+
+func (l *locator) parse(path string) (*yamlFile, error) {
+	if f, ok := l.files[path]; ok {
+		return f, nil
+	}
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	f, err := parseYAML(path, src)
+	if err != nil {
+		return nil, err
+	}
+	l.files[path] = f
+	return f, nil
+}
+
+func parseYAML(path string, src []byte) (*yamlFile, error) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(src, &doc); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	f := &yamlFile{path: path, src: src, lines: []int{0}, eol: "\n"}
+	if bytes.Contains(src, []byte("\r\n")) {
+		f.eol = "\r\n"
+	}
+	for i, c := range src {
+		if c == '\n' {
+			f.lines = append(f.lines, i+1)
+		}
+	}
+	if doc.Kind == yaml.DocumentNode && len(doc.Content) > 0 && doc.Content[0].Kind == yaml.MappingNode {
+		f.root = doc.Content[0]
+	}
+	return f, nil
+}
+
+// offset converts a yaml.v3 position (1-based line, 1-based column counted
+// in characters) to a byte offset in src.
+func (f *yamlFile) offset(line, col int) int {
+	if line < 1 || line > len(f.lines) {
+		return len(f.src)
+	}
+	off := f.lines[line-1]
+	for i := 1; i < col && off < len(f.src); i++ {
+		_, size := utf8.DecodeRune(f.src[off:])
+		off += size
+	}
+	return off
+}
+
+// addIncludes records the projects r includes, depth first.
+func (l *locator) addIncludes(r fileRef, seen map[string]bool) error {
+	inc := directPair(r.f.root, "include")
+	if inc == nil {
+		return nil
+	}
+	items := deref(inc.value)
+	if items == nil || items.Kind != yaml.SequenceNode {
+		return nil
+	}
+	for _, item := range items.Content {
+		item = deref(item)
+		var paths []string
+		projectDir := ""
+		switch item.Kind {
+		case yaml.ScalarNode:
+			paths = []string{item.Value}
+		case yaml.MappingNode:
+			if kv := directPair(item, "path"); kv != nil {
+				paths = scalarList(deref(kv.value))
+			}
+			if kv := directPair(item, "project_directory"); kv != nil {
+				projectDir = deref(kv.value).Value
+			}
+		}
+		if len(paths) == 0 || strings.Contains(strings.Join(paths, ""), "$") {
+			continue
+		}
+		for i, p := range paths {
+			if !filepath.IsAbs(p) {
+				paths[i] = filepath.Join(r.base, p)
+			}
+		}
+		base := filepath.Dir(paths[0])
+		if projectDir != "" {
+			base = projectDir
+			if !filepath.IsAbs(base) {
+				base = filepath.Join(r.base, base)
+			}
+		}
+		var unit []fileRef
+		for _, p := range paths {
+			if seen[p] {
+				continue
+			}
+			seen[p] = true
+			f, err := l.parse(p)
+			if err != nil {
+				return err
+			}
+			ref := fileRef{f, base}
+			if err := l.addIncludes(ref, seen); err != nil {
+				return err
+			}
+			unit = append(unit, ref)
+		}
+		if len(unit) > 0 {
+			l.units = append(l.units, unit)
+		}
+	}
+	return nil
+}
+
+func scalarList(n *yaml.Node) []string {
+	switch {
+	case n == nil:
+		return nil
+	case n.Kind == yaml.ScalarNode:
+		return []string{n.Value}
+	case n.Kind == yaml.SequenceNode:
+		var out []string
+		for _, c := range n.Content {
+			if c = deref(c); c.Kind == yaml.ScalarNode {
+				out = append(out, c.Value)
+			}
+		}
+		return out
+	}
+	return nil
+}
+
+// serviceOrder lists service names in the order the files declare them.
+func (l *locator) serviceOrder() []string {
+	var names []string
+	for _, unit := range l.units {
+		for _, r := range unit {
+			svcs := directPair(r.f.root, "services")
+			if svcs == nil {
+				continue
+			}
+			if m := deref(svcs.value); m != nil && m.Kind == yaml.MappingNode {
+				for i := 0; i+1 < len(m.Content); i += 2 {
+					names = append(names, m.Content[i].Value)
+				}
+			}
+		}
+	}
+	return names
+}
+
+// chain lists the build elements of service name across all loaded files.
+func (l *locator) chain(name string) ([]buildElem, error) {
+	var out []buildElem
+	for _, unit := range l.units {
+		for _, r := range unit {
+			c, err := l.serviceChain(r.f, r.base, name, 0)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, c...)
+		}
+	}
+	return out, nil
+}
+
+// serviceChain lists the build elements service name has in file f,
+// following extends:.
+func (l *locator) serviceChain(f *yamlFile, base, name string, depth int) ([]buildElem, error) {
+	if depth > 32 {
+		return nil, fmt.Errorf("%s: extends chain of service %s is too deep", f.path, name)
+	}
+	svcs := directPair(f.root, "services")
+	if svcs == nil {
+		return nil, nil
+	}
+	m := deref(svcs.value)
+	if m == nil || m.Kind != yaml.MappingNode {
+		return nil, nil
+	}
+	kv := directPair(m, name)
+	if kv == nil {
+		return nil, nil
+	}
+	svc := deref(kv.value)
+	if svc == nil || svc.Kind != yaml.MappingNode {
+		return nil, nil
+	}
+	var out []buildElem
+	if ext, _ := lookup(svc, "extends"); ext != nil {
+		ext := deref(ext.value)
+		ref, file := "", ""
+		switch ext.Kind {
+		case yaml.ScalarNode:
+			ref = ext.Value
+		case yaml.MappingNode:
+			if s := directPair(ext, "service"); s != nil {
+				ref = deref(s.value).Value
+			}
+			if s := directPair(ext, "file"); s != nil {
+				file = deref(s.value).Value
+			}
+		}
+		tf, tbase := f, base
+		if file != "" && !strings.Contains(file, "$") {
+			if !filepath.IsAbs(file) {
+				file = filepath.Join(base, file)
+			}
+			var err error
+			if tf, err = l.parse(file); err != nil {
+				return nil, err
+			}
+			tbase = filepath.Dir(file)
+		}
+		if ref != "" {
+			c, err := l.serviceChain(tf, tbase, ref, depth+1)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, c...)
+		}
+	}
+	b, owner := lookup(svc, "build")
+	if b == nil {
+		return out, nil
+	}
+	step := 2
+	if owner == svc && b.key.Column > kv.key.Column {
+		step = b.key.Column - kv.key.Column
+	}
+	return append(out, buildElems(f, b.key, deref(b.value), owner.Style&yaml.FlowStyle != 0, step)...), nil
+}
+
+// buildElems expands a build value into its merge sources and itself.
+func buildElems(f *yamlFile, key, v *yaml.Node, inFlow bool, step int) []buildElem {
+	if v == nil {
+		return nil
+	}
+	var out []buildElem
+	if v.Kind == yaml.MappingNode {
+		srcs := mergeSources(v)
+		// The first merge source wins, so it comes last.
+		for i := len(srcs) - 1; i >= 0; i-- {
+			out = append(out, buildElems(f, nil, srcs[i], false, step)...)
+		}
+	}
+	if v.Kind != yaml.MappingNode && v.Kind != yaml.ScalarNode {
+		return out
+	}
+	return append(out, buildElem{file: f, node: v, key: key, inFlow: inFlow, step: step})
+}
+
+// deref follows aliases and unwraps documents.
+func deref(n *yaml.Node) *yaml.Node {
+	for n != nil {
+		switch n.Kind {
+		case yaml.AliasNode:
+			n = n.Alias
+		case yaml.DocumentNode:
+			if len(n.Content) == 0 {
+				return nil
+			}
+			n = n.Content[0]
+		default:
+			return n
+		}
+	}
+	return nil
+}
+
+// directPair finds key name among m's own keys (not merged ones).
+func directPair(m *yaml.Node, name string) *keyVal {
+	if m == nil || m.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if k := m.Content[i]; k.Kind == yaml.ScalarNode && k.Value == name && !isMergeKey(k) {
+			return &keyVal{k, m.Content[i+1]}
+		}
+	}
+	return nil
+}
+
+func isMergeKey(k *yaml.Node) bool {
+	return k.Kind == yaml.ScalarNode && k.Value == "<<" && (k.Tag == "!!merge" || k.Tag == "")
+}
+
+// mergeSources returns the mappings merged into m with `<<:`, first (winning) first.
+func mergeSources(m *yaml.Node) []*yaml.Node {
+	var out []*yaml.Node
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if !isMergeKey(m.Content[i]) {
+			continue
+		}
+		v := m.Content[i+1]
+		if v.Kind == yaml.SequenceNode {
+			for _, c := range v.Content {
+				if c = deref(c); c != nil && c.Kind == yaml.MappingNode {
+					out = append(out, c)
+				}
+			}
+		} else if v = deref(v); v != nil && v.Kind == yaml.MappingNode {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// lookup finds key name in m, own keys first, then merge sources; it also
+// returns the mapping that holds the key.
+func lookup(m *yaml.Node, name string) (*keyVal, *yaml.Node) {
+	if kv := directPair(m, name); kv != nil {
+		return kv, m
+	}
+	for _, src := range mergeSources(m) {
+		if kv, owner := lookup(src, name); kv != nil {
+			return kv, owner
+		}
+	}
+	return nil, nil
+}

@@ -1,0 +1,377 @@
+package compose
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/compose-spec/compose-go/v2/types"
+	"go.yaml.in/yaml/v3"
+)
+
+// applyAndVerify applies ops and checks the result. Problems that can be
+// pinned on builds are returned as EditErrors (the caller retries without
+// those builds); anything else is a plain error.
+func applyAndVerify(st *loadState, ops []*editOp, expected map[string]string, pending []*Build, refs map[*Build]string) ([]FileEdit, []*EditError, error) {
+	byFile := map[*yamlFile][]*editOp{}
+	for _, op := range ops {
+		byFile[op.elem.file] = append(byFile[op.elem.file], op)
+	}
+	blame := func(fileOps []*editOp, file, service string, err error) []*EditError {
+		var out []*EditError
+		for _, op := range fileOps {
+			for _, b := range op.builds {
+				if !slices.ContainsFunc(out, func(e *EditError) bool { return e.Build == b }) {
+					out = append(out, &EditError{Build: b, File: file, Service: service, Err: err})
+				}
+			}
+		}
+		return out
+	}
+
+	var edits []FileEdit
+	content := map[string][]byte{}
+	var bad []*EditError
+	for f, fileOps := range byFile {
+		var sp []splice
+		for _, op := range fileOps {
+			s, err := spliceFor(op)
+			if err != nil {
+				bad = append(bad, blame([]*editOp{op}, f.path, "", err)...)
+				continue
+			}
+			sp = append(sp, s)
+		}
+		if len(sp) < len(fileOps) {
+			continue
+		}
+		out, err := applySplices(f.src, sp)
+		if err == nil {
+			err = checkYAMLDiff(f, out, fileOps)
+		}
+		if err != nil {
+			bad = append(bad, blame(fileOps, f.path, "", err)...)
+			continue
+		}
+		content[f.path] = out
+		edits = append(edits, FileEdit{Path: f.path, Old: f.src, New: out})
+	}
+	if len(bad) > 0 || len(ops) == 0 {
+		return nil, bad, nil
+	}
+	sort.Slice(edits, func(i, j int) bool { return edits[i].Path < edits[j].Path })
+
+	reloaded, root, err := reloadWith(st, content)
+	if err != nil {
+		return nil, blame(ops, "", "", fmt.Errorf("the edited project does not load: %w", err)), nil
+	}
+	unprefix := func(b []byte) []byte { return bytes.ReplaceAll(b, []byte(root), nil) }
+
+	// Which ops can have changed a service: those on an element of its chain.
+	opsOf := func(s string) []*editOp {
+		var out []*editOp
+		for _, op := range ops {
+			if slices.ContainsFunc(st.chains[s], func(e buildElem) bool { return e.node == op.elem.node }) {
+				out = append(out, op)
+			}
+		}
+		return out
+	}
+
+	before, after := st.model.AllServices(), reloaded.AllServices()
+	for _, name := range slices.Sorted(maps.Keys(before)) {
+		nb, ok := after[name]
+		if !ok {
+			return nil, nil, fmt.Errorf("service %s disappeared after editing the compose files", name)
+		}
+		want, err := serviceJSON(before[name], expected[name], nil)
+		if err != nil {
+			return nil, nil, err
+		}
+		got, err := serviceJSON(nb, "", unprefix)
+		if err != nil {
+			return nil, nil, err
+		}
+		if !bytes.Equal(want, got) {
+			culprits := opsOf(name)
+			if len(culprits) == 0 {
+				return nil, nil, fmt.Errorf("service %s changed after editing the compose files", name)
+			}
+			return nil, blame(culprits, st.fileOf(name), name,
+				fmt.Errorf("re-loading the edited project changes more than the Dockerfile:\n  want %s\n  got  %s", want, got)), nil
+		}
+	}
+	if len(after) != len(before) {
+		return nil, nil, errors.New("editing the compose files added services")
+	}
+	for _, b := range pending {
+		for _, s := range b.Services {
+			sb := after[s].Build
+			if sb == nil {
+				return nil, blame(opsOf(s), st.fileOf(s), s, errors.New("the edited project has no build")), nil
+			}
+			df := string(unprefix([]byte(resolveDockerfile(sb))))
+			if df != refs[b] {
+				return nil, []*EditError{{Build: b, Service: s, File: st.fileOf(s),
+					Err: fmt.Errorf("the edited project builds %s, not %s", df, refs[b])}}, nil
+			}
+		}
+	}
+	pb, err := projectJSON(st.model, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	pa, err := projectJSON(reloaded, unprefix)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !bytes.Equal(pb, pa) {
+		return nil, nil, errors.New("editing the compose files changed project-level settings")
+	}
+	return edits, nil, nil
+}
+
+// fileOf names the compose file holding the last part of service s's build.
+func (st *loadState) fileOf(s string) string {
+	if c := st.chains[s]; len(c) > 0 {
+		return c[len(c)-1].file.path
+	}
+	return ""
+}
+
+// serviceJSON encodes a service for comparison, with its build's dockerfile
+// replaced by dockerfile when that is not empty.
+func serviceJSON(sc types.ServiceConfig, dockerfile string, fix func([]byte) []byte) ([]byte, error) {
+	if sc.Build != nil && dockerfile != "" {
+		b := *sc.Build
+		b.Dockerfile = dockerfile
+		sc.Build = &b
+	}
+	out, err := json.Marshal(sc)
+	if err != nil {
+		return nil, fmt.Errorf("service %s: %w", sc.Name, err)
+	}
+	if fix != nil {
+		out = fix(out)
+	}
+	return out, nil
+}
+
+// projectJSON encodes everything in a project but its services.
+func projectJSON(p *types.Project, fix func([]byte) []byte) ([]byte, error) {
+	q := *p
+	q.Services, q.DisabledServices = nil, nil
+	out, err := json.Marshal(struct {
+		P       types.Project
+		Env     types.Mapping
+		Files   int
+		Profile []string
+	}{q, p.Environment, len(p.ComposeFiles), p.Profiles})
+	if err != nil {
+		return nil, fmt.Errorf("project %s: %w", p.Name, err)
+	}
+	if fix != nil {
+		out = fix(out)
+	}
+	return out, nil
+}
+
+// reloadWith loads the project again as if the edited files had their new
+// content. compose-go reads -f files, included files and extends: files from
+// disk by path, and resolves relative paths against their directories, so
+// the new bytes must live at a path that behaves like the original one. The
+// overlay is a temporary directory root in which root+P is a symlink to P for
+// every path P, except for the edited files (real files with the new bytes)
+// and their ancestor directories (real directories whose other entries are
+// symlinks). The project is loaded from root+files with root+dir as project
+// directory; every path in the resulting model then starts with root, which
+// the caller strips before comparing. Nothing outside root is written.
+func reloadWith(st *loadState, content map[string][]byte) (*types.Project, string, error) {
+	root, err := os.MkdirTemp("", "composeopt-verify-")
+	if err != nil {
+		return nil, "", err
+	}
+	defer os.RemoveAll(root)
+	if err := buildOverlay(root, content); err != nil {
+		return nil, "", err
+	}
+	in := func(p string) string { return filepath.Join(root, strings.TrimPrefix(p, filepath.VolumeName(p))) }
+	opts := st.opts
+	opts.Files = nil
+	for _, f := range st.opts.Files {
+		opts.Files = append(opts.Files, in(f))
+	}
+	opts.ProjectDirectory = in(st.opts.ProjectDirectory)
+	opts.WorkingDir = in(st.opts.WorkingDir)
+	ld, err := loadModel(context.Background(), opts)
+	if err != nil {
+		return nil, "", errors.New(strings.ReplaceAll(err.Error(), root, ""))
+	}
+	return ld.model, root, nil
+}
+
+func buildOverlay(root string, content map[string][]byte) error {
+	dirs := map[string]bool{}
+	for p := range content {
+		for d := filepath.Dir(p); !dirs[d]; d = filepath.Dir(d) {
+			dirs[d] = true
+		}
+	}
+	in := func(p string) string { return filepath.Join(root, strings.TrimPrefix(p, filepath.VolumeName(p))) }
+	for d := range dirs {
+		if err := os.MkdirAll(in(d), 0o755); err != nil {
+			return err
+		}
+		entries, err := os.ReadDir(d)
+		if err != nil {
+			return err
+		}
+		for _, e := range entries {
+			p := filepath.Join(d, e.Name())
+			if _, edited := content[p]; edited || dirs[p] {
+				continue
+			}
+			if err := os.Symlink(p, in(p)); err != nil {
+				return err
+			}
+		}
+	}
+	for p, b := range content {
+		if err := os.WriteFile(in(p), b, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkYAMLDiff parses the edited text and checks that it means the same as
+// the original except for the dockerfile keys set by ops.
+func checkYAMLDiff(f *yamlFile, edited []byte, ops []*editOp) error {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(edited, &doc); err != nil {
+		return fmt.Errorf("the edited file is not valid YAML: %w", err)
+	}
+	var orig yaml.Node
+	if err := yaml.Unmarshal(f.src, &orig); err != nil {
+		return err
+	}
+	// The locator's nodes come from an earlier parse of the same bytes:
+	// map them onto this parse by position.
+	byPos := map[[2]int]*editOp{}
+	for _, op := range ops {
+		byPos[[2]int{op.elem.node.Line, op.elem.node.Column}] = op
+	}
+	c := yamlCmp{file: f.path, ops: byPos}
+	if err := c.same(&orig, &doc); err != nil {
+		return err
+	}
+	if c.done != len(ops) {
+		return errors.New("the edited file does not contain every intended change")
+	}
+	return nil
+}
+
+type yamlCmp struct {
+	file string
+	ops  map[[2]int]*editOp
+	done int
+}
+
+func (c *yamlCmp) same(a, b *yaml.Node) error {
+	if op := c.ops[[2]int{a.Line, a.Column}]; op != nil && (a.Kind == yaml.MappingNode || a.Kind == yaml.ScalarNode) && a.Kind == op.elem.node.Kind {
+		c.done++
+		return c.edited(a, b, op)
+	}
+	diff := func(what string) error {
+		return fmt.Errorf("%s:%d:%d: the edit changes %s", c.file, a.Line, a.Column, what)
+	}
+	switch {
+	case a.Kind != b.Kind:
+		return diff("the kind of a node")
+	case a.ShortTag() != b.ShortTag():
+		return diff("a tag")
+	case a.Anchor != b.Anchor:
+		return diff("an anchor")
+	case a.Kind == yaml.ScalarNode || a.Kind == yaml.AliasNode:
+		if a.Value != b.Value {
+			return diff(fmt.Sprintf("%q into %q", a.Value, b.Value))
+		}
+		return nil
+	case len(a.Content) != len(b.Content):
+		return diff("the number of entries")
+	}
+	for i := range a.Content {
+		if err := c.same(a.Content[i], b.Content[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// edited checks one node the edit was meant to change.
+func (c *yamlCmp) edited(a, b *yaml.Node, op *editOp) error {
+	bad := func(why string) error {
+		return fmt.Errorf("%s:%d:%d: %s", c.file, a.Line, a.Column, why)
+	}
+	checkValue := func(kv *keyVal) error {
+		if kv == nil {
+			return bad("dockerfile: is missing after the edit")
+		}
+		if v := kv.value; v.Kind != yaml.ScalarNode || v.ShortTag() != "!!str" || v.Value != op.value {
+			return bad(fmt.Sprintf("dockerfile: reads %q after the edit, want %q", v.Value, op.value))
+		}
+		return nil
+	}
+	if b.Kind != yaml.MappingNode || a.Anchor != b.Anchor {
+		return bad("the build is no longer the same mapping")
+	}
+	switch op.kind {
+	case opExpand:
+		ctx := directPair(b, "context")
+		if len(b.Content) != 4 || ctx == nil || ctx.value.Value != a.Value || ctx.value.ShortTag() != a.ShortTag() {
+			return bad("the expanded build does not keep its context")
+		}
+		return checkValue(directPair(b, "dockerfile"))
+	case opReplace:
+		if len(a.Content) != len(b.Content) {
+			return bad("the number of keys changed")
+		}
+	case opInsert:
+		if len(a.Content)+2 != len(b.Content) || directPair(a, "dockerfile") != nil {
+			return bad("the key was not inserted exactly once")
+		}
+	}
+	if err := checkValue(directPair(b, "dockerfile")); err != nil {
+		return err
+	}
+	rest := slices.Clone(b.Content)
+	for i := 0; i+1 < len(rest); i += 2 {
+		if rest[i].Value == "dockerfile" && !isMergeKey(rest[i]) {
+			rest = slices.Delete(rest, i, i+2)
+			break
+		}
+	}
+	orig := slices.Clone(a.Content)
+	if op.kind == opReplace {
+		for i := 0; i+1 < len(orig); i += 2 {
+			if orig[i].Value == "dockerfile" && !isMergeKey(orig[i]) {
+				orig = slices.Delete(orig, i, i+2)
+				break
+			}
+		}
+	}
+	for i := range orig {
+		if err := c.same(orig[i], rest[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,314 @@
+package changeset
+
+import (
+	"bytes"
+	"fmt"
+	"io/fs"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// git runs git in dir with the user's and system's configuration shut out,
+// so settings such as core.autocrlf cannot change what is tested.
+func git(t *testing.T, dir string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command("git", args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "GIT_CONFIG_GLOBAL=/dev/null", "GIT_CONFIG_NOSYSTEM=1")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+func needGit(t *testing.T) {
+	t.Helper()
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("git not installed")
+	}
+}
+
+// writeOld puts every existing file's Old content on disk under its path.
+func writeOld(t *testing.T, s *Set) {
+	t.Helper()
+	for _, f := range s.Files {
+		if !f.Exists {
+			continue
+		}
+		if err := os.MkdirAll(filepath.Dir(f.Path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(f.Path, f.Old, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// checkNew asserts that every file of s holds New and that the tree under
+// root (ignoring .git) holds nothing else.
+func checkNew(t *testing.T, root string, s *Set) {
+	t.Helper()
+	want := map[string]bool{}
+	for _, f := range s.Files {
+		want[f.Path] = true
+		got, err := os.ReadFile(f.Path)
+		if err != nil {
+			t.Errorf("%s: %v", f.Path, err)
+			continue
+		}
+		if !bytes.Equal(got, f.New) {
+			t.Errorf("%s: got %q, want %q", f.Path, got, f.New)
+		}
+	}
+	filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.IsDir() && d.Name() == ".git" {
+			return filepath.SkipDir
+		}
+		if !d.IsDir() && !want[p] {
+			t.Errorf("unexpected file %s", p)
+		}
+		return nil
+	})
+}
+
+func mustAdd(t *testing.T, s *Set, f File) {
+	t.Helper()
+	if err := s.Add(f); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func modified(path, old, new string) File {
+	return File{Path: path, Old: []byte(old), New: []byte(new), Exists: true}
+}
+
+func created(path, new string, mode fs.FileMode) File {
+	return File{Path: path, New: []byte(new), Mode: mode}
+}
+
+func numbered(n int, eol string) string {
+	var b strings.Builder
+	for i := 1; i <= n; i++ {
+		fmt.Fprintf(&b, "line %d%s", i, eol)
+	}
+	return b.String()
+}
+
+func TestDiffAcceptedByGitApply(t *testing.T) {
+	needGit(t)
+	root := t.TempDir()
+	j := func(p string) string { return filepath.Join(root, filepath.FromSlash(p)) }
+
+	long := numbered(40, "\n")
+	longNew := strings.Replace(long, "line 3\n", "line three\n", 1)
+	longNew = strings.Replace(longNew, "line 30\n", "line 30\nline 30.5\n", 1)
+	longNew = strings.Replace(longNew, "line 40\n", "", 1)
+
+	var s Set
+	for _, f := range []File{
+		modified(j("compose.yaml"), long, longNew),
+		modified(j("noeol.txt"), "a\nb\nc", "a\nB\nc"),
+		modified(j("add-eol.txt"), "x", "x\n"),
+		modified(j("drop-eol.txt"), "x\ny\n", "x\ny"),
+		modified(j("crlf.txt"), "a\r\nb\r\nc\r\n", "a\r\nB\r\nc\r\nd\r\n"),
+		modified(j("mixed.txt"), "a\r\nb\nc\r\n", "a\nb\r\nc\r\n"),
+		modified(j("to-empty.txt"), "gone\n", ""),
+		modified(j("from-empty.txt"), "", "hello\n"),
+		modified(j("space name.txt"), "old\n", "new\n"),
+		modified(j("unchanged.txt"), "same\n", "same\n"),
+		created(j("new.txt"), "fresh\n", 0),
+		created(j("new-noeol.txt"), "fresh", 0),
+		created(j("empty-new"), "", 0),
+		created(j("run.sh"), "#!/bin/sh\necho hi\n", 0o755),
+		created(j("deep/er/Dockerfile"), "FROM scratch\r\nCOPY . /\r\n", 0o644),
+	} {
+		mustAdd(t, &s, f)
+	}
+	writeOld(t, &s)
+	git(t, root, "init", "-q")
+
+	patch := s.Diff(root)
+	for _, want := range []string{
+		"diff --git a/deep/er/Dockerfile b/deep/er/Dockerfile\nnew file mode 100644\n--- /dev/null\n+++ b/deep/er/Dockerfile\n@@ -0,0 +1,2 @@\n",
+		"diff --git a/run.sh b/run.sh\nnew file mode 100755\n",
+		"diff --git a/empty-new b/empty-new\nnew file mode 100644\ndiff --git ",
+		"--- a/space name.txt\t\n+++ b/space name.txt\t\n",
+		" c\n\\ No newline at end of file\n",
+		"-y\n+y\n\\ No newline at end of file\n",
+		"-a\r\n-b\n+a\n+b\r\n c\r\n",
+		"-b\r\n+B\r\n c\r\n+d\r\n",
+	} {
+		if !bytes.Contains(patch, []byte(want)) {
+			t.Errorf("diff lacks %q", want)
+		}
+	}
+	if bytes.Contains(patch, []byte("unchanged.txt")) {
+		t.Error("diff mentions a file that does not change")
+	}
+	if t.Failed() {
+		t.Logf("diff:\n%s", patch)
+	}
+
+	pf := filepath.Join(t.TempDir(), "change.patch")
+	if err := os.WriteFile(pf, patch, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	git(t, root, "apply", "--check", pf)
+	git(t, root, "apply", pf)
+	checkNew(t, root, &s)
+	if fi, err := os.Stat(j("run.sh")); err != nil || fi.Mode().Perm()&0o100 == 0 {
+		t.Errorf("run.sh not executable after git apply: %v %v", fi.Mode(), err)
+	}
+}
+
+func TestDiffGolden(t *testing.T) {
+	root := t.TempDir()
+	var s Set
+	mustAdd(t, &s, modified(filepath.Join(root, "b.txt"), "1\n2\n3\n4\n5\n6\n7\n8\n", "1\n2\n3\n4\nfive\n6\n7\n8"))
+	mustAdd(t, &s, created(filepath.Join(root, "a", "new"), "x\n", 0))
+	want := `diff --git a/a/new b/a/new
+new file mode 100644
+--- /dev/null
++++ b/a/new
+@@ -0,0 +1 @@
++x
+diff --git a/b.txt b/b.txt
+--- a/b.txt
++++ b/b.txt
+@@ -2,7 +2,7 @@
+ 2
+ 3
+ 4
+-5
++five
+ 6
+ 7
+-8
++8
+\ No newline at end of file
+`
+	if got := string(s.Diff(root)); got != want {
+		t.Errorf("got:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+// TestDiffRandomGitApply feeds git apply many random edits, mixing line
+// endings and missing final newlines, to catch hunk arithmetic mistakes.
+func TestDiffRandomGitApply(t *testing.T) {
+	needGit(t)
+	root := t.TempDir()
+	rng := rand.New(rand.NewPCG(1, 2))
+	gen := func() string {
+		n := rng.IntN(25)
+		var b strings.Builder
+		for i := range n {
+			b.WriteString(string(rune('a' + rng.IntN(4))))
+			switch {
+			case i == n-1 && rng.IntN(3) == 0:
+				// no final newline
+			case rng.IntN(5) == 0:
+				b.WriteString("\r\n")
+			default:
+				b.WriteString("\n")
+			}
+		}
+		return b.String()
+	}
+	var s Set
+	for i := range 200 {
+		p := filepath.Join(root, fmt.Sprintf("f%03d.txt", i))
+		if i%10 == 0 {
+			mustAdd(t, &s, created(p, gen(), 0))
+		} else {
+			mustAdd(t, &s, modified(p, gen(), gen()))
+		}
+	}
+	writeOld(t, &s)
+	git(t, root, "init", "-q")
+	pf := filepath.Join(t.TempDir(), "change.patch")
+	if err := os.WriteFile(pf, s.Diff(root), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	git(t, root, "apply", pf)
+	checkNew(t, root, &s)
+}
+
+func TestDiffSymlinkShowsTarget(t *testing.T) {
+	root := t.TempDir()
+	real := filepath.Join(root, "real", "compose.yaml")
+	link := filepath.Join(root, "compose.yaml")
+	if err := os.MkdirAll(filepath.Dir(real), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(real, []byte("a\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("real/compose.yaml", link); err != nil {
+		t.Fatal(err)
+	}
+	var s Set
+	mustAdd(t, &s, modified(link, "a\n", "b\n"))
+	if got := string(s.Diff(root)); !strings.HasPrefix(got, "diff --git a/real/compose.yaml b/real/compose.yaml\n") {
+		t.Errorf("diff of a symlink should name its target:\n%s", got)
+	}
+}
+
+func TestDiffEmptyWhenNothingChanges(t *testing.T) {
+	var s Set
+	mustAdd(t, &s, modified("/x/a", "same", "same"))
+	if d := s.Diff("/x"); len(d) != 0 {
+		t.Errorf("got %q", d)
+	}
+}
+
+func TestGitQuote(t *testing.T) {
+	for in, want := range map[string]string{
+		"a/plain.txt":    "a/plain.txt",
+		"a/with space":   "a/with space",
+		"a/tab\there":    `"a/tab\there"`,
+		`a/q"uote`:       `"a/q\"uote"`,
+		"a/back\\slash":  `"a/back\\slash"`,
+		"a/bell\x01":     `"a/bell\001"`,
+		"a/ünïcödé.yaml": "a/ünïcödé.yaml",
+	} {
+		if got, _ := gitQuote(in); got != want {
+			t.Errorf("gitQuote(%q) = %s, want %s", in, got, want)
+		}
+	}
+}
+
+func TestColorDiff(t *testing.T) {
+	root := t.TempDir()
+	var s Set
+	// "-- x" removed shows up as "--- x": it must be red, not a bold header.
+	mustAdd(t, &s, modified(filepath.Join(root, "a"), "-- x\r\nkeep\r\n", "++ y\r\nkeep\r\n"))
+	diff := s.Diff(root)
+	colored := ColorDiff(diff)
+
+	ansi := regexp.MustCompile("\x1b\\[[0-9;]*m")
+	if got := ansi.ReplaceAll(colored, nil); !bytes.Equal(got, diff) {
+		t.Errorf("stripping colours does not give the diff back:\n%q\n%q", got, diff)
+	}
+	for _, want := range []string{
+		ansiBold + "diff --git a/a b/a" + ansiReset + "\n",
+		ansiBold + "--- a/a" + ansiReset + "\n",
+		ansiBold + "+++ b/a" + ansiReset + "\n",
+		ansiCyan + "@@ -1,2 +1,2 @@" + ansiReset + "\n",
+		ansiRed + "--- x" + ansiReset + "\r\n",
+		ansiGreen + "+++ y" + ansiReset + "\r\n",
+		" keep\r\n",
+	} {
+		if !bytes.Contains(colored, []byte(want)) {
+			t.Errorf("coloured diff lacks %q:\n%q", want, colored)
+		}
+	}
+}

@@ -1,0 +1,238 @@
+// Package gate decides whether an optimized Dockerfile is good enough to
+// write out. It runs BuildKit's own Dockerfile frontend entirely offline: the
+// `docker build --check` linter and the Dockerfile-to-LLB conversion, with
+// every base image answered by a local stub instead of a registry.
+package gate
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/moby/buildkit/client/llb"
+	"github.com/moby/buildkit/client/llb/sourceresolver"
+	"github.com/moby/buildkit/frontend/dockerfile/dockerfile2llb"
+	"github.com/moby/buildkit/frontend/dockerfile/parser"
+	"github.com/moby/buildkit/frontend/dockerui"
+	"github.com/moby/buildkit/solver/pb"
+	digest "github.com/opencontainers/go-digest"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+)
+
+// Warning is one finding of BuildKit's Dockerfile linter.
+type Warning struct {
+	// RuleName is the check's name, e.g. "JSONArgsRecommended".
+	RuleName string
+	// Line is the 1-based line the finding starts on, 0 when BuildKit gave no location.
+	Line int
+	// Message is the finding's text as `docker build --check` prints it.
+	Message string
+	// URL points at the rule's documentation.
+	URL string
+}
+
+func (w Warning) String() string {
+	return fmt.Sprintf("line %d: %s: %s", w.Line, w.RuleName, w.Message)
+}
+
+// platform is the fixed target platform used for every offline run, so that
+// results do not depend on the machine composeopt runs on.
+var platform = ocispecs.Platform{OS: "linux", Architecture: "amd64"}
+
+// Lint runs the rule set of `docker build --check` on src without touching the
+// network, honouring any `# check=` directive in the file. name is only used
+// in messages. A file BuildKit cannot parse or convert yields an error that
+// names the file and, when known, the line.
+func Lint(name string, src []byte) ([]Warning, error) {
+	return lintWithArgs(name, src, nil)
+}
+
+// lintWithArgs lints every stage of src with the given build arguments, which
+// a Dockerfile whose FROM depends on a required ARG needs in order to convert.
+func lintWithArgs(name string, src []byte, args map[string]string) ([]Warning, error) {
+	res, err := dockerfile2llb.DockerfileLint(context.Background(), src, convertOpt(name, src, "", args))
+	if err != nil {
+		return nil, fmt.Errorf("lint %s: %w", name, err)
+	}
+	if res.Error != nil {
+		return nil, fmt.Errorf("lint %s: %s", position(name, firstLine(&res.Error.Location)), res.Error.Message)
+	}
+	out := make([]Warning, 0, len(res.Warnings))
+	for _, w := range res.Warnings {
+		out = append(out, Warning{
+			RuleName: w.RuleName,
+			Line:     firstLine(w.Location),
+			Message:  w.Detail,
+			URL:      w.URL,
+		})
+	}
+	return out, nil
+}
+
+// Convert translates src into an LLB graph for target ("" selects the last
+// stage) with the given build arguments, as `docker build` would before
+// pulling anything. It catches what the parser alone cannot: unknown targets,
+// bad stage references, invalid flag values and ARG expansion problems.
+func Convert(name string, src []byte, target string, args map[string]string) error {
+	ctx := context.Background()
+	res, err := dockerfile2llb.Dockerfile2LLB(ctx, src, convertOpt(name, src, target, args))
+	if err != nil {
+		return fmt.Errorf("convert %s%s: %w", position(name, errorLine(err)), targetSuffix(target), err)
+	}
+	if _, err := res.State.Marshal(ctx); err != nil {
+		return fmt.Errorf("convert %s%s: marshal LLB: %w", name, targetSuffix(target), err)
+	}
+	return nil
+}
+
+// Check is the quality gate for an optimization. optimized must lint without
+// any finding that orig did not already have, must keep orig's `# check=`
+// directive (so that rules cannot be switched off by the rewrite), and must
+// convert for every entry of targets (an empty list means the default
+// target). args are the build arguments used for both steps. Findings are matched by rule name and message, ignoring line
+// numbers, and counted, so a second copy of an existing finding is new.
+func Check(name string, orig, optimized []byte, targets []string, args map[string]string) error {
+	origCheck, _, _, _ := parser.ParseDirective("check", orig)
+	optCheck, _, _, _ := parser.ParseDirective("check", optimized)
+	if origCheck != optCheck {
+		return fmt.Errorf("gate %s: the check directive changed from %q to %q", name, origCheck, optCheck)
+	}
+
+	before, err := lintWithArgs(name+" (original)", orig, args)
+	if err != nil {
+		return fmt.Errorf("gate: %w", err)
+	}
+	after, err := lintWithArgs(name, optimized, args)
+	if err != nil {
+		return fmt.Errorf("gate: %w", err)
+	}
+	if added := newWarnings(before, after); len(added) > 0 {
+		lines := make([]string, len(added))
+		for i, w := range added {
+			lines[i] = "  " + w.String()
+		}
+		return fmt.Errorf("gate %s: %d new lint warning(s):\n%s", name, len(added), strings.Join(lines, "\n"))
+	}
+
+	if len(targets) == 0 {
+		targets = []string{""}
+	}
+	for _, t := range targets {
+		if err := Convert(name, optimized, t, args); err != nil {
+			return fmt.Errorf("gate: %w", err)
+		}
+	}
+	return nil
+}
+
+// newWarnings returns the findings of after that are not matched one-for-one
+// by a finding of before with the same rule and message, in line order.
+func newWarnings(before, after []Warning) []Warning {
+	type key struct{ rule, msg string }
+	budget := make(map[key]int, len(before))
+	for _, w := range before {
+		budget[key{w.RuleName, w.Message}]++
+	}
+	sorted := append([]Warning(nil), after...)
+	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].Line < sorted[j].Line })
+	var added []Warning
+	for _, w := range sorted {
+		k := key{w.RuleName, w.Message}
+		if budget[k] > 0 {
+			budget[k]--
+			continue
+		}
+		added = append(added, w)
+	}
+	return added
+}
+
+// convertOpt builds the frontend options shared by Lint and Convert. The
+// source map needs a non-nil Definition: the linter serialises it.
+func convertOpt(name string, src []byte, target string, args map[string]string) dockerfile2llb.ConvertOpt {
+	p := platform
+	return dockerfile2llb.ConvertOpt{
+		Config: dockerui.Config{
+			Target:    target,
+			BuildArgs: args,
+		},
+		SourceMap: &llb.SourceMap{
+			Filename:   name,
+			Language:   "Dockerfile",
+			Data:       src,
+			Definition: &llb.Definition{},
+		},
+		TargetPlatform: &p,
+		MetaResolver:   stubResolver{},
+	}
+}
+
+// stubResolver stands in for a registry. Every image exists and has a minimal
+// Linux config for the requested platform: one layer (so it is not treated as
+// scratch) and the usual PATH, so rules such as UndefinedVar see what a real
+// base image would provide for $PATH.
+type stubResolver struct{}
+
+func (stubResolver) ResolveImageConfig(_ context.Context, ref string, opt sourceresolver.Opt) (string, digest.Digest, []byte, error) {
+	p := platform
+	if opt.ImageOpt != nil && opt.ImageOpt.Platform != nil {
+		p = *opt.ImageOpt.Platform
+	}
+	cfg := map[string]any{
+		"os":           p.OS,
+		"architecture": p.Architecture,
+		"variant":      p.Variant,
+		"rootfs": map[string]any{
+			"type":     "layers",
+			"diff_ids": []string{digest.FromString(ref).String()},
+		},
+		"config": map[string]any{
+			"Env": []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"},
+		},
+	}
+	dt, err := json.Marshal(cfg)
+	if err != nil {
+		return "", "", nil, fmt.Errorf("stub image config for %s: %w", ref, err)
+	}
+	return ref, "", dt, nil
+}
+
+// firstLine returns the start line of the first range of loc, or 0.
+func firstLine(loc *pb.Location) int {
+	if loc == nil || len(loc.Ranges) == 0 || loc.Ranges[0].Start == nil {
+		return 0
+	}
+	return int(loc.Ranges[0].Start.Line)
+}
+
+// errorLine returns the first source line attached to a frontend error, or 0.
+func errorLine(err error) int {
+	var le *parser.LocationError
+	if !errors.As(err, &le) {
+		return 0
+	}
+	for _, ranges := range le.Locations {
+		if len(ranges) > 0 {
+			return ranges[0].Start.Line
+		}
+	}
+	return 0
+}
+
+// position formats "name:line", or just name when the line is unknown.
+func position(name string, line int) string {
+	if line <= 0 {
+		return name
+	}
+	return fmt.Sprintf("%s:%d", name, line)
+}
+
+func targetSuffix(target string) string {
+	if target == "" {
+		return " (default target)"
+	}
+	return fmt.Sprintf(" (target %q)", target)
+}

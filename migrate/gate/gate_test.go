@@ -1,0 +1,163 @@
+package gate
+
+import (
+	"strings"
+	"testing"
+)
+
+const cleanFile = `FROM golang:1.26 AS build
+WORKDIR /src
+COPY go.mod go.sum ./
+RUN --mount=type=cache,target=/root/go/pkg/mod go mod download
+COPY . .
+RUN go build -o /out/app .
+
+FROM debian:bookworm-slim
+ENV PATH=/app:$PATH
+COPY --from=build /out/app /app/app
+CMD ["/app/app"]
+`
+
+func TestLintClean(t *testing.T) {
+	warnings, err := Lint("Dockerfile", []byte(cleanFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(warnings) != 0 {
+		t.Fatalf("want no warnings, got %v", warnings)
+	}
+}
+
+func TestLintFindings(t *testing.T) {
+	src := "FROM alpine as base\nENV A B\nCMD echo hi\n"
+	warnings, err := Lint("Dockerfile", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]int{"FromAsCasing": 1, "LegacyKeyValueFormat": 2, "JSONArgsRecommended": 3}
+	got := map[string]int{}
+	for _, w := range warnings {
+		got[w.RuleName] = w.Line
+		if w.Message == "" || w.URL == "" {
+			t.Errorf("warning lacks message or URL: %+v", w)
+		}
+	}
+	for rule, line := range want {
+		if got[rule] != line {
+			t.Errorf("%s: want line %d, got %d (all: %v)", rule, line, got[rule], warnings)
+		}
+	}
+}
+
+func TestLintParseError(t *testing.T) {
+	_, err := Lint("app/Dockerfile", []byte("FROM alpine\nRUN --mount=type=bogus true\n"))
+	if err == nil || !strings.Contains(err.Error(), "app/Dockerfile:2") {
+		t.Fatalf("want an error naming app/Dockerfile:2, got %v", err)
+	}
+}
+
+func TestCheck(t *testing.T) {
+	tests := []struct {
+		name      string
+		orig, opt string
+		targets   []string
+		args      map[string]string
+		wantErr   []string // substrings; nil means the gate passes
+	}{
+		{
+			name: "clean rewrite passes",
+			orig: "FROM golang:1.26\nCOPY . .\nRUN go build -o /app .\nCMD [\"/app\"]\n",
+			opt:  cleanFile,
+		},
+		{
+			name:    "new FromAsCasing is reported with its line",
+			orig:    "FROM alpine AS base\nCMD [\"sh\"]\n",
+			opt:     "FROM alpine AS deps\nRUN true\n\nFROM alpine as base\nCMD [\"sh\"]\n",
+			wantErr: []string{"1 new lint warning", "line 4: FromAsCasing"},
+		},
+		{
+			name:    "new JSONArgsRecommended is reported",
+			orig:    "FROM alpine\nCMD [\"sh\"]\n",
+			opt:     "FROM alpine\nCMD sh\n",
+			wantErr: []string{"line 2: JSONArgsRecommended"},
+		},
+		{
+			name: "warning already in the original is tolerated at another line",
+			orig: "FROM alpine\nCMD sh\n",
+			opt:  "FROM alpine\nRUN --mount=type=cache,target=/var/cache/apk apk add curl\nCMD sh\n",
+		},
+		{
+			name:    "a second copy of an existing warning is new",
+			orig:    "FROM alpine\nENV A B\n",
+			opt:     "FROM alpine\nENV A B\nENV C D\n",
+			wantErr: []string{"line 3: LegacyKeyValueFormat"},
+		},
+		{
+			name: "heredocs and cache mounts pass",
+			orig: "FROM python:3.12\nCOPY . /app\nRUN pip install -r /app/requirements.txt\n",
+			opt: `# syntax=docker/dockerfile:1
+FROM python:3.12
+COPY requirements.txt /app/
+RUN --mount=type=cache,target=/root/.cache/pip <<EOF
+set -e
+pip install -r /app/requirements.txt
+EOF
+COPY <<EOT /etc/app.conf
+debug = false
+EOT
+COPY . /app
+`,
+		},
+		{
+			name:    "undefined target fails conversion",
+			orig:    "FROM alpine AS app\n",
+			opt:     "FROM alpine AS application\n",
+			targets: []string{"app"},
+			wantErr: []string{`target "app"`, "could not be found"},
+		},
+		{
+			name:    "invalid flag value fails",
+			orig:    "FROM alpine\nCOPY a /a\n",
+			opt:     "FROM alpine\nCOPY --chmod=rwx a /a\n",
+			wantErr: []string{"Dockerfile:2"},
+		},
+		{
+			name:    "out-of-range stage index fails",
+			orig:    "FROM alpine\nCOPY a /a\n",
+			opt:     "FROM alpine\nCOPY --from=3 a /a\n",
+			wantErr: []string{"invalid stage index 3"},
+		},
+		{
+			name:    "required FROM argument is taken from args",
+			orig:    "ARG BASE\nFROM ${BASE}\nCMD [\"sh\"]\n",
+			opt:     "ARG BASE\nFROM ${BASE}\nWORKDIR /app\nCMD [\"sh\"]\n",
+			args:    map[string]string{"BASE": "alpine:3.20"},
+			targets: []string{""},
+		},
+		{
+			name:    "turning checks off is refused",
+			orig:    "FROM alpine\nCMD [\"sh\"]\n",
+			opt:     "# check=skip=all\nFROM alpine\nCMD sh\n",
+			wantErr: []string{"check directive changed"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := Check("Dockerfile", []byte(tt.orig), []byte(tt.opt), tt.targets, tt.args)
+			if tt.wantErr == nil {
+				if err != nil {
+					t.Fatalf("want pass, got %v", err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatalf("want an error containing %q, got none", tt.wantErr)
+			}
+			for _, s := range tt.wantErr {
+				if !strings.Contains(err.Error(), s) {
+					t.Errorf("error %q does not contain %q", err, s)
+				}
+			}
+		})
+	}
+}
