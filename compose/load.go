@@ -297,12 +297,16 @@ func discoverFiles(start, base string, envFiles []string) ([]string, error) {
 		if err != nil {
 			return
 		}
-		if v, ok := po.Environment["COMPOSE_FILE"]; ok {
+		// An empty COMPOSE_FILE counts as unset, as in docker compose.
+		if v := po.Environment["COMPOSE_FILE"]; v != "" {
 			sep := po.Environment["COMPOSE_PATH_SEPARATOR"]
 			if sep == "" {
 				sep = string(os.PathListSeparator)
 			}
 			for _, f := range strings.Split(v, sep) {
+				if f == "" {
+					continue
+				}
 				if !filepath.IsAbs(f) {
 					f = filepath.Join(base, f)
 				}
@@ -586,16 +590,57 @@ func resolveDockerfile(b *types.BuildConfig) string {
 	return filepath.Join(b.Context, b.Dockerfile)
 }
 
-// readGeneratedHeader returns the original named by path's composeopt header.
+// readGeneratedHeader returns the original named by path's composeopt
+// header, which follows any parser directives at the top of the file.
 func readGeneratedHeader(path string) (string, bool) {
 	f, err := os.Open(path)
 	if err != nil {
 		return "", false
 	}
 	defer f.Close()
-	line, err := bufio.NewReader(f).ReadString('\n')
-	if err != nil && line == "" {
-		return "", false
+	r := bufio.NewReader(f)
+	for i := 0; i < 8; i++ {
+		line, err := r.ReadString('\n')
+		if err != nil && line == "" {
+			return "", false
+		}
+		line = strings.TrimSuffix(line, "\n")
+		if isParserDirective(line) {
+			continue
+		}
+		return ParseGeneratedHeader(line)
 	}
-	return ParseGeneratedHeader(strings.TrimSuffix(line, "\n"))
+	return "", false
+}
+
+// isParserDirective reports whether a line is a Dockerfile parser directive
+// (`# syntax=`, `# escape=`, `# check=`), which must stay at the very top.
+func isParserDirective(line string) bool {
+	l := strings.ToLower(strings.TrimSpace(line))
+	rest, ok := strings.CutPrefix(l, "#")
+	if !ok {
+		return false
+	}
+	rest = strings.TrimSpace(rest)
+	for _, d := range []string{"syntax", "escape", "check"} {
+		if strings.HasPrefix(rest, d+"=") || strings.HasPrefix(rest, d+" =") {
+			return true
+		}
+	}
+	return false
+}
+
+// AddGeneratedHeader inserts the header naming original after src's parser
+// directives, in src's line-ending style.
+func AddGeneratedHeader(src []byte, original string) []byte {
+	lines := strings.SplitAfter(string(src), "\n")
+	i := 0
+	for i < len(lines) && isParserDirective(lines[i]) {
+		i++
+	}
+	eol := "\n"
+	if strings.Contains(string(src), "\r\n") {
+		eol = "\r\n"
+	}
+	return []byte(strings.Join(lines[:i], "") + GeneratedHeader(original) + eol + strings.Join(lines[i:], ""))
 }

@@ -100,6 +100,26 @@ func Make(ctx context.Context, p *compose.Project, opts Options) (*Plan, error) 
 			refs[b] = bp.Optimized
 		}
 	}
+	edits, err := compose.EditDockerfileRefs(p, refs)
+	if err != nil {
+		// A build whose compose references cannot be edited safely is not
+		// migrated; the other builds' edits stand.
+		var ee *compose.EditError
+		failed := 0
+		for _, e := range unwrapAll(err) {
+			if errors.As(e, &ee) && ee.Build != nil {
+				for _, bp := range plan.Builds {
+					if bp.Build == ee.Build {
+						bp.Status, bp.Reason = StatusFailed, "compose edit refused: "+ee.Error()
+						failed++
+					}
+				}
+			}
+		}
+		if failed == 0 {
+			return nil, err
+		}
+	}
 	for _, bp := range plan.Builds {
 		if bp.Status != StatusMigrate {
 			continue
@@ -107,10 +127,6 @@ func Make(ctx context.Context, p *compose.Project, opts Options) (*Plan, error) 
 		if err := addFiles(&plan.Changes, bp); err != nil {
 			return nil, err
 		}
-	}
-	edits, err := compose.EditDockerfileRefs(p, refs)
-	if err != nil {
-		return nil, err
 	}
 	for _, e := range edits {
 		if err := plan.Changes.Add(changeset.File{Path: e.Path, Old: e.Old, New: e.New, Exists: true}); err != nil {
@@ -196,39 +212,13 @@ func planBuild(p *compose.Project, b *compose.Build, enabled []*rules.Rule, opts
 	if err := gate.Check(filepath.Base(bp.Optimized), src, res.Output, fb.Targets(), services[0].Args); err != nil {
 		return fail(StatusFailed, "generated Dockerfile fails the quality gate: %v", err)
 	}
-	out := withHeader(res.Output, filepath.Base(b.Dockerfile))
+	out := compose.AddGeneratedHeader(res.Output, filepath.Base(b.Dockerfile))
 	bp.Status = StatusMigrate
 	if err := planIgnore(bp, b, fb, out); err != nil {
 		return fail(StatusFailed, "%v", err)
 	}
 	bp.content = out
 	return bp
-}
-
-// withHeader inserts the generated-file header after any parser directives
-// (`# syntax=`, `# escape=`, `# check=`), which must stay first.
-func withHeader(src []byte, original string) []byte {
-	lines := strings.SplitAfter(string(src), "\n")
-	i := 0
-	for i < len(lines) && isDirective(lines[i]) {
-		i++
-	}
-	eol := "\n"
-	if strings.Contains(string(src), "\r\n") {
-		eol = "\r\n"
-	}
-	header := compose.GeneratedHeader(original) + eol
-	return []byte(strings.Join(lines[:i], "") + header + strings.Join(lines[i:], ""))
-}
-
-func isDirective(line string) bool {
-	l := strings.ToLower(strings.TrimSpace(line))
-	for _, d := range []string{"syntax", "escape", "check"} {
-		if strings.HasPrefix(l, "#") && strings.HasPrefix(strings.TrimSpace(l[1:]), d+"=") {
-			return true
-		}
-	}
-	return false
 }
 
 func serviceFacts(p *compose.Project, b *compose.Build) []facts.Service {
@@ -370,4 +360,16 @@ func rel(dir, path string) string {
 		return filepath.ToSlash(r)
 	}
 	return path
+}
+
+// unwrapAll flattens errors joined with errors.Join.
+func unwrapAll(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		var out []error
+		for _, e := range j.Unwrap() {
+			out = append(out, unwrapAll(e)...)
+		}
+		return out
+	}
+	return []error{err}
 }

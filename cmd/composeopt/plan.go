@@ -77,20 +77,20 @@ func printSummary(w io.Writer, plan *migrate.Plan, color bool) {
 		var action string
 		switch bp.Status {
 		case migrate.StatusMigrate:
-			action = paint("32", "migrate") + " → " + rel(bp.Optimized)
+			action = paint("32", "migrate") + " " + rel(bp.Build.Dockerfile) + " → " + filepath.Base(bp.Optimized)
 			if len(bp.Applied) > 0 {
 				action += " (rules: " + joinIDs(bp.Applied) + ")"
 			}
 		case migrate.StatusUpToDate:
 			action = "up to date (" + rel(bp.Optimized) + ")"
 		case migrate.StatusNoChange:
-			action = "no change: " + bp.Reason
+			action = "no change to " + rel(bp.Build.Dockerfile) + ": " + bp.Reason
 		case migrate.StatusFailed:
 			action = paint("31", "not migrated: ") + bp.Reason
 		case migrate.StatusSkipped:
 			action = "skipped: " + bp.Reason
 		}
-		fmt.Fprintf(w, "%s: %s %s\n", paint("1", services), rel(bp.Build.Dockerfile), action)
+		fmt.Fprintf(w, "%s: %s\n", paint("1", services), action)
 		for _, f := range bp.Findings {
 			loc := rel(bp.Optimized)
 			if f.Line > 0 {
