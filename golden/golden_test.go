@@ -19,6 +19,7 @@ package golden
 
 import (
 	"bytes"
+	"context"
 	"flag"
 	"os"
 	"os/exec"
@@ -26,6 +27,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/composeopt/composeopt/compose"
 )
 
 var update = flag.Bool("update", false, "rewrite the expected outputs")
@@ -72,7 +75,28 @@ func run(t *testing.T, dir string, args ...string) (string, string, int) {
 	return out.String(), errb.String(), code
 }
 
+// alreadyMigrated is the case whose input is another case after `apply`;
+// -update regenerates it so that it always holds the current output.
+const alreadyMigrated = "already-migrated"
+
+func regenerateAlreadyMigrated(t *testing.T) {
+	project := copyTree(t, filepath.Join("testdata", "crlf", "in"))
+	if _, stderr, code := run(t, project, "apply"); code != 0 {
+		t.Fatalf("apply: %s", stderr)
+	}
+	dst := filepath.Join("testdata", alreadyMigrated, "in")
+	if err := os.RemoveAll(dst); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.CopyFS(dst, os.DirFS(project)); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestGolden(t *testing.T) {
+	if *update {
+		regenerateAlreadyMigrated(t)
+	}
 	cases, err := os.ReadDir("testdata")
 	if err != nil {
 		t.Fatal(err)
@@ -128,9 +152,43 @@ func checkApply(t *testing.T, project string, args []string, planAt int, diff st
 	if a, b := snapshot(t, project), snapshot(t, viaGit); a != b {
 		t.Errorf("apply and git apply disagree:\n--- apply\n%s\n--- git apply\n%s", a, b)
 	}
+	checkLoadsOptimized(t, project, args[:planAt])
 	again, stderr, code := run(t, project, append(args, "--exit-code")...)
 	if again != "" || code != 0 || !strings.Contains(stderr, "No changes.") {
 		t.Errorf("second plan is not empty (exit %d):\n%s\n%s", code, again, stderr)
+	}
+}
+
+// checkLoadsOptimized loads the applied project with compose-go and checks
+// that every migrated service resolves to an existing *.optimized file.
+func checkLoadsOptimized(t *testing.T, project string, flags []string) {
+	t.Helper()
+	var files []string
+	for i := 0; i+1 < len(flags); i++ {
+		if flags[i] == "-f" || flags[i] == "--file" {
+			files = append(files, flags[i+1])
+		}
+	}
+	p, err := compose.Load(context.Background(), compose.Options{Files: files, WorkingDir: project})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range p.Builds {
+		if !strings.HasSuffix(b.Current, ".optimized") {
+			continue // not migrated: the plan says why
+		}
+		if _, err := os.Stat(b.Current); err != nil {
+			t.Errorf("services %v point at a missing file: %v", b.Services, err)
+		}
+	}
+	migrated := 0
+	for _, b := range p.Builds {
+		if strings.HasSuffix(b.Current, ".optimized") {
+			migrated++
+		}
+	}
+	if migrated == 0 {
+		t.Errorf("no service points at an optimized Dockerfile after apply")
 	}
 }
 
