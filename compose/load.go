@@ -631,8 +631,9 @@ func isParserDirective(line string) bool {
 }
 
 // AddGeneratedHeader inserts the header naming original after src's parser
-// directives, in src's line-ending style.
-func AddGeneratedHeader(src []byte, original string) []byte {
+// directives, in src's line-ending style, and returns the new text and the
+// 1-based line of the header.
+func AddGeneratedHeader(src []byte, original string) ([]byte, int) {
 	lines := strings.SplitAfter(string(src), "\n")
 	i := 0
 	for i < len(lines) && isParserDirective(lines[i]) {
@@ -642,5 +643,5 @@ func AddGeneratedHeader(src []byte, original string) []byte {
 	if strings.Contains(string(src), "\r\n") {
 		eol = "\r\n"
 	}
-	return []byte(strings.Join(lines[:i], "") + GeneratedHeader(original) + eol + strings.Join(lines[i:], ""))
+	return []byte(strings.Join(lines[:i], "") + GeneratedHeader(original) + eol + strings.Join(lines[i:], "")), i + 1
 }

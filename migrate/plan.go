@@ -54,7 +54,10 @@ type BuildPlan struct {
 	Status     Status
 	// Reason explains a skipped, failed or unchanged build.
 	Reason   string
-	Applied  []string
+	Applied []string
+	// Lines maps each applied rule to the lines of the optimized file it wrote.
+	Lines map[string][]int
+	// Findings carry line numbers of the optimized file.
 	Findings []rules.Finding
 	// Ignored lists the patterns added to the ignore file.
 	Ignored []string
@@ -212,7 +215,26 @@ func planBuild(p *compose.Project, b *compose.Build, enabled []*rules.Rule, opts
 	if err := gate.Check(filepath.Base(bp.Optimized), src, res.Output, fb.Targets(), services[0].Args); err != nil {
 		return fail(StatusFailed, "generated Dockerfile fails the quality gate: %v", err)
 	}
-	out := compose.AddGeneratedHeader(res.Output, filepath.Base(b.Dockerfile))
+	out, headerLine := compose.AddGeneratedHeader(res.Output, filepath.Base(b.Dockerfile))
+	// The header adds one line after the parser directives: shift the line
+	// numbers the rules reported past it.
+	shift := func(l int) int {
+		if l >= headerLine {
+			return l + 1
+		}
+		return l
+	}
+	bp.Lines = map[string][]int{}
+	for id, lines := range res.Lines {
+		for _, l := range lines {
+			bp.Lines[id] = append(bp.Lines[id], shift(l))
+		}
+	}
+	for i := range bp.Findings {
+		if bp.Findings[i].Line > 0 {
+			bp.Findings[i].Line = shift(bp.Findings[i].Line)
+		}
+	}
 	bp.Status = StatusMigrate
 	if err := planIgnore(bp, b, fb, out); err != nil {
 		return fail(StatusFailed, "%v", err)

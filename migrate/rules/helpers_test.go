@@ -57,3 +57,18 @@ func runCases(t *testing.T, r *Rule, cases []ruleCase) {
 		})
 	}
 }
+
+func TestAppliedLines(t *testing.T) {
+	src := "FROM alpine:3\nENV A 1\nRUN apk add curl\nCMD run it\n"
+	fb := &facts.Build{Files: map[string]bool{}, Services: []facts.Service{{Name: "app"}}}
+	res, err := Apply([]byte(src), fb, []*Rule{EnvKeyValue, PkgCache, ExecForm}, DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string][]int{"env-key-value": {2}, "pkg-cache": {3}, "exec-form": {4}}
+	for id, lines := range want {
+		if got := res.Lines[id]; len(got) != len(lines) || got[0] != lines[0] {
+			t.Errorf("%s: lines %v, want %v", id, got, lines)
+		}
+	}
+}

@@ -104,6 +104,9 @@ type Result struct {
 	Output   []byte
 	Applied  []string // IDs of rules that changed the file, in run order
 	Findings []Finding
+	// Lines maps each applied rule ID to the 1-based lines of Output that
+	// its edits wrote (lines later rewritten by another rule count for both).
+	Lines map[string][]int
 }
 
 // MaxPasses bounds how often the rule list is run to reach a fixed point.
@@ -111,7 +114,7 @@ const maxPasses = 3
 
 // Apply runs the enabled rules on src until nothing changes.
 func Apply(src []byte, fb *facts.Build, enabled []*Rule, opts Options) (*Result, error) {
-	res := &Result{Output: src}
+	res := &Result{Output: src, Lines: map[string][]int{}}
 	applied := map[string]bool{}
 	for pass := 0; pass < maxPasses; pass++ {
 		changed := false
@@ -132,6 +135,10 @@ func Apply(src []byte, fb *facts.Build, enabled []*Rule, opts Options) (*Result,
 				return nil, fmt.Errorf("rule %s: %w", r.ID, err)
 			}
 			if string(out) != string(res.Output) {
+				for id, lines := range res.Lines {
+					res.Lines[id] = shiftLines(lines, p.edits)
+				}
+				res.Lines[r.ID] = mergeLines(res.Lines[r.ID], editedLines(p.edits))
 				res.Output = out
 				changed = true
 				if !applied[r.ID] {
@@ -146,4 +153,63 @@ func Apply(src []byte, fb *facts.Build, enabled []*Rule, opts Options) (*Result,
 		}
 	}
 	return res, nil
+}
+
+// editedLines returns the output lines that the edits wrote, given edits
+// that apply to one file (as dockerfile.File.Apply applies them).
+func editedLines(edits []dockerfile.Edit) []int {
+	es := sortedEdits(edits)
+	var out []int
+	delta := 0
+	for _, e := range es {
+		n := strings.Count(e.Text, "\n")
+		start := e.Start + delta
+		for i := 0; i < n; i++ {
+			out = append(out, start+i)
+		}
+		delta += n - (e.End - e.Start + 1)
+	}
+	return out
+}
+
+// shiftLines maps line numbers of the text before the edits to the text
+// after them; lines the edits removed or replaced are dropped.
+func shiftLines(lines []int, edits []dockerfile.Edit) []int {
+	es := sortedEdits(edits)
+	var out []int
+	for _, l := range lines {
+		delta, gone := 0, false
+		for _, e := range es {
+			if l >= e.Start && l <= e.End {
+				gone = true
+				break
+			}
+			if l > e.End || (e.End < e.Start && l >= e.Start) {
+				delta += strings.Count(e.Text, "\n") - (e.End - e.Start + 1)
+			}
+		}
+		if !gone {
+			out = append(out, l+delta)
+		}
+	}
+	return out
+}
+
+func sortedEdits(edits []dockerfile.Edit) []dockerfile.Edit {
+	es := append([]dockerfile.Edit(nil), edits...)
+	sort.SliceStable(es, func(i, j int) bool { return es[i].Start < es[j].Start })
+	return es
+}
+
+func mergeLines(a, b []int) []int {
+	seen := map[int]bool{}
+	var out []int
+	for _, l := range append(a, b...) {
+		if !seen[l] {
+			seen[l] = true
+			out = append(out, l)
+		}
+	}
+	sort.Ints(out)
+	return out
 }
