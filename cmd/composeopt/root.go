@@ -6,8 +6,10 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"golang.org/x/term"
 
 	"github.com/composeopt/composeopt/compose"
@@ -86,25 +88,69 @@ func (g *globals) color(w io.Writer) bool {
 	return ok && term.IsTerminal(int(f.Fd()))
 }
 
-// ruleFlags are the flags that tune the optimizer.
+// ruleFlags are the flags that tune the optimizer. Each can also be set in
+// the project's .composeopt.yaml; a flag given on the command line wins.
 type ruleFlags struct {
-	skip       []string
-	uid        int
-	healthPath string
+	flags       *pflag.FlagSet
+	skip        []string
+	uid         int
+	healthPath  string
+	interval    string
+	timeout     string
+	startPeriod string
+	retries     int
 }
 
 func (r *ruleFlags) register(cmd *cobra.Command) {
 	fs := cmd.Flags()
+	r.flags = fs
 	fs.StringSliceVar(&r.skip, "skip", nil, "Rule IDs not to apply (repeatable or comma-separated; see `composeopt rules`)")
 	fs.IntVar(&r.uid, "uid", 10001, "UID/GID of the non-root account created where the image has none")
 	fs.StringVar(&r.healthPath, "health-path", "", "HTTP path the health check probes (default: a route found in the code, or /)")
+	fs.StringVar(&r.interval, "health-interval", "30s", "HEALTHCHECK --interval")
+	fs.StringVar(&r.timeout, "health-timeout", "5s", "HEALTHCHECK --timeout")
+	fs.StringVar(&r.startPeriod, "health-start-period", "40s", "HEALTHCHECK --start-period")
+	fs.IntVar(&r.retries, "health-retries", 3, "HEALTHCHECK --retries")
 }
 
-func (r *ruleFlags) options() migrate.Options {
+// options merges the project's config file under the command-line flags.
+func (r *ruleFlags) options(projectDir string) (migrate.Options, error) {
+	cfg, err := migrate.LoadConfig(projectDir)
+	if err != nil {
+		return migrate.Options{}, err
+	}
+	set := func(name string) bool { return r.flags != nil && r.flags.Changed(name) }
+	skip := append(append([]string(nil), cfg.Skip...), r.skip...)
+	uid := r.uid
+	if !set("uid") && cfg.UID != 0 {
+		uid = cfg.UID
+	}
+	pick := func(flag, flagVal, cfgVal string) string {
+		if !set(flag) && cfgVal != "" {
+			return cfgVal
+		}
+		return flagVal
+	}
+	retries := r.retries
+	if !set("health-retries") && cfg.Healthcheck.Retries != 0 {
+		retries = cfg.Healthcheck.Retries
+	}
+	interval := pick("health-interval", r.interval, cfg.Healthcheck.Interval)
+	timeout := pick("health-timeout", r.timeout, cfg.Healthcheck.Timeout)
+	startPeriod := pick("health-start-period", r.startPeriod, cfg.Healthcheck.StartPeriod)
+	for _, d := range []string{interval, timeout, startPeriod} {
+		if _, err := time.ParseDuration(d); err != nil {
+			return migrate.Options{}, fmt.Errorf("health check timing %q: %w", d, err)
+		}
+	}
+	if uid <= 0 || uid > 65535 {
+		return migrate.Options{}, fmt.Errorf("--uid %d: want 1 to 65535", uid)
+	}
 	o := rules.DefaultOptions()
-	o.UID = r.uid
-	o.HealthPath = r.healthPath
-	return migrate.Options{Skip: r.skip, Rules: o}
+	o.UID = uid
+	o.HealthPath = pick("health-path", r.healthPath, cfg.Healthcheck.Path)
+	o.HealthFlags = fmt.Sprintf("--interval=%s --timeout=%s --start-period=%s --retries=%d", interval, timeout, startPeriod, retries)
+	return migrate.Options{Skip: skip, Rules: o}, nil
 }
 
 // makePlan loads the project and computes the plan.
@@ -114,7 +160,11 @@ func makePlan(cmd *cobra.Command, g *globals, rf *ruleFlags, services []string) 
 	if err != nil {
 		return nil, err
 	}
-	return migrate.Make(ctx, p, rf.options())
+	opts, err := rf.options(p.Dir)
+	if err != nil {
+		return nil, err
+	}
+	return migrate.Make(ctx, p, opts)
 }
 
 func validateAnsi(g *globals) error {
