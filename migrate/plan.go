@@ -53,7 +53,7 @@ type BuildPlan struct {
 	BaseImage  string
 	Status     Status
 	// Reason explains a skipped, failed or unchanged build.
-	Reason   string
+	Reason  string
 	Applied []string
 	// Lines maps each applied rule to the lines of the optimized file it wrote.
 	Lines map[string][]int

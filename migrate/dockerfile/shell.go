@@ -194,3 +194,22 @@ func (in *Instruction) CacheMountTargets() []string {
 	}
 	return out
 }
+
+// RewriteRun renders a replacement for an existing shell-form RUN: the
+// keyword keeps its casing as written, and comment lines that sat between
+// the instruction's continuation lines (the parser drops them from the
+// command) move above it so that no comment is lost.
+func (f *File) RewriteRun(in *Instruction, flags []string, s *Script) string {
+	var b strings.Builder
+	for _, line := range f.Lines[in.Start:in.End] {
+		if t := strings.TrimSpace(line); strings.HasPrefix(t, "#") {
+			b.WriteString(t + "\n")
+		}
+	}
+	kw := "RUN"
+	if fields := strings.Fields(f.Lines[in.Start-1]); len(fields) > 0 {
+		kw = fields[0]
+	}
+	b.WriteString(kw + strings.TrimPrefix(RenderRun(flags, s, f.Escape), "RUN"))
+	return b.String()
+}

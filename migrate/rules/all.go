@@ -1,11 +1,27 @@
 package rules
 
-// catalogue lists every rule in the order they run. Structural rules come
-// first, then rules that rewrite single instructions, then additions.
+// catalogue lists every rule in the order they run: hygiene fixes first,
+// then the multi-stage split (which shapes the stages), then rules that
+// rewrite installs, then additions to the runtime stage, and the non-root
+// user last, because it places USER after every RUN the others add.
 func catalogue() []*Rule {
 	return []*Rule{
+		MaintainerLabel,
+		InstructionCasing,
+		FromAsCasing,
+		WorkdirAbsolute,
+		AddToCopy,
+		BaseImageTag,
 		EnvKeyValue,
 		ExecForm,
+		MultiStage,
+		ProdDeps,
 		PkgCache,
+		CacheMount,
+		PythonEnv,
+		NodeEnv,
+		Healthcheck,
+		NonRoot,
+		Secrets,
 	}
 }

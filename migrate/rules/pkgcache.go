@@ -47,7 +47,7 @@ func runPkgCache(p *Pass) {
 			changed = fixAptGet(sc, mounts) || changed
 			changed = fixRPM(sc, mounts) || changed
 			if changed {
-				p.Edit(dockerfile.Replace(in, dockerfile.RenderRun(in.Flags, sc, p.File.Escape)))
+				p.Edit(dockerfile.Replace(in, p.File.RewriteRun(in, in.Flags, sc)))
 			}
 		}
 	}

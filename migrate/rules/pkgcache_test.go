@@ -61,3 +61,18 @@ func TestPkgCache(t *testing.T) {
 		},
 	})
 }
+
+func TestPkgCacheKeepsCasingAndComments(t *testing.T) {
+	runCases(t, PkgCache, []ruleCase{
+		{
+			name: "lower-case run",
+			in:   "from alpine:3.20\nrun apk update && apk add curl\n",
+			want: "from alpine:3.20\nrun apk add --no-cache curl\n",
+		},
+		{
+			name: "comment inside continuation",
+			in:   "FROM alpine:3.20\nRUN apk update \\\n    # tools for the build\n    && apk add curl\n",
+			want: "FROM alpine:3.20\n# tools for the build\nRUN apk add --no-cache curl\n",
+		},
+	})
+}

@@ -1,0 +1,637 @@
+package rules
+
+import (
+	"path"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/composeopt/composeopt/migrate/dockerfile"
+	"github.com/composeopt/composeopt/migrate/facts"
+)
+
+// ProdDeps installs only production dependencies in runtime stages.
+var ProdDeps = &Rule{
+	ID:    "prod-deps",
+	Title: "Install only production dependencies in the runtime image",
+	Rationale: "Test runners, compilers, linters and type definitions are needed to build and check " +
+		"the code, not to run it, yet they often make up most of node_modules or site-packages. " +
+		"In the stages compose runs, npm, yarn, pnpm and poetry installs are told to skip development " +
+		"dependencies (npm installs become `npm ci` when the lockfile is copied in and matches " +
+		"package.json), and pip installs stop keeping their download cache unless it is a cache mount. " +
+		"Stages a compose service uses for development or tests, stages that later build, test or " +
+		"start the app with a development tool, and installs whose lifecycle scripts need one are left " +
+		"as they are; splitting those into build and runtime stages is a separate rule's job.",
+	Run: runProdDeps,
+}
+
+func runProdDeps(p *Pass) {
+	for _, st := range p.Runtime() {
+		if why := prodDepsDevStage(p, st); why != "" {
+			continue
+		}
+		info := facts.Stage(p.File, st, prodDepsArgs(p))
+		if !info.Family.HasShell() && info.Family != facts.Unknown {
+			continue
+		}
+		runs := st.Find("run")
+		for i, in := range runs {
+			src, ok := in.ShellForm()
+			if !ok {
+				continue
+			}
+			sc, ok := dockerfile.ParseScript(src)
+			if !ok {
+				continue
+			}
+			pd := &prodDepsRun{p: p, st: st, in: in, info: info, later: runs[i+1:]}
+			changed := false
+			for j, c := range sc.Commands {
+				pd.rest = sc.Commands[j+1:]
+				if nc, ok := pd.fix(c); ok {
+					sc.Commands[j] = nc
+					changed = true
+				}
+			}
+			if changed {
+				p.Edit(dockerfile.Replace(in, p.File.RewriteRun(in, in.Flags, sc)))
+			}
+		}
+	}
+}
+
+func prodDepsArgs(p *Pass) map[string]string {
+	if len(p.Facts.Services) > 0 {
+		return p.Facts.Services[0].Args
+	}
+	return nil
+}
+
+// prodDepsDevNames are target names and environment values that mean the
+// image is used for development or tests.
+var prodDepsDevNames = map[string]bool{"dev": true, "develop": true, "development": true, "debug": true, "test": true, "testing": true, "local": true}
+
+var prodDepsEnvKeys = []string{"NODE_ENV", "ENV", "APP_ENV", "ENVIRONMENT", "FLASK_ENV", "DJANGO_ENV", "PYTHON_ENV", "RAILS_ENV", "BUILD_ENV", "TARGET"}
+
+// prodDepsDevStage explains why a runtime stage is a development one ("" if not).
+func prodDepsDevStage(p *Pass, st *dockerfile.Stage) string {
+	if prodDepsDevNames[st.Name] {
+		return "stage " + st.Name
+	}
+	for _, s := range p.Facts.Services {
+		if p.File.Target(s.Target) != st {
+			continue
+		}
+		if prodDepsDevNames[strings.ToLower(s.Target)] {
+			return "target " + s.Target
+		}
+		for _, k := range prodDepsEnvKeys {
+			if prodDepsDevNames[strings.ToLower(s.Args[k])] || prodDepsDevNames[strings.ToLower(s.Environment[k])] {
+				return k + " of service " + s.Name
+			}
+		}
+	}
+	for s := st; s != nil; s = s.BaseStage {
+		for _, in := range s.Instructions {
+			switch in.Cmd {
+			case "env":
+				for i := 0; i+1 < len(in.Args); i += 3 {
+					if slices.Contains(prodDepsEnvKeys, in.Args[i]) && prodDepsDevNames[strings.ToLower(strings.Trim(in.Args[i+1], `"'`))] {
+						return "ENV " + in.Args[i]
+					}
+				}
+			case "arg":
+				for _, a := range in.Args {
+					k, v, _ := strings.Cut(a, "=")
+					if slices.Contains(prodDepsEnvKeys, k) && prodDepsDevNames[strings.ToLower(strings.Trim(v, `"'`))] {
+						return "ARG " + k
+					}
+				}
+			}
+		}
+	}
+	return ""
+}
+
+type prodDepsRun struct {
+	p     *Pass
+	st    *dockerfile.Stage
+	in    *dockerfile.Instruction
+	info  facts.StageInfo
+	later []*dockerfile.Instruction
+	// rest are the commands after the one being fixed in the same RUN.
+	rest []dockerfile.Command
+}
+
+func prodDepsHas(words []string, flags ...string) bool {
+	for _, w := range words {
+		for _, f := range flags {
+			if w == f || strings.HasPrefix(f, "--") && strings.HasPrefix(w, f+"=") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// fix returns the production-only form of one command, ok=false to keep it.
+func (r *prodDepsRun) fix(c dockerfile.Command) (dockerfile.Command, bool) {
+	if len(c.Words) == 0 {
+		return c, false
+	}
+	if _, sub, ok := cachemountPip(c); ok && sub == "install" {
+		return r.fixPip(c)
+	}
+	if !c.Literal {
+		return c, false
+	}
+	switch c.Name() {
+	case "npm":
+		return r.fixNpm(c)
+	case "yarn":
+		return r.fixYarn(c)
+	case "pnpm":
+		return r.fixPnpm(c)
+	case "poetry":
+		return r.fixPoetry(c)
+	case "pipenv":
+		return r.fixPipenv(c)
+	}
+	return c, false
+}
+
+// fixPip stops pip from keeping its download cache in the layer.
+func (r *prodDepsRun) fixPip(c dockerfile.Command) (dockerfile.Command, bool) {
+	if slices.Contains(c.Words, "--no-cache-dir") || prodDepsHas(c.Words, "--cache-dir") {
+		return c, false
+	}
+	for _, m := range r.in.CacheMountTargets() {
+		if strings.Contains(m, "pip") || strings.HasSuffix(m, "/.cache") {
+			return c, false
+		}
+	}
+	if _, ok := prodDepsEnv(r.st, r.in)["PIP_NO_CACHE_DIR"]; ok {
+		return c, false
+	}
+	i := slices.Index(c.Words, "install")
+	if c.Literal {
+		return dockerfile.NewCommand(slices.Insert(slices.Clone(c.Words), i+1, "--no-cache-dir")...), true
+	}
+	at := strings.Index(c.Src, " install")
+	if at < 0 || i < 0 {
+		return c, false
+	}
+	at += len(" install")
+	return dockerfile.Command{
+		Words: slices.Insert(slices.Clone(c.Words), i+1, "--no-cache-dir"),
+		Src:   c.Src[:at] + " --no-cache-dir" + c.Src[at:],
+	}, true
+}
+
+// prodDepsEnv returns the ENV values set before an instruction in the stage chain.
+func prodDepsEnv(st *dockerfile.Stage, before *dockerfile.Instruction) map[string]string {
+	var chain []*dockerfile.Stage
+	for s := st; s != nil && len(chain) < 64; s = s.BaseStage {
+		chain = append([]*dockerfile.Stage{s}, chain...)
+	}
+	env := map[string]string{}
+	for _, s := range chain {
+		for _, in := range s.Instructions {
+			if in == before {
+				return env
+			}
+			if in.Cmd == "env" {
+				for i := 0; i+1 < len(in.Args); i += 3 {
+					env[in.Args[i]] = strings.Trim(in.Args[i+1], `"'`)
+				}
+			}
+		}
+	}
+	return env
+}
+
+// nodeReady checks what every Node package-manager rewrite needs: the
+// context's package.json is the one installed, and nothing later in the
+// stage (or at run time) needs development dependencies.
+func (r *prodDepsRun) nodeReady(c dockerfile.Command) bool {
+	np := r.p.Facts.Node
+	if np == nil || !r.copied("package.json") {
+		return false
+	}
+	if !slices.Contains(c.Words, "--ignore-scripts") {
+		for _, s := range []string{"preinstall", "install", "postinstall", "preprepare", "prepare", "postprepare", "prepublish"} {
+			if script, ok := np.Scripts[s]; ok && prodDepsNodeDev(np, script, 0) {
+				r.p.Report(r.in.Start, "development dependencies kept: the %q script of package.json uses one", s)
+				return false
+			}
+		}
+	}
+	if line, what := r.needsDevLater(); what != "" {
+		r.p.Report(line, "development dependencies kept in this stage: %s needs them (splitting the build into its own stage is the multi-stage rule's job)", what)
+		return false
+	}
+	return true
+}
+
+// npmVersion tells whether the stage's npm knows --omit=dev (npm 7+):
+// 1 yes, 0 unknown, -1 no.
+func (r *prodDepsRun) npmVersion() int {
+	if r.info.Image.Base() != "node" {
+		return 0
+	}
+	m := regexp.MustCompile(`^(\d+)`).FindStringSubmatch(r.info.Image.Tag)
+	if m == nil {
+		return 1 // latest, lts, current, alpine, slim...: a current Node
+	}
+	if n, _ := strconv.Atoi(m[1]); n >= 15 {
+		return 1
+	}
+	return -1
+}
+
+var prodDepsNpmDeprecated = []string{"--production", "--only=production", "--only=prod", "--prod"}
+
+func (r *prodDepsRun) fixNpm(c dockerfile.Command) (dockerfile.Command, bool) {
+	nf := nonFlags(c.Words[1:])
+	if len(nf) != 1 || !slices.Contains([]string{"ci", "install", "i"}, nf[0]) {
+		return c, false // installs named packages, or is no install
+	}
+	if prodDepsHas(c.Words, "--include", "--production=false", "--dev", "--also", "--prefix", "-g", "--global", "--workspace", "-w") {
+		return c, false
+	}
+	hasOmit := slices.Contains(c.Words, "--omit=dev") || slices.Contains(c.Words, "--omit")
+	deprecated := prodDepsHas(c.Words, prodDepsNpmDeprecated...)
+	ver := r.npmVersion()
+	toCi := nf[0] != "ci" && ver == 1 && r.p.Facts.HasAny("package-lock.json", "npm-shrinkwrap.json") &&
+		(r.copied("package-lock.json") || r.copied("npm-shrinkwrap.json")) && facts.ProddepsNpmLockInSync(r.p.Facts)
+	if hasOmit && !toCi || (deprecated && ver != 1 && !toCi) {
+		return c, false
+	}
+	if !r.nodeReady(c) {
+		return c, false
+	}
+	words := []string{"npm"}
+	for _, w := range c.Words[1:] {
+		switch {
+		case w == nf[0] && toCi:
+			w = "ci"
+		case ver == 1 && slices.Contains(prodDepsNpmDeprecated, w):
+			continue
+		}
+		words = append(words, w)
+	}
+	if !slices.Contains(words, "--omit=dev") && !slices.Contains(words, "--omit") && !(ver == -1 && deprecated) {
+		if ver == -1 {
+			words = append(words, "--production")
+		} else {
+			words = append(words, "--omit=dev")
+		}
+	}
+	if slices.Equal(words, c.Words) {
+		return c, false
+	}
+	return dockerfile.NewCommand(words...), true
+}
+
+func (r *prodDepsRun) fixYarn(c dockerfile.Command) (dockerfile.Command, bool) {
+	nf := nonFlags(c.Words[1:])
+	fb := r.p.Facts
+	if fb.YarnBerry() {
+		if len(nf) > 1 || len(nf) == 1 && nf[0] != "install" {
+			return c, false
+		}
+		if facts.CachemountYarnMajor(fb) < 4 {
+			r.p.NeedsHuman(r.in.Start, "Yarn 2/3 installs production dependencies with `yarn workspaces focus --all --production`, which needs the workspace-tools plugin: add it, or confirm the Yarn version in packageManager")
+			return c, false
+		}
+		if !r.nodeReady(c) {
+			return c, false
+		}
+		return dockerfile.NewCommand("yarn", "workspaces", "focus", "--all", "--production"), true
+	}
+	if len(nf) > 1 || len(nf) == 1 && nf[0] != "install" {
+		return c, false
+	}
+	if prodDepsHas(c.Words, "--production", "--prod", "--production=false", "--cwd", "--modules-folder") {
+		return c, false
+	}
+	if !r.nodeReady(c) {
+		return c, false
+	}
+	words := slices.Clone(c.Words)
+	if !prodDepsHas(words, "--frozen-lockfile", "--pure-lockfile") && r.copied("yarn.lock") && facts.ProddepsYarnLockInSync(fb) {
+		words = append(words, "--frozen-lockfile")
+	}
+	words = append(words, "--production")
+	return dockerfile.NewCommand(words...), true
+}
+
+func (r *prodDepsRun) fixPnpm(c dockerfile.Command) (dockerfile.Command, bool) {
+	nf := nonFlags(c.Words[1:])
+	if len(nf) != 1 || nf[0] != "install" && nf[0] != "i" {
+		return c, false
+	}
+	if prodDepsHas(c.Words, "--prod", "-P", "--production", "--dev", "-D", "--filter", "-F", "--dir", "-C", "-r", "--recursive") {
+		return c, false
+	}
+	if !r.nodeReady(c) {
+		return c, false
+	}
+	return dockerfile.NewCommand(append(slices.Clone(c.Words), "--prod")...), true
+}
+
+var prodDepsPoetryPin = regexp.MustCompile(`(?i)poetry\s*(?:==|~=|>=|=)\s*"?(\d+)\.(\d+)`)
+
+func (r *prodDepsRun) fixPoetry(c dockerfile.Command) (dockerfile.Command, bool) {
+	if subcommand(c) != "install" || prodDepsHas(c.Words, "--no-dev", "--only", "--without", "--with", "--all-groups", "--sync") {
+		return c, false
+	}
+	groups, ok := facts.ProddepsPoetryGroups(r.p.Facts)
+	if !ok || !r.copied("pyproject.toml") {
+		return c, false
+	}
+	for _, g := range groups {
+		if !prodDepsDevGroups[g] {
+			r.p.NeedsHuman(r.in.Start, "pyproject.toml declares dependency group %q: decide whether the runtime image needs it, then install with --only main or --without for the development groups", g)
+			return c, false
+		}
+	}
+	if len(groups) == 0 {
+		return c, false // nothing to leave out
+	}
+	major, minor, known := r.poetryVersion()
+	if !known {
+		r.p.NeedsHuman(r.in.Start, "the Poetry version is unknown: use `poetry install --only main` (Poetry 1.2+) or `--no-dev` (older) to leave out development dependencies")
+		return c, false
+	}
+	if line, what := r.needsDevLater(); what != "" {
+		r.p.Report(line, "development dependencies kept in this stage: %s needs them", what)
+		return c, false
+	}
+	flag := []string{"--only", "main"}
+	if major < 1 || major == 1 && minor < 2 {
+		flag = []string{"--no-dev"}
+	}
+	return dockerfile.NewCommand(append(slices.Clone(c.Words), flag...)...), true
+}
+
+var prodDepsDevGroups = map[string]bool{"dev": true, "test": true, "tests": true, "lint": true, "docs": true, "typing": true, "develop": true, "development": true}
+
+// poetryVersion finds a pinned Poetry in the stage chain (pip install
+// poetry==X, POETRY_VERSION=X); an unpinned pip install means a current one.
+func (r *prodDepsRun) poetryVersion() (int, int, bool) {
+	var chain []*dockerfile.Stage
+	for s := r.st; s != nil && len(chain) < 64; s = s.BaseStage {
+		chain = append([]*dockerfile.Stage{s}, chain...)
+	}
+	unpinned := false
+	for _, s := range chain {
+		for _, in := range s.Instructions {
+			text := strings.Join(in.Args, " ")
+			if in.Cmd == "env" || in.Cmd == "arg" {
+				for i, a := range in.Args {
+					v := ""
+					if in.Cmd == "arg" {
+						if k, val, ok := strings.Cut(a, "="); ok && k == "POETRY_VERSION" {
+							v = val
+						}
+					} else if i%3 == 0 && a == "POETRY_VERSION" && i+1 < len(in.Args) {
+						v = in.Args[i+1]
+					}
+					if m := regexp.MustCompile(`^"?(\d+)\.(\d+)`).FindStringSubmatch(v); m != nil {
+						maj, _ := strconv.Atoi(m[1])
+						mi, _ := strconv.Atoi(m[2])
+						return maj, mi, true
+					}
+				}
+			}
+			if in.Cmd != "run" {
+				continue
+			}
+			if m := prodDepsPoetryPin.FindStringSubmatch(text); m != nil {
+				maj, _ := strconv.Atoi(m[1])
+				mi, _ := strconv.Atoi(m[2])
+				return maj, mi, true
+			}
+			if regexp.MustCompile(`\b(pip[0-9.]*|pipx)\s+install\b[^&;|]*\spoetry(\s|$)`).MatchString(text) {
+				unpinned = true
+			}
+		}
+	}
+	if unpinned {
+		return 2, 0, true
+	}
+	return 0, 0, false
+}
+
+func (r *prodDepsRun) fixPipenv(c dockerfile.Command) (dockerfile.Command, bool) {
+	if subcommand(c) != "install" || !slices.Contains(c.Words, "--dev") && !slices.Contains(c.Words, "-d") {
+		return c, false
+	}
+	if len(nonFlags(c.Words[1:])) != 1 {
+		return c, false
+	}
+	if line, what := r.needsDevLater(); what != "" {
+		r.p.Report(line, "development dependencies kept in this stage: %s needs them", what)
+		return c, false
+	}
+	var words []string
+	for _, w := range c.Words {
+		if w != "--dev" && w != "-d" {
+			words = append(words, w)
+		}
+	}
+	return dockerfile.NewCommand(words...), true
+}
+
+// copied reports whether a context file reaches the image before the RUN:
+// a COPY/ADD from the context names it, a glob matching it, or the whole
+// context, and .dockerignore does not exclude it.
+func (r *prodDepsRun) copied(name string) bool {
+	if !r.p.Facts.Has(name) || facts.ProddepsIgnored(r.p.Facts, name) {
+		return false
+	}
+	var chain []*dockerfile.Stage
+	for s := r.st; s != nil && len(chain) < 64; s = s.BaseStage {
+		chain = append([]*dockerfile.Stage{s}, chain...)
+	}
+	for _, s := range chain {
+		for _, in := range s.Instructions {
+			if in == r.in {
+				return false
+			}
+			if in.Cmd != "copy" && in.Cmd != "add" || len(in.Args) < 2 || len(in.Flag("from")) > 0 {
+				continue
+			}
+			for _, src := range in.Args[:len(in.Args)-1] {
+				src = strings.TrimPrefix(src, "./")
+				if src == "" || src == "." || src == "*" {
+					return true
+				}
+				if ok, _ := path.Match(src, name); ok {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// needsDevLater finds a later step of the stage, of a stage built FROM it,
+// or the command the container runs, that uses a development dependency.
+func (r *prodDepsRun) needsDevLater() (int, string) {
+	np := r.p.Facts.Node
+	check := func(text string, runTime bool) bool {
+		return prodDepsTextNeedsDev(np, text, runTime)
+	}
+	for _, c := range r.rest {
+		if check(c.Src, false) {
+			return r.in.Start, "`" + c.Src + "`"
+		}
+	}
+	for _, in := range r.later {
+		if check(strings.Join(in.Args, " "), false) {
+			return in.Start, "`" + strings.Join(in.Args, " ") + "`"
+		}
+	}
+	for _, s := range r.p.File.Stages {
+		for b := s.BaseStage; b != nil; b = b.BaseStage {
+			if b != r.st {
+				continue
+			}
+			for _, in := range s.Find("run") {
+				if check(strings.Join(in.Args, " "), false) {
+					return in.Start, "`" + strings.Join(in.Args, " ") + "` in stage " + s.Name
+				}
+			}
+		}
+	}
+	for _, in := range r.st.Instructions {
+		if (in.Cmd == "cmd" || in.Cmd == "entrypoint") && check(strings.Join(in.Args, " "), true) {
+			return in.Start, "the container command"
+		}
+	}
+	for _, s := range r.p.Facts.Services {
+		if r.p.File.Target(s.Target) == r.st && len(s.Command) > 0 && check(strings.Join(s.Command, " "), true) {
+			return r.in.Start, "the command of service " + s.Name
+		}
+	}
+	return 0, ""
+}
+
+// prodDepsDevTools are programs that normally come from development dependencies.
+var prodDepsDevTools = map[string]bool{
+	"tsc": true, "webpack": true, "webpack-cli": true, "vite": true, "rollup": true, "esbuild": true,
+	"parcel": true, "babel": true, "babel-node": true, "jest": true, "mocha": true, "vitest": true,
+	"ts-node": true, "tsx": true, "nodemon": true, "eslint": true, "prettier": true, "husky": true,
+	"lint-staged": true, "nest": true, "ng": true, "gulp": true, "grunt": true, "tsup": true, "swc": true,
+	"ava": true, "tap": true, "nyc": true, "c8": true, "cypress": true, "playwright": true,
+	"pytest": true, "py.test": true, "tox": true, "nox": true, "mypy": true, "flake8": true, "ruff": true,
+	"black": true, "pylint": true, "coverage": true, "isort": true,
+}
+
+// prodDepsBins maps development packages to the programs they install.
+var prodDepsBins = map[string]string{
+	"typescript": "tsc", "@nestjs/cli": "nest", "@angular/cli": "ng", "@babel/cli": "babel",
+	"@babel/node": "babel-node", "@swc/cli": "swc", "@playwright/test": "playwright",
+}
+
+var prodDepsSplit = regexp.MustCompile(`[\s;&|()"'=]+`)
+
+// prodDepsTextNeedsDev reports whether a command line uses a development
+// tool, directly, through npx, or through a package.json script. At run
+// time only named scripts are followed; during the build any package
+// manager command other than an install counts (build, test, run ...).
+func prodDepsTextNeedsDev(np *facts.NodePackage, text string, runTime bool) bool {
+	words := prodDepsSplit.Split(text, -1)
+	for i, w := range words {
+		base := path.Base(w)
+		if prodDepsDevTools[base] || prodDepsIsDevDep(np, base) {
+			return true
+		}
+		switch base {
+		case "npm", "yarn", "pnpm", "npx", "bun":
+			rest := words[i+1:]
+			for len(rest) > 0 && strings.HasPrefix(rest[0], "-") {
+				rest = rest[1:]
+			}
+			if len(rest) == 0 {
+				continue
+			}
+			sub := rest[0]
+			switch sub {
+			case "ci", "install", "i", "add", "prune", "cache", "config", "set", "dedupe", "rebuild", "workspaces", "store", "fetch", "--version", "-v":
+				continue
+			}
+			if base == "npx" {
+				return true
+			}
+			script := sub
+			if sub == "run" || sub == "run-script" {
+				if len(rest) < 2 {
+					continue
+				}
+				script = rest[1]
+			}
+			if sub == "t" {
+				script = "test"
+			}
+			if np == nil {
+				return !runTime
+			}
+			body, ok := np.Scripts[script]
+			if !ok {
+				if runTime {
+					continue
+				}
+				return true
+			}
+			if prodDepsNodeDev(np, body, 1) || !runTime && (script == "build" || script == "test") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// prodDepsNodeDev reports whether a package.json script uses a development tool.
+func prodDepsNodeDev(np *facts.NodePackage, script string, depth int) bool {
+	if depth > 4 {
+		return true
+	}
+	words := prodDepsSplit.Split(script, -1)
+	for i, w := range words {
+		if prodDepsDevTools[w] || prodDepsIsDevDep(np, w) {
+			return true
+		}
+		if (w == "npm" || w == "yarn" || w == "pnpm") && i+1 < len(words) {
+			next := words[i+1]
+			if next == "run" && i+2 < len(words) {
+				next = words[i+2]
+			}
+			if body, ok := np.Scripts[next]; ok && prodDepsNodeDev(np, body, depth+1) {
+				return true
+			}
+		}
+		if w == "npx" {
+			return true
+		}
+	}
+	return false
+}
+
+func prodDepsIsDevDep(np *facts.NodePackage, word string) bool {
+	if np == nil || word == "" {
+		return false
+	}
+	if _, ok := np.Dependencies[word]; ok {
+		return false
+	}
+	for dep := range np.DevDependencies {
+		if dep == word || prodDepsBins[dep] == word {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,131 @@
+package rules
+
+import (
+	"testing"
+
+	"github.com/composeopt/composeopt/migrate/facts"
+	"github.com/composeopt/composeopt/migrate/gate"
+)
+
+// pythonenvFacts returns build facts with the given context files and services.
+func pythonenvFacts(files []string, svcs ...facts.Service) *facts.Build {
+	fb := &facts.Build{Files: map[string]bool{}, Services: svcs}
+	for _, f := range files {
+		fb.Files[f] = true
+	}
+	if len(svcs) == 0 {
+		fb.Services = []facts.Service{{Name: "app"}}
+	}
+	return fb
+}
+
+// pythonenvLintSame applies the rules to src and fails when BuildKit's
+// linter finds a warning in the output that the input did not have.
+func pythonenvLintSame(t *testing.T, rules []*Rule, src string, fb *facts.Build) string {
+	t.Helper()
+	res, err := Apply([]byte(src), fb, rules, DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, err := gate.Lint("Dockerfile", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	after, err := gate.Lint("Dockerfile.optimized", res.Output)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, res.Output)
+	}
+	count := map[string]int{}
+	for _, w := range before {
+		count[w.RuleName]++
+	}
+	for _, w := range after {
+		if count[w.RuleName] == 0 {
+			t.Errorf("new BuildKit warning %s\n%s", w, res.Output)
+		}
+		count[w.RuleName]--
+	}
+	return string(res.Output)
+}
+
+func TestPythonEnv(t *testing.T) {
+	py := pythonenvFacts([]string{"requirements.txt"})
+	runCases(t, PythonEnv, []ruleCase{
+		{
+			name: "alpine, after FROM and ARG",
+			in:   "FROM python:3.11-alpine\nARG APP_ENV=development\nWORKDIR /app\nRUN pip install -r requirements.txt\nCMD [\"python\", \"-m\", \"app\"]\n",
+			want: "FROM python:3.11-alpine\nARG APP_ENV=development\nENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1\nWORKDIR /app\nRUN pip install -r requirements.txt\nCMD [\"python\", \"-m\", \"app\"]\n",
+		},
+		{
+			name: "debian, one already set",
+			in:   "FROM python:3.12-slim-bookworm\nENV PYTHONUNBUFFERED=1\nRUN pip install flask\n",
+			want: "FROM python:3.12-slim-bookworm\nENV PYTHONDONTWRITEBYTECODE=1\nENV PYTHONUNBUFFERED=1\nRUN pip install flask\n",
+		},
+		{
+			name: "already done",
+			in:   "FROM python:3.12\nENV PYTHONDONTWRITEBYTECODE=1 \\\n    PYTHONUNBUFFERED=1\nCMD [\"python\"]\n",
+		},
+		{
+			name: "set by ARG",
+			in:   "FROM python:3.12\nARG PYTHONUNBUFFERED\nENV PYTHONDONTWRITEBYTECODE=1\n",
+		},
+		{
+			name: "legacy ENV form counts",
+			in:   "FROM python:3.12\nENV PYTHONDONTWRITEBYTECODE 1\nENV PYTHONUNBUFFERED 1\n",
+		},
+		{
+			name: "inherited from an earlier stage",
+			in:   "FROM python:3.12-slim AS base\nENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1\nFROM base AS app\nCMD [\"python\"]\n",
+		},
+		{
+			name: "runtime stage only",
+			in:   "FROM python:3.12 AS build\nRUN pip wheel -w /w -r requirements.txt\nFROM python:3.12-slim\nCOPY --from=build /w /w\nRUN pip install /w/*\n",
+			want: "FROM python:3.12 AS build\nRUN pip wheel -w /w -r requirements.txt\nFROM python:3.12-slim\nENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1\nCOPY --from=build /w /w\nRUN pip install /w/*\n",
+		},
+		{
+			name: "distroless python",
+			in:   "FROM python:3.12-slim AS build\nRUN pip install --target /deps flask\nFROM gcr.io/distroless/python3-debian12\nCOPY --from=build /deps /deps\nCMD [\"app.py\"]\n",
+			want: "FROM python:3.12-slim AS build\nRUN pip install --target /deps flask\nFROM gcr.io/distroless/python3-debian12\nENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1\nCOPY --from=build /deps /deps\nCMD [\"app.py\"]\n",
+		},
+		{
+			name:  "python installed in a python project",
+			in:    "FROM debian:bookworm-slim\nRUN apt-get update && apt-get install -y python3 python3-pip\nCOPY . /app\n",
+			want:  "FROM debian:bookworm-slim\nENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1\nRUN apt-get update && apt-get install -y python3 python3-pip\nCOPY . /app\n",
+			facts: py,
+		},
+		{
+			name: "python installed for node-gyp in a node project",
+			in:   "FROM node:20-alpine\nRUN apk add --no-cache python3 make g++\n",
+			facts: pythonenvFacts([]string{"package.json"}),
+		},
+		{
+			name: "scratch",
+			in:   "FROM scratch\nCOPY app /app\n",
+		},
+		{
+			name:  "dev target",
+			in:    "FROM python:3.12 AS dev\nCMD [\"flask\", \"run\"]\nFROM python:3.12-slim AS prod\nCMD [\"gunicorn\", \"app:app\"]\n",
+			want:  "FROM python:3.12 AS dev\nCMD [\"flask\", \"run\"]\nFROM python:3.12-slim AS prod\nENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1\nCMD [\"gunicorn\", \"app:app\"]\n",
+			facts: pythonenvFacts(nil, facts.Service{Name: "web-dev", Target: "dev"}, facts.Service{Name: "web", Target: "prod"}),
+		},
+		{
+			name: "lower case",
+			in:   "from python:3.12-alpine\nrun pip install flask\n",
+			want: "from python:3.12-alpine\nenv PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1\nrun pip install flask\n",
+		},
+		{
+			name: "crlf and escape directive",
+			in:   "# escape=`\r\nFROM python:3.12-windowsservercore-ltsc2022 AS win\r\nFROM python:3.12-alpine\r\nRUN pip install `\r\n    flask\r\n",
+			want: "# escape=`\r\nFROM python:3.12-windowsservercore-ltsc2022 AS win\r\nFROM python:3.12-alpine\r\nENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1\r\nRUN pip install `\r\n    flask\r\n",
+		},
+		{
+			name: "comment stays with its instruction",
+			in:   "FROM python:3.12-alpine\n# dependencies\nRUN pip install flask\n",
+			want: "FROM python:3.12-alpine\nENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1\n# dependencies\nRUN pip install flask\n",
+		},
+	})
+}
+
+func TestPythonEnvLint(t *testing.T) {
+	pythonenvLintSame(t, []*Rule{PythonEnv}, "FROM python:3.11-alpine\nARG APP_ENV=development\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\nENV FLASK_ENV=$APP_ENV\nEXPOSE 5000\nCMD [\"python\", \"-m\", \"backend.app\"]\n", pythonenvFacts(nil))
+}

@@ -1,0 +1,201 @@
+package rules
+
+import (
+	"os"
+	"path"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"unicode"
+
+	"github.com/composeopt/composeopt/migrate/dockerfile"
+)
+
+// Secrets reports credentials that would be baked into the image.
+var Secrets = &Rule{
+	ID:    "secrets",
+	Title: "Report secrets passed through ARG, ENV or copied files",
+	Rationale: "ENV values are stored in the image configuration and build-arg values in its " +
+		"history, where anyone who can pull the image can read them; a copied key or .env file " +
+		"stays in its layer even if a later step deletes it. The rule reports ARG and ENV names " +
+		"that look like credentials, literal values shaped like well-known tokens, and copied " +
+		"credential files, naming only the variable or file, never the value. Nothing is changed: " +
+		"the fix (a `RUN --mount=type=secret` for build steps, runtime secrets from the " +
+		"orchestrator) needs the project's own secret plumbing.",
+	Run: runSecrets,
+}
+
+// secretsWords are name parts that denote a credential by themselves.
+var secretsWords = []string{"PASSWORD", "PASSWD", "PWORD", "PASS", "PWD", "SECRET", "SECRETS", "TOKEN", "APIKEY", "CREDENTIAL", "CREDENTIALS", "CREDS", "AUTH", "PRIVATEKEY", "ACCESSKEY", "SECRETKEY"}
+
+// secretsKeyKinds are the words that make a following KEY a credential.
+var secretsKeyKinds = []string{"API", "PRIVATE", "ACCESS", "SECRET", "SSH", "SIGNING", "ENCRYPTION", "MASTER", "LICENSE", "CLIENT", "APP", "SERVICE", "ACCOUNT", "DEPLOY"}
+
+// secretsHarmless are name parts that make the variable a reference to a
+// credential or a setting about it, not the credential itself.
+var secretsHarmless = []string{"FILE", "PATH", "DIR", "URL", "URI", "HOST", "PORT", "USER", "USERNAME", "NAME", "ID", "LENGTH", "LEN", "MIN", "MAX", "TTL", "EXPIRY", "EXPIRES", "TIMEOUT", "ENABLED", "DISABLED", "TYPE", "ALGORITHM", "HEADER", "PUBLIC", "VERSION", "MODE", "METHOD", "PROVIDER", "ENDPOINT", "ISSUER", "AUDIENCE", "REQUIRED", "LOCATION"}
+
+// secretsValues match literal values shaped like well-known credentials.
+var secretsValues = []struct {
+	kind string
+	re   *regexp.Regexp
+}{
+	{"an AWS access key", regexp.MustCompile(`\b(AKIA|ASIA)[0-9A-Z]{16}\b`)},
+	{"a GitHub token", regexp.MustCompile(`\b(gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{40,})\b`)},
+	{"a GitLab token", regexp.MustCompile(`\bglpat-[A-Za-z0-9_-]{20,}\b`)},
+	{"an npm token", regexp.MustCompile(`\bnpm_[A-Za-z0-9]{36}\b`)},
+	{"a Slack token", regexp.MustCompile(`\bxox[abposr]-[A-Za-z0-9-]{10,}\b`)},
+	{"a Stripe key", regexp.MustCompile(`\b[sr]k_live_[A-Za-z0-9]{16,}\b`)},
+	{"a Google API key", regexp.MustCompile(`\bAIza[0-9A-Za-z_-]{35}\b`)},
+	{"a private key", regexp.MustCompile(`-----BEGIN [A-Z ]*PRIVATE KEY-----`)},
+	{"a JSON web token", regexp.MustCompile(`\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}`)},
+	{"a URL with a password", regexp.MustCompile(`[a-zA-Z][a-zA-Z0-9+.-]*://[^/\s:@'"]+:[^/\s@'"$]+@`)},
+}
+
+func runSecrets(p *Pass) {
+	for _, in := range p.File.Instructions {
+		switch in.Cmd {
+		case "arg":
+			for _, a := range in.Args {
+				name, value, hasValue := strings.Cut(a, "=")
+				if secretsName(name) {
+					p.NeedsHuman(in.Start, "ARG %s looks like a secret: build-arg values are kept in the image history; pass it with `RUN --mount=type=secret,id=%s` (docker build --secret / compose build secrets) and give the container its runtime value from the orchestrator", name, strings.ToLower(name))
+				} else if hasValue {
+					secretsValue(p, in, "ARG", name, value)
+				}
+			}
+		case "env":
+			for i := 0; i+1 < len(in.Args); i += 3 {
+				name, value := in.Args[i], in.Args[i+1]
+				if secretsName(name) {
+					p.NeedsHuman(in.Start, "ENV %s looks like a secret: ENV values are stored in the image configuration for anyone who can pull it; set it at run time from the orchestrator (compose `secrets:` or environment), and use `RUN --mount=type=secret,id=%s` if a build step needs it", name, strings.ToLower(name))
+				} else {
+					secretsValue(p, in, "ENV", name, value)
+				}
+			}
+		case "run":
+			if src, ok := in.ShellForm(); ok {
+				secretsValue(p, in, "RUN", "", src)
+			} else if in.JSON {
+				secretsValue(p, in, "RUN", "", strings.Join(in.Args, " "))
+			}
+		case "copy", "add":
+			if len(in.Flag("from")) > 0 || len(in.Args) < 2 || len(in.Heredocs) > 0 {
+				continue
+			}
+			for _, src := range in.Args[:len(in.Args)-1] {
+				if kind := secretsFile(p.Facts.Context, src); kind != "" {
+					p.NeedsHuman(in.Start, "%s copies %s (%s) into a layer, where it stays even if deleted later; mount it for the step that needs it with `RUN --mount=type=secret,id=...` and provide runtime credentials from the orchestrator", strings.ToUpper(in.Cmd), src, kind)
+				}
+			}
+		}
+	}
+}
+
+// secretsValue reports a literal value shaped like a known credential,
+// without printing it.
+func secretsValue(p *Pass, in *dockerfile.Instruction, what, name, value string) {
+	for _, v := range secretsValues {
+		if v.re.MatchString(value) {
+			where := what
+			if name != "" {
+				where += " " + name
+			}
+			p.NeedsHuman(in.Start, "%s contains what looks like %s: a literal credential is readable in the image; remove it, rotate it, and pass it with `RUN --mount=type=secret` at build time or from the orchestrator at run time", where, v.kind)
+			return
+		}
+	}
+}
+
+// secretsName reports whether a variable name denotes a credential.
+func secretsName(name string) bool {
+	parts := secretsSplit(name)
+	if len(parts) == 0 || len(parts) == 1 && (parts[0] == "PWD" || parts[0] == "PASS") {
+		return false // $PWD is the working directory
+	}
+	for _, w := range parts {
+		for _, h := range secretsHarmless {
+			if w == h {
+				return false
+			}
+		}
+	}
+	for i, w := range parts {
+		for _, s := range secretsWords {
+			if w == s || len(w) > len(s)+2 && strings.HasSuffix(w, s) && s != "PASS" && s != "PWD" && s != "AUTH" {
+				return true
+			}
+		}
+		if w == "KEY" && i > 0 {
+			for _, k := range secretsKeyKinds {
+				if parts[i-1] == k {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// secretsSplit splits a name into upper-case words at _, -, . and
+// lower-to-upper case changes ("npmAuthToken" → NPM AUTH TOKEN).
+func secretsSplit(name string) []string {
+	var parts []string
+	var cur []rune
+	flush := func() {
+		if len(cur) > 0 {
+			parts = append(parts, strings.ToUpper(string(cur)))
+			cur = cur[:0]
+		}
+	}
+	rs := []rune(name)
+	for i, r := range rs {
+		switch {
+		case r == '_' || r == '-' || r == '.':
+			flush()
+			continue
+		case unicode.IsUpper(r) && i > 0 && unicode.IsLower(rs[i-1]):
+			flush()
+		}
+		cur = append(cur, r)
+	}
+	flush()
+	return parts
+}
+
+// secretsNpmAuth matches an .npmrc line with a literal credential (an
+// ${ENV} reference is resolved by npm when it runs, so it is no secret).
+var secretsNpmAuth = regexp.MustCompile(`(?m)(_authToken|_auth|_password)\s*=\s*[^\s$]`)
+
+// secretsFile names the kind of credential file a COPY/ADD source is ("" if
+// none). An .npmrc counts only when the context's copy holds a literal token.
+func secretsFile(context, src string) string {
+	base := path.Base(strings.TrimRight(strings.ReplaceAll(src, `\`, "/"), "/"))
+	lower := strings.ToLower(base)
+	switch {
+	case lower == ".env" || strings.HasPrefix(lower, ".env.") && !secretsTemplate(lower) || strings.HasSuffix(lower, ".env") && lower != ".env" && !strings.Contains(lower, "example"):
+		return "an environment file"
+	case strings.HasSuffix(lower, ".pem") || strings.HasSuffix(lower, ".key") || strings.HasSuffix(lower, ".p12") || strings.HasSuffix(lower, ".pfx"):
+		return "a key or certificate bundle"
+	case lower == "id_rsa" || lower == "id_dsa" || lower == "id_ecdsa" || lower == "id_ed25519":
+		return "an SSH private key"
+	case lower == ".netrc" || lower == ".git-credentials" || lower == ".pypirc" || lower == "credentials" || lower == "credentials.json":
+		return "a credentials file"
+	case lower == ".npmrc" && context != "":
+		rel := path.Clean("/" + strings.ReplaceAll(src, `\`, "/"))
+		if data, err := os.ReadFile(filepath.Join(context, filepath.FromSlash(rel))); err == nil && secretsNpmAuth.Match(data) {
+			return "an npm configuration with a literal auth token"
+		}
+	}
+	return ""
+}
+
+// secretsTemplate reports .env files that are templates, not secrets.
+func secretsTemplate(name string) bool {
+	for _, t := range []string{"example", "sample", "template", "dist", "defaults", "tmpl"} {
+		if strings.Contains(name, t) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,419 @@
+package rules
+
+import (
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"regexp"
+	"strings"
+
+	"github.com/composeopt/composeopt/migrate/dockerfile"
+	"github.com/composeopt/composeopt/migrate/facts"
+)
+
+// splitGoCaches are the module and build caches of the go command.
+var splitGoCaches = []string{"/go/pkg/mod", "/root/.cache/go-build"}
+
+// splitGoDistroless is the runtime for a static binary that needs nothing else.
+const splitGoDistroless = "gcr.io/distroless/static-debian12:nonroot"
+
+// splitGoDataDirs are context directories Go services conventionally read
+// at run time; the runtime stage gets them when the original copied the
+// whole context.
+var splitGoDataDirs = []string{"templates", "static", "public", "assets", "web", "views", "migrations", "locales", "i18n", "config", "configs", "conf"}
+
+// splitGoSourceNames are COPY sources that only the compiler reads.
+var splitGoSourceNames = map[string]bool{".": true, "go.mod": true, "go.sum": true, "go.work": true, "go.work.sum": true, "cmd": true, "internal": true, "pkg": true, "vendor": true}
+
+// splitGoCgoModules are modules that only work with cgo.
+var splitGoCgoModules = []string{"github.com/mattn/go-sqlite3", "github.com/confluentinc/confluent-kafka-go", "gopkg.in/gographics/imagick", "github.com/h2non/bimg", "github.com/davidbyttow/govips", "github.com/linxGnu/grocksdb", "github.com/tecbot/gorocksdb", "github.com/google/gopacket", "github.com/miekg/pkcs11"}
+
+func splitGoClassify(c dockerfile.Command) splitKind {
+	switch c.Name() {
+	case "go":
+		if len(c.Words) < 2 {
+			return splitOther
+		}
+		switch c.Words[1] {
+		case "mod", "get", "download", "work":
+			return splitDeps
+		case "build", "install", "generate", "test", "vet", "run":
+			return splitBuild
+		case "env", "version", "clean":
+			return splitNeutral
+		}
+	case "make", "mage", "task", "goreleaser", "templ", "swag", "sqlc", "buf", "protoc":
+		return splitBuild
+	}
+	return splitNeutralOr(c, splitOther)
+}
+
+func splitGo(c *splitCtx) *splitOut {
+	p := c.p
+	line := c.st.From.Start
+	if c.info.Image.Base() != "golang" {
+		p.Report(line, "no split: only official golang images are split")
+		return nil
+	}
+	firstB, lastB := c.span(func(it *splitItem) bool { return it.kind == splitDeps || it.kind == splitBuild })
+	if firstB < 0 {
+		return nil
+	}
+	if it := c.otherBetween(firstB, lastB); it != nil {
+		p.NeedsHuman(it.in.Start, "no split: this RUN sits between the Go build steps; it cannot be placed in the builder or the runtime safely")
+		return nil
+	}
+	bin, ok := splitGoBinary(c)
+	if !ok {
+		p.NeedsHuman(line, "no split: the program the container starts is not an output of a `go build -o` or `go install` the split can follow")
+		return nil
+	}
+	cgo, why := splitGoCgo(c)
+	builder := c.stageName("builder")
+
+	// What the runtime needs besides the binary decides the image.
+	needsShell := false
+	for i, it := range c.items {
+		outside := i < firstB || i > lastB
+		switch {
+		case it.kind == splitOther && outside, it.kind == splitTool:
+			needsShell = true
+		case it.in.Cmd == "user", it.in.Cmd == "volume", it.in.Cmd == "shell", it.in.Cmd == "onbuild":
+			needsShell = true
+		case (it.in.Cmd == "cmd" || it.in.Cmd == "entrypoint") && !it.in.JSON:
+			needsShell = true
+		case it.in.Cmd == "healthcheck" && !it.in.JSON && !strings.EqualFold(strings.Join(it.in.Args, " "), "NONE"):
+			needsShell = true
+		case it.kind == splitPkgs || len(it.install) > 0:
+			for _, spec := range it.install {
+				n := splitPkgName(spec)
+				if !facts.IsBuildTool(n) && !facts.IsDevPackage(n) && n != "ca-certificates" && n != "tzdata" {
+					needsShell = true
+				}
+			}
+		}
+	}
+	image, choice := "", ""
+	switch {
+	case !cgo && !needsShell:
+		image, c.rtFamily, c.rtRelease = splitGoDistroless, facts.Distroless, ""
+		choice = "distroless static (static binary, nothing else needed at run time; it includes CA certificates and tzdata and runs as nonroot)"
+	case c.info.Family == facts.Alpine:
+		v := "3.20"
+		if m := regexp.MustCompile(`alpine(\d+\.\d+)`).FindStringSubmatch(c.info.Image.Tag); m != nil {
+			v = m[1]
+		}
+		image, c.rtFamily, c.rtRelease = "alpine:"+v, facts.Alpine, ""
+		choice = image + " (same family as the builder"
+	default:
+		rel := c.release
+		if rel == "" || facts.DebianRelease(rel) == "" || rel == "jammy" || rel == "noble" || rel == "focal" {
+			rel = "bookworm"
+		}
+		image, c.rtFamily, c.rtRelease = "debian:"+rel+"-slim", facts.Debian, rel
+		choice = image + " (same family as the builder"
+	}
+	if strings.HasSuffix(choice, "builder") {
+		if cgo {
+			choice += "; the binary uses cgo: " + why + ")"
+		} else {
+			choice += "; the runtime runs commands or installs packages)"
+		}
+	}
+
+	var b stageText
+	b.add(c.fromLine(c.st.Base, builder))
+	if !cgo && !splitGoCgoSet(c) {
+		b.add(c.kw("ENV") + " CGO_ENABLED=0\n")
+	}
+	var r stageText
+	r.add(c.fromLine(image, c.st.Name))
+	for i, it := range c.items[:lastB+1] {
+		switch it.kind {
+		case splitMeta:
+			if splitBuilderMeta(it.in.Cmd) {
+				b.add(it.text)
+			}
+		case splitDeps, splitBuild:
+			b.item(it, c.withMounts(it, splitGoCaches...), true)
+		case splitOther:
+			if i < firstB {
+				b.add(it.text)
+			}
+		default:
+			b.add(it.text)
+		}
+	}
+	var dropped []string
+	for i, it := range c.items {
+		switch it.kind {
+		case splitMeta, splitCopyFrom, splitOther, splitTool:
+			r.item(it, it.text, true)
+		case splitPkgs:
+			if c.rtFamily != facts.Distroless {
+				r.item(it, c.runtimePkgs(it), true)
+			}
+		case splitCopy:
+			text, drop := c.goRuntimeCopy(it)
+			dropped = append(dropped, drop...)
+			r.item(it, text, true)
+		case splitDeps, splitBuild:
+			text := ""
+			if c.rtFamily != facts.Distroless {
+				text = c.runtimePkgs(it)
+			}
+			if i == lastB {
+				if c.rtFamily == facts.Debian && !c.installs("ca-certificates") {
+					text += c.kw("COPY") + " --from=" + builder + " /etc/ssl/certs/ca-certificates.crt /etc/ssl/certs/ca-certificates.crt\n"
+				}
+				text += c.kw("COPY") + " --from=" + builder + " " + bin + " " + bin + "\n"
+			}
+			r.add(text)
+		}
+	}
+	summary := fmt.Sprintf("split into %s (Go toolchain with module and build caches", builder)
+	if !cgo {
+		summary += ", CGO_ENABLED=0"
+	}
+	summary += fmt.Sprintf(") and a runtime on %s with only %s", choice, bin)
+	if len(dropped) > 0 {
+		summary += "; Go sources are not copied (" + strings.Join(dropped, ", ") + ")"
+	}
+	if c.info.Image.Digest != "" {
+		p.NeedsHuman(line, "the new runtime image %s is not pinned by digest like the original; pin it", image)
+	}
+	return &splitOut{builders: []string{b.String()}, runtime: r.String(), summary: summary}
+}
+
+// installs reports whether the stage installs an OS package.
+func (c *splitCtx) installs(name string) bool {
+	for _, it := range c.items {
+		for _, spec := range it.install {
+			if splitPkgName(spec) == name {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// goRuntimeCopy returns what a context COPY becomes in a Go runtime stage:
+// Go sources are dropped, the whole context becomes its data directories.
+func (c *splitCtx) goRuntimeCopy(it *splitItem) (string, []string) {
+	var keep, dropped []string
+	whole := false
+	for _, src := range it.srcs {
+		clean := path.Clean(src)
+		switch {
+		case clean == ".":
+			whole = true
+			dropped = append(dropped, src)
+		case splitGoSourceNames[path.Base(clean)] || strings.HasSuffix(clean, ".go"):
+			dropped = append(dropped, src)
+		default:
+			keep = append(keep, src)
+		}
+	}
+	if len(dropped) == 0 {
+		return it.text, nil
+	}
+	var out strings.Builder
+	dest := it.in.Args[len(it.in.Args)-1]
+	if len(keep) > 0 {
+		out.WriteString(c.kw(it.in.Cmd) + " " + splitFlags(it.in) + strings.Join(keep, " ") + " " + dest + "\n")
+	}
+	if whole {
+		for _, d := range splitGoDataDirs {
+			if !c.p.Facts.Has(d) || splitHasGoFiles(c.p.Facts, d) || c.copied(d) {
+				continue
+			}
+			to := strings.TrimSuffix(dest, "/") + "/" + d
+			if dest == "." || dest == "./" {
+				to = "./" + d
+			}
+			out.WriteString(c.kw("COPY") + " " + splitFlags(it.in) + d + " " + to + "\n")
+		}
+	}
+	return out.String(), dropped
+}
+
+// copied reports whether a COPY of the stage names src explicitly.
+func (c *splitCtx) copied(src string) bool {
+	for _, it := range c.items {
+		if it.kind == splitCopy {
+			for _, s := range it.srcs {
+				if path.Clean(s) == src {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// splitFlags returns an instruction's flags followed by a space ("" when none).
+func splitFlags(in *dockerfile.Instruction) string {
+	if len(in.Flags) == 0 {
+		return ""
+	}
+	return strings.Join(in.Flags, " ") + " "
+}
+
+// splitHasGoFiles reports whether a context directory holds Go sources.
+func splitHasGoFiles(b *facts.Build, dir string) bool {
+	for f := range b.Files {
+		if strings.HasPrefix(f, dir+"/") && strings.HasSuffix(f, ".go") {
+			return true
+		}
+	}
+	return false
+}
+
+// splitGoCgoSet reports whether the stage already sets CGO_ENABLED.
+func splitGoCgoSet(c *splitCtx) bool {
+	for _, it := range c.items {
+		if strings.Contains(it.text, "CGO_ENABLED=") {
+			return true
+		}
+	}
+	return false
+}
+
+var (
+	splitGoImportC = regexp.MustCompile(`(?m)^\s*import\s+"C"|import\s*\([^)]*"C"`)
+	splitGoCgoTag  = regexp.MustCompile(`(?m)^//\s*(go:build|\+build)\s.*[^!]\bcgo\b`)
+)
+
+// splitGoCgo reports whether the binary needs cgo, and why.
+func splitGoCgo(c *splitCtx) (bool, string) {
+	for _, it := range c.items {
+		switch {
+		case strings.Contains(it.text, "CGO_ENABLED=0"):
+			return false, ""
+		case strings.Contains(it.text, "CGO_ENABLED=1"):
+			return true, "CGO_ENABLED=1 is set"
+		case strings.Contains(it.text, "-linkmode external") || strings.Contains(it.text, "-linkmode=external"):
+			return true, "it links externally"
+		}
+	}
+	dir := c.p.Facts.Context
+	if dir == "" {
+		return true, "the build context could not be scanned"
+	}
+	if data, err := os.ReadFile(filepath.Join(dir, "go.mod")); err == nil {
+		for _, m := range splitGoCgoModules {
+			if strings.Contains(string(data), m) {
+				return true, "it depends on " + m
+			}
+		}
+	}
+	found := ""
+	budget := 5000
+	_ = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return nil
+		}
+		if d.IsDir() {
+			if p != dir && (d.Name() == ".git" || d.Name() == "node_modules" || d.Name() == "testdata") {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if budget--; budget < 0 {
+			found = "the build context is too large to scan"
+			return filepath.SkipAll
+		}
+		if !strings.HasSuffix(p, ".go") || strings.HasSuffix(p, "_test.go") {
+			return nil
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return nil
+		}
+		if splitGoImportC.Match(data) || splitGoCgoTag.Match(data) {
+			rel, _ := filepath.Rel(dir, p)
+			found = filepath.ToSlash(rel) + " uses cgo"
+			return filepath.SkipAll
+		}
+		return nil
+	})
+	return found != "", found
+}
+
+// splitGoBinary returns the absolute path of the program the container
+// starts, when a build step of the stage produces it.
+func splitGoBinary(c *splitCtx) (string, bool) {
+	entries, ok := c.entryWords()
+	if !ok || len(entries) == 0 || len(entries[0]) == 0 {
+		return "", false
+	}
+	prog := entries[0][0]
+	wd := "/"
+	for _, it := range c.items {
+		if it.in.Cmd == "cmd" || it.in.Cmd == "entrypoint" {
+			wd = it.workdir
+		}
+	}
+	var outputs, dirs []string
+	for _, it := range c.items {
+		if it.kind != splitBuild {
+			continue
+		}
+		for _, cmd := range it.cmds {
+			if cmd.Name() != "go" || len(cmd.Words) < 2 {
+				continue
+			}
+			switch cmd.Words[1] {
+			case "install":
+				dirs = append(dirs, "/go/bin")
+			case "build":
+				out := ""
+				for i, w := range cmd.Words {
+					if w == "-o" && i+1 < len(cmd.Words) {
+						out = cmd.Words[i+1]
+					} else if v, ok := strings.CutPrefix(w, "-o="); ok {
+						out = v
+					}
+				}
+				switch {
+				case out == "":
+					dirs = append(dirs, it.workdir)
+				case strings.HasSuffix(out, "/"):
+					dirs = append(dirs, splitJoin(it.workdir, out))
+				default:
+					outputs = append(outputs, splitJoin(it.workdir, out))
+				}
+			}
+		}
+	}
+	var bin string
+	switch {
+	case strings.Contains(prog, "/"):
+		bin = splitJoin(wd, prog)
+	default:
+		for _, o := range outputs {
+			if path.Base(o) == prog {
+				return o, true
+			}
+		}
+		for _, d := range dirs {
+			if d == "/go/bin" {
+				return d + "/" + prog, true
+			}
+		}
+		return "", false
+	}
+	for _, o := range outputs {
+		if o == bin {
+			return bin, true
+		}
+	}
+	for _, d := range dirs {
+		if path.Dir(bin) == d {
+			return bin, true
+		}
+	}
+	return "", false
+}

@@ -1,0 +1,538 @@
+package rules
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/composeopt/composeopt/migrate/dockerfile"
+)
+
+// splitNodeTools are packages node-gyp needs to compile native modules;
+// on a Node image they are build tools.
+var splitNodeTools = map[string]bool{"python3": true, "python": true, "py3-pip": true, "py3-setuptools": true, "python3-pip": true}
+
+// splitNodeOutDirs are the directories a build script conventionally writes.
+var splitNodeOutDirs = map[string]bool{"dist": true, "build": true, "out": true}
+
+// splitNodeBuildScript matches the names of package.json scripts that build.
+var splitNodeBuildScript = regexp.MustCompile(`^(build|compile|bundle|tsc|prebuild|postbuild)(:.*)?$`)
+
+// splitNodeBuildTools are CLIs that build when run directly or via npx.
+var splitNodeBuildTools = map[string]bool{"tsc": true, "webpack": true, "vite": true, "rollup": true, "esbuild": true, "next": true, "nest": true, "ng": true, "parcel": true, "babel": true, "swc": true, "tsup": true}
+
+func splitNodeClassify(c dockerfile.Command) splitKind {
+	w := c.Words
+	sub := func(i int) string {
+		if i < len(w) {
+			return w[i]
+		}
+		return ""
+	}
+	switch c.Name() {
+	case "npm":
+		switch sub(1) {
+		case "install", "i", "ci", "add":
+			for _, x := range w[2:] {
+				if x == "-g" || x == "--global" {
+					return splitTool
+				}
+			}
+			return splitDeps
+		case "run", "run-script":
+			if splitNodeBuildScript.MatchString(sub(2)) {
+				return splitBuild
+			}
+		case "config", "set":
+			return splitTool
+		case "cache", "prune":
+			return splitNeutral
+		}
+	case "yarn":
+		switch sub(1) {
+		case "", "install":
+			return splitDeps
+		case "global", "config", "set", "policies":
+			return splitTool
+		case "cache":
+			return splitNeutral
+		case "run":
+			if splitNodeBuildScript.MatchString(sub(2)) {
+				return splitBuild
+			}
+		default:
+			if splitNodeBuildScript.MatchString(sub(1)) {
+				return splitBuild
+			}
+		}
+	case "pnpm":
+		switch sub(1) {
+		case "install", "i", "fetch":
+			return splitDeps
+		case "config", "setup", "env":
+			return splitTool
+		case "store", "prune":
+			return splitNeutral
+		case "run":
+			if splitNodeBuildScript.MatchString(sub(2)) {
+				return splitBuild
+			}
+		default:
+			if splitNodeBuildScript.MatchString(sub(1)) {
+				return splitBuild
+			}
+		}
+	case "corepack":
+		return splitTool
+	case "npx":
+		for _, x := range w[1:] {
+			if !strings.HasPrefix(x, "-") {
+				if splitNodeBuildTools[x] {
+					return splitBuild
+				}
+				break
+			}
+		}
+	default:
+		if splitNodeBuildTools[c.Name()] {
+			return splitBuild
+		}
+	}
+	return splitNeutralOr(c, splitOther)
+}
+
+// splitNodePkg is the part of package.json the split reads beyond the facts.
+type splitNodePkg struct {
+	Workspaces json.RawMessage `json:"workspaces"`
+}
+
+// splitNodeLifecycle are root scripts npm runs during an install.
+var splitNodeLifecycle = []string{"preinstall", "install", "postinstall", "prepare"}
+
+// nodeMode is how the runtime gets its files.
+type nodeMode int
+
+const (
+	nodeSelective nodeMode = iota // node_modules from deps, build output from build
+	nodeWhole                     // the whole pruned working dir from build
+	nodeDepsOnly                  // no build step: node_modules from deps, sources from the context
+)
+
+func splitNode(c *splitCtx) *splitOut {
+	p := c.p
+	c.extraTools = splitNodeTools
+	line := c.st.From.Start
+	pm := p.Facts.NodePackageManager()
+	if pm == "" || p.Facts.Node == nil {
+		p.Report(line, "no split: no package.json in the build context")
+		return nil
+	}
+	builderItem := func(it *splitItem) bool {
+		return it.kind == splitDeps || it.kind == splitBuild || len(c.buildOnly(it.install)) > 0
+	}
+	firstB, lastB := c.span(builderItem)
+	hasBuild := c.first(splitBuild) != nil
+	deps := c.first(splitDeps)
+	if !hasBuild && !c.hasToolchain() {
+		p.Report(line, "no split: no build step or build tools in the stage; the dependency install is left to prod-deps")
+		return nil
+	}
+	if deps == nil {
+		p.NeedsHuman(line, "no split: the stage builds or installs build tools but installs no Node dependencies the split can recognise")
+		return nil
+	}
+	if pm == "yarn" && p.Facts.YarnBerry() {
+		p.NeedsHuman(line, "no split: Yarn 2+ has no production-only install the split can rely on")
+		return nil
+	}
+	if it := c.otherBetween(firstB, lastB); it != nil {
+		p.NeedsHuman(it.in.Start, "no split: this RUN sits between the install and build steps; it cannot be placed in a builder or the runtime safely")
+		return nil
+	}
+	wd := deps.workdir
+	for _, it := range c.items[firstB : lastB+1] {
+		if (it.kind == splitDeps || it.kind == splitBuild) && it.workdir != wd {
+			p.NeedsHuman(it.in.Start, "no split: dependencies and build run in different directories")
+			return nil
+		}
+	}
+	if wd == "/" || strings.Contains(wd, "$") {
+		p.NeedsHuman(line, "no split: the install runs in %s; set a WORKDIR for the application first", wd)
+		return nil
+	}
+	refs, prog, known := splitNodeEntry(c, wd)
+	if _, dev := p.Facts.Node.DevDependencies[prog]; dev && prog != "" {
+		p.NeedsHuman(line, "no split: the container starts %s, a devDependency, which a production install leaves out", prog)
+		return nil
+	}
+	needsWhole := splitNodeNeedsWhole(c)
+	for _, it := range c.items {
+		if it.kind == splitDeps && (len(it.install) > 0 || it.removed) {
+			needsWhole = true // the toolchain is installed and removed inside the install RUN
+		}
+	}
+	mode := nodeDepsOnly
+	outDir := ""
+	if hasBuild {
+		mode = nodeWhole
+		if d := splitNodeOutDir(refs); known && d != "" && !needsWhole {
+			mode, outDir = nodeSelective, d
+		}
+	} else if needsWhole {
+		p.NeedsHuman(line, "no split: package.json has install scripts or workspaces, so dependencies cannot be installed from the manifests alone")
+		return nil
+	}
+
+	major := splitNodeMajor(c.info.Image.Tag)
+	manifests := splitNodeManifests(c, pm)
+	depsName := c.stageName("deps")
+	buildName := c.stageName("build")
+	out := &splitOut{}
+
+	rt := make([]string, len(c.items))
+	for i, it := range c.items {
+		rt[i] = c.nodeRuntimeText(it, i, mode, outDir, manifests, depsName, buildName, wd, lastB)
+	}
+	if mode != nodeWhole {
+		var s stageText
+		s.add(c.fromLine(c.st.Base, depsName))
+		for i, it := range c.items {
+			if i > c.indexOf(deps) && it.kind != splitTool {
+				continue
+			}
+			switch {
+			case it.kind == splitMeta && splitBuilderMeta(it.in.Cmd):
+				s.add(it.text)
+			case it.kind == splitPkgs, it.kind == splitTool:
+				s.add(it.text)
+			}
+		}
+		s.add(c.kw("COPY") + " " + strings.Join(manifests, " ") + " ./\n")
+		s.add(c.run(c.nodeMounts(pm), splitNodeInstall(pm, p.Facts.NodeLockfile(), major)...))
+		out.builders = append(out.builders, s.String())
+	}
+	if mode != nodeDepsOnly {
+		var s stageText
+		s.add(c.fromLine(c.st.Base, buildName))
+		for i, it := range c.items[:lastB+1] {
+			if it.kind == splitMeta && !splitBuilderMeta(it.in.Cmd) {
+				continue
+			}
+			s.item(it, it.text, rt[i] == "")
+		}
+		if mode == nodeWhole {
+			s.add(c.run(nil, splitNodePrune(pm, p.Facts.NodeLockfile(), major)...))
+		}
+		out.builders = append(out.builders, s.String())
+	}
+	var s stageText
+	s.add(c.origFrom())
+	for i, it := range c.items {
+		s.item(it, rt[i], true)
+	}
+	out.runtime = s.String()
+
+	switch mode {
+	case nodeSelective:
+		out.summary = fmt.Sprintf("split into %s (production dependencies), %s (full install and build) and a runtime stage with node_modules, %s/ and %s only; the start command references only %s/",
+			depsName, buildName, outDir, strings.Join(manifests, ", "), outDir)
+	case nodeWhole:
+		out.summary = fmt.Sprintf("split into %s (install, build, then prune dev dependencies) and a runtime stage that copies the pruned %s; the start command does not reference only a build output directory, so nothing else is left out", buildName, wd)
+	default:
+		out.summary = fmt.Sprintf("split into %s (build tools and production dependencies) and a runtime stage without build tools", depsName)
+	}
+	return out
+}
+
+// indexOf returns the item's index.
+func (c *splitCtx) indexOf(it *splitItem) int {
+	for i, x := range c.items {
+		if x == it {
+			return i
+		}
+	}
+	return -1
+}
+
+// nodeRuntimeText returns what item i becomes in the runtime stage.
+func (c *splitCtx) nodeRuntimeText(it *splitItem, i int, mode nodeMode, outDir string, manifests []string, depsName, buildName, wd string, lastB int) string {
+	underWD := it.dest != "" && (it.dest == wd+"/" || strings.HasPrefix(it.dest, wd+"/") || it.dest == wd)
+	switch it.kind {
+	case splitMeta, splitTool, splitOther, splitCopyFrom:
+		return it.text
+	case splitPkgs:
+		return c.runtimePkgs(it)
+	case splitCopy:
+		if mode == nodeDepsOnly || !underWD {
+			return it.text
+		}
+		if mode == nodeSelective && c.firstCopyInto(wd) == it {
+			return c.kw("COPY") + " " + strings.Join(manifests, " ") + " ./\n"
+		}
+		if mode == nodeWhole && i > lastB {
+			return it.text // copied after the build: part of the runtime as written
+		}
+		return ""
+	case splitDeps:
+		pk := c.runtimePkgs(it)
+		if mode != nodeWhole && c.first(splitDeps) == it {
+			return pk + c.kw("COPY") + " --from=" + depsName + " " + wd + "/node_modules ./node_modules\n"
+		}
+		if mode == nodeWhole && i == lastB {
+			return pk + c.kw("COPY") + " --from=" + buildName + " " + wd + " " + wd + "\n"
+		}
+		return pk
+	case splitBuild:
+		if mode == nodeSelective && c.lastOf(splitBuild) == it {
+			return c.kw("COPY") + " --from=" + buildName + " " + wd + "/" + outDir + " ./" + outDir + "\n"
+		}
+		if mode == nodeWhole && i == lastB {
+			return c.kw("COPY") + " --from=" + buildName + " " + wd + " " + wd + "\n"
+		}
+		return ""
+	}
+	return it.text
+}
+
+// firstCopyInto returns the first context COPY into the working dir.
+func (c *splitCtx) firstCopyInto(wd string) *splitItem {
+	for _, it := range c.items {
+		if it.kind == splitCopy && (it.dest == wd+"/" || it.dest == wd || strings.HasPrefix(it.dest, wd+"/")) {
+			return it
+		}
+	}
+	return nil
+}
+
+// lastOf returns the last item of a kind.
+func (c *splitCtx) lastOf(k splitKind) *splitItem {
+	var last *splitItem
+	for _, it := range c.items {
+		if it.kind == k {
+			last = it
+		}
+	}
+	return last
+}
+
+// nodeMounts returns the cache mount of the package manager's download cache.
+func (c *splitCtx) nodeMounts(pm string) []string {
+	if c.nonRoot {
+		return nil
+	}
+	target := map[string]string{"npm": "/root/.npm", "yarn": "/usr/local/share/.cache/yarn", "pnpm": "/root/.local/share/pnpm/store"}[pm]
+	return []string{"--mount=type=cache,target=" + target}
+}
+
+// splitNodeInstall is the production-only install command.
+func splitNodeInstall(pm string, lock bool, major int) []string {
+	switch pm {
+	case "yarn":
+		if lock {
+			return []string{"yarn", "install", "--frozen-lockfile", "--production"}
+		}
+		return []string{"yarn", "install", "--production"}
+	case "pnpm":
+		if lock {
+			return []string{"pnpm", "install", "--frozen-lockfile", "--prod"}
+		}
+		return []string{"pnpm", "install", "--prod"}
+	}
+	omit := "--omit=dev"
+	if major > 0 && major < 16 {
+		omit = "--only=production" // npm 6 and older
+	}
+	if lock {
+		return []string{"npm", "ci", omit}
+	}
+	return []string{"npm", "install", omit}
+}
+
+// splitNodePrune removes dev dependencies from a full install.
+func splitNodePrune(pm string, lock bool, major int) []string {
+	switch pm {
+	case "yarn":
+		cmd := []string{"yarn", "install", "--production", "--ignore-scripts", "--prefer-offline"}
+		if lock {
+			cmd = append(cmd, "--frozen-lockfile")
+		}
+		return cmd
+	case "pnpm":
+		return []string{"pnpm", "prune", "--prod"}
+	}
+	if major > 0 && major < 16 {
+		return []string{"npm", "prune", "--production"}
+	}
+	return []string{"npm", "prune", "--omit=dev"}
+}
+
+// splitNodeManifests lists the context files a production install needs.
+func splitNodeManifests(c *splitCtx, pm string) []string {
+	out := []string{"package.json"}
+	candidates := map[string][]string{
+		"npm":  {"package-lock.json", "npm-shrinkwrap.json", ".npmrc"},
+		"yarn": {"yarn.lock", ".yarnrc", ".npmrc"},
+		"pnpm": {"pnpm-lock.yaml", ".npmrc", ".pnpmfile.cjs"},
+	}[pm]
+	for _, f := range candidates {
+		if c.p.Facts.Has(f) {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// splitNodeNeedsWhole reports a package.json whose install cannot run from
+// the manifests alone: root install scripts or workspaces.
+func splitNodeNeedsWhole(c *splitCtx) bool {
+	for _, s := range splitNodeLifecycle {
+		if _, ok := c.p.Facts.Node.Scripts[s]; ok {
+			return true
+		}
+	}
+	if c.p.Facts.Has("pnpm-workspace.yaml") || c.p.Facts.Has("lerna.json") {
+		return true
+	}
+	if c.p.Facts.Context == "" {
+		return false
+	}
+	data, err := os.ReadFile(filepath.Join(c.p.Facts.Context, "package.json"))
+	if err != nil {
+		return false
+	}
+	var pkg splitNodePkg
+	if json.Unmarshal(data, &pkg) != nil {
+		return true
+	}
+	return len(pkg.Workspaces) > 0 && string(pkg.Workspaces) != "null"
+}
+
+// splitNodeMajor returns the Node major version of an image tag (0 = unknown).
+func splitNodeMajor(tag string) int {
+	digits := tag
+	if i := strings.IndexFunc(tag, func(r rune) bool { return r < '0' || r > '9' }); i >= 0 {
+		digits = tag[:i]
+	}
+	n, _ := strconv.Atoi(digits)
+	return n
+}
+
+// splitNodeOutDir returns the build output directory every entry file lives
+// in ("" when they do not all live in one).
+func splitNodeOutDir(refs []string) string {
+	dir := ""
+	for _, r := range refs {
+		first, _, ok := strings.Cut(r, "/")
+		if !ok || !splitNodeOutDirs[first] || (dir != "" && dir != first) {
+			return ""
+		}
+		dir = first
+	}
+	return dir
+}
+
+// splitNodeEntry returns the files the container's start command runs
+// (relative to wd), the program it starts, and whether every entry was
+// understood.
+func splitNodeEntry(c *splitCtx, wd string) (refs []string, prog string, known bool) {
+	entries, ok := c.entryWords()
+	if !ok || len(entries) == 0 {
+		return nil, "", false
+	}
+	known = true
+	for _, words := range entries {
+		r, pr, k := splitNodeRefs(c, words, wd, 0)
+		refs = append(refs, r...)
+		if prog == "" {
+			prog = pr
+		}
+		known = known && k
+	}
+	return refs, prog, known
+}
+
+// splitNodeRefs follows npm scripts down to the files node runs.
+func splitNodeRefs(c *splitCtx, words []string, wd string, depth int) (refs []string, prog string, known bool) {
+	if len(words) == 0 || depth > 4 {
+		return nil, "", false
+	}
+	pkg := c.p.Facts.Node
+	script := ""
+	switch words[0] {
+	case "docker-entrypoint.sh":
+		return splitNodeRefs(c, words[1:], wd, depth+1)
+	case "npm", "yarn", "pnpm":
+		args := words[1:]
+		if len(args) > 0 && (args[0] == "run" || args[0] == "run-script") {
+			args = args[1:]
+		}
+		if len(args) == 0 {
+			return nil, "", false
+		}
+		script = args[0]
+		body, ok := pkg.Scripts[script]
+		if !ok && script == "start" {
+			body, ok = "node server.js", true
+		}
+		if !ok {
+			return nil, "", false
+		}
+		sc, ok := dockerfile.ParseScript(splitAssign.ReplaceAllString(body, "$1$2"))
+		if !ok {
+			return nil, "", false
+		}
+		known = true
+		for _, cmd := range sc.Commands {
+			r, pr, k := splitNodeRefs(c, cmd.Words, wd, depth+1)
+			refs = append(refs, r...)
+			if prog == "" {
+				prog = pr
+			}
+			known = known && k
+		}
+		return refs, prog, known
+	case "node", "nodejs":
+		file := ""
+		args := words[1:]
+		for i := 0; i < len(args); i++ {
+			a := args[i]
+			if a == "-r" || a == "--require" || a == "--import" || a == "--loader" || a == "--env-file" {
+				i++
+				continue
+			}
+			if strings.HasPrefix(a, "-") {
+				continue
+			}
+			file = a
+			break
+		}
+		if file == "" {
+			return nil, "node", false // a REPL or -e: unknown
+		}
+		if file == "." || file == "./" {
+			file = pkg.Main
+			if file == "" {
+				file = "index.js"
+			}
+		}
+		rel, ok := splitRel(wd, file)
+		if !ok {
+			return nil, "node", false
+		}
+		return []string{rel}, "node", true
+	}
+	return nil, words[0], false
+}
+
+// splitRel returns file relative to wd ("./dist/x" → "dist/x").
+func splitRel(wd, file string) (string, bool) {
+	abs := splitJoin(wd, file)
+	if !strings.HasPrefix(abs, wd+"/") {
+		return "", false
+	}
+	return strings.TrimPrefix(abs, wd+"/"), true
+}
