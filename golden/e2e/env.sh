@@ -59,20 +59,21 @@ install_packages() {
 # ---------------------------------------------------------------- Go tools
 # Builds a Go command with `go install` into $BIN unless a working copy is there.
 go_tool() {
-	local pkg=$1 name=$2 check=$3
+	local pkg=$1 name=$2 check=$3 ldflags=${4:-}
 	if [ -x "$BIN/$name" ] && "$BIN/$name" $check >/dev/null 2>&1; then
 		log "$name already built"
 		return
 	fi
 	command -v go >/dev/null || die "go is not on PATH; it is needed to build $name"
-	GOBIN=$BIN GOFLAGS=-buildvcs=false go install "$pkg" ||
+	GOBIN=$BIN GOFLAGS=-buildvcs=false go install -ldflags "$ldflags" "$pkg" ||
 		die "go install $pkg failed"
 }
 
 build_go_tools() {
 	# Both builds are CPU-bound; run them one after the other but in the
 	# background of the debootstrap step (see main).
-	go_tool "github.com/docker/buildx/cmd/buildx@$BUILDX_VERSION" buildx version
+	go_tool "github.com/docker/buildx/cmd/buildx@$BUILDX_VERSION" buildx version \
+		"-X github.com/docker/buildx/version.Version=$BUILDX_VERSION"
 	go_tool "github.com/distribution/distribution/v3/cmd/registry@$REGISTRY_VERSION" registry --version
 }
 
@@ -275,9 +276,10 @@ smoke_test() {
 	local ctx
 	ctx=$(mktemp -d)
 	printf 'FROM node:18-bookworm-slim\nRUN npm view typescript@5 version --silent | tail -1\n' >"$ctx/Dockerfile"
-	docker build -q --no-cache "$ctx" >/dev/null 2>"$CACHE/smoke.log" ||
+	docker build -q --no-cache -t composeopt-e2e/smoke:latest "$ctx" >/dev/null 2>"$CACHE/smoke.log" ||
 		{ rm -rf "$ctx"; cat "$CACHE/smoke.log" >&2; die "smoke test (FROM via mirror + npm over HTTPS) failed"; }
 	rm -rf "$ctx"
+	docker image rm composeopt-e2e/smoke:latest >/dev/null 2>&1 || true
 }
 
 main() {

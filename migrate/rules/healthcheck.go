@@ -100,6 +100,9 @@ func runHealthcheck(p *Pass) {
 		}
 		plan, ok := healthcheckMake(p, st, chain, svcs)
 		othersMsg := "services %s run their own command from this image and publish no port: the image's health check would mark them unhealthy; set `healthcheck: disable: true` for them in compose"
+		if len(others) == 1 {
+			othersMsg = "service %s runs its own command from this image and publishes no port: the image's health check would mark it unhealthy; set `healthcheck: disable: true` for it in compose"
+		}
 		if existing != nil {
 			// Our own earlier output: repeat its findings, change nothing.
 			if ok && strings.TrimSpace(p.File.Text(existing)) == strings.TrimSpace(plan.text) {
@@ -132,25 +135,31 @@ func healthcheckIsNone(in *dockerfile.Instruction) bool {
 func healthcheckMake(p *Pass, st *dockerfile.Stage, chain []*dockerfile.Stage, svcs []facts.Service) (healthcheckPlan, bool) {
 	var plan healthcheckPlan
 	name := nodeenvStageName(st)
-	// Services whose health the image's check would decide, and which may serve HTTP.
-	var web []facts.Service
-	withCompose := 0
+	// Services that may serve HTTP (a service that runs its own command and
+	// publishes no port is taken for a worker), and those of them whose
+	// health the image's check would decide.
+	var servers, web []facts.Service
 	for _, s := range svcs {
-		switch {
-		case s.HasHealthcheck:
-			withCompose++
-		case s.Command != nil && len(s.Ports) == 0:
-		default:
+		if s.Command != nil && len(s.Ports) == 0 {
+			continue
+		}
+		servers = append(servers, s)
+		if !s.HasHealthcheck {
 			web = append(web, s)
 		}
 	}
-	if len(svcs) > 0 && withCompose == len(svcs) {
-		return plan.skip(false, "compose defines a healthcheck for every service built from stage %s; no HEALTHCHECK added to the image", name)
-	}
-	if len(svcs) > 0 && len(web) == 0 {
-		return plan.skip(false, "the services built from stage %s run their own commands and publish no port; no HEALTHCHECK added", name)
+	if len(svcs) > 0 && len(servers) == 0 {
+		return plan, false // workers only: nothing suggests HTTP
 	}
 	args := pythonenvArgs(p, st)
+	var portPlan healthcheckPlan
+	port, ok, evidence := healthcheckPort(p, &portPlan, st, chain, servers, args)
+	if !evidence {
+		return plan, false // no port at all: not a server, nothing to say
+	}
+	if len(svcs) > 0 && len(web) == 0 {
+		return plan.skip(false, "compose defines a healthcheck for every service built from stage %s; no HEALTHCHECK added to the image", name)
+	}
 	info := facts.Stage(p.File, st, args)
 	switch info.Family {
 	case facts.Distroless, facts.Scratch:
@@ -158,8 +167,8 @@ func healthcheckMake(p *Pass, st *dockerfile.Stage, chain []*dockerfile.Stage, s
 	case facts.Windows:
 		return plan, false
 	}
-	port, ok := healthcheckPort(p, &plan, st, chain, web, args)
 	if !ok {
+		plan.reasons = append(plan.reasons, portPlan.reasons...)
 		return plan, false
 	}
 	if proto, bad := healthcheckNotHTTP[port]; bad {
@@ -264,7 +273,9 @@ var healthcheckPortWord = regexp.MustCompile(`^(\d{1,5})(/tcp)?$`)
 // healthcheckPort finds the HTTP port: a PORT variable, else the single
 // EXPOSEd port, else the single compose port; conflicting evidence is a
 // finding for a person.
-func healthcheckPort(p *Pass, pl *healthcheckPlan, st *dockerfile.Stage, chain []*dockerfile.Stage, web []facts.Service, args map[string]string) (int, bool) {
+//
+// evidence is false when there is no port at all (nothing is reported then).
+func healthcheckPort(p *Pass, pl *healthcheckPlan, st *dockerfile.Stage, chain []*dockerfile.Stage, web []facts.Service, args map[string]string) (port int, ok, evidence bool) {
 	name := nodeenvStageName(st)
 	// Build-time values: global ARG defaults, compose build args, then ARG
 	// defaults and ENV values of the chain, in order.
@@ -327,40 +338,39 @@ func healthcheckPort(p *Pass, pl *healthcheckPlan, st *dockerfile.Stage, chain [
 		n, err := strconv.Atoi(strings.TrimSpace(v))
 		if err != nil || n <= 0 || n > 65535 {
 			pl.skip(true, "stage %s: PORT is %q, not a port number; no HEALTHCHECK added", name, v)
-			return 0, false
+			return 0, false, true
 		}
 		fromEnv = healthcheckAdd(fromEnv, n)
 	}
 	switch {
 	case len(fromEnv) > 1:
 		pl.skip(true, "stage %s: PORT has several values (%s); no HEALTHCHECK added", name, healthcheckList(fromEnv))
-		return 0, false
+		return 0, false, true
 	case len(fromEnv) == 1:
-		port := fromEnv[0]
-		for _, evidence := range [][]int{exposed, published} {
-			if len(evidence) > 0 && !slices.Contains(evidence, port) {
-				pl.skip(true, "stage %s: PORT is %d but the ports exposed or published are %s; no HEALTHCHECK added", name, port, healthcheckList(evidence))
-				return 0, false
+		port = fromEnv[0]
+		for _, seen := range [][]int{exposed, published} {
+			if len(seen) > 0 && !slices.Contains(seen, port) {
+				pl.skip(true, "stage %s: PORT is %d but the ports exposed or published are %s; no HEALTHCHECK added", name, port, healthcheckList(seen))
+				return 0, false, true
 			}
 		}
-		return port, true
+		return port, true, true
 	case len(exposed) > 1:
 		pl.skip(true, "stage %s exposes several ports (%s); no HEALTHCHECK added: set one PORT or add the health check yourself", name, healthcheckList(exposed))
-		return 0, false
+		return 0, false, true
 	case len(exposed) == 1:
 		if len(published) > 0 && !slices.Contains(published, exposed[0]) {
 			pl.skip(true, "stage %s exposes port %d but compose publishes %s; no HEALTHCHECK added", name, exposed[0], healthcheckList(published))
-			return 0, false
+			return 0, false, true
 		}
-		return exposed[0], true
+		return exposed[0], true, true
 	case len(published) > 1:
 		pl.skip(true, "the services built from stage %s publish several ports (%s); no HEALTHCHECK added", name, healthcheckList(published))
-		return 0, false
+		return 0, false, true
 	case len(published) == 1:
-		return published[0], true
+		return published[0], true, true
 	}
-	pl.skip(false, "stage %s: no HTTP port is known (no PORT, EXPOSE or compose port); no HEALTHCHECK added", name)
-	return 0, false
+	return 0, false, false
 }
 
 func healthcheckAdd(list []int, n int) []int {

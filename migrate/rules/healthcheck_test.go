@@ -16,7 +16,7 @@ const (
 	healthcheckFlags    = "HEALTHCHECK --interval=30s --timeout=5s --start-period=40s --retries=3 \\\n    CMD "
 	healthcheckNodeCmd  = `["node", "-e", "require('http').get('http://127.0.0.1:3000/healthz', r => process.exit(r.statusCode < 400 ? 0 : 1)).on('error', () => process.exit(1))"]` + "\n"
 	healthcheckPyCmd    = `["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:5000/api/health', timeout=4)"]` + "\n"
-	healthcheckWorkerTo = "services worker run their own command"
+	healthcheckWorkerTo = "service worker runs its own command"
 )
 
 func healthcheckFacts(routes []string, svcs ...facts.Service) *facts.Build {
@@ -105,10 +105,9 @@ func TestHealthcheck(t *testing.T) {
 			findings: []string{"compose defines a healthcheck for every service"},
 		},
 		{
-			name:     "workers only",
-			in:       "FROM python:3.12-slim\nEXPOSE 8000\nCMD [\"python\", \"app.py\"]\n",
-			facts:    healthcheckFacts([]string{"/healthz"}, facts.Service{Name: "worker", Command: []string{"celery", "worker"}}),
-			findings: []string{"run their own commands and publish no port"},
+			name:  "workers only",
+			in:    "FROM python:3.12-slim\nEXPOSE 8000\nCMD [\"python\", \"app.py\"]\n",
+			facts: healthcheckFacts([]string{"/healthz"}, facts.Service{Name: "worker", Command: []string{"celery", "worker"}}),
 		},
 		{
 			name:     "distroless",
@@ -141,10 +140,9 @@ func TestHealthcheck(t *testing.T) {
 			findings: []string{"PORT has several values (3000, 8080)"},
 		},
 		{
-			name:     "no port known",
-			in:       "FROM node:20-alpine\nCMD [\"node\", \"s.js\"]\n",
-			facts:    web([]string{"/healthz"}),
-			findings: []string{"no HTTP port is known"},
+			name:  "no port known",
+			in:    "FROM node:20-alpine\nCMD [\"node\", \"s.js\"]\n",
+			facts: web([]string{"/healthz"}),
 		},
 		{
 			name:     "not HTTP",
@@ -230,5 +228,27 @@ func TestHealthcheckLint(t *testing.T) {
 	out = pythonenvLintSame(t, []*Rule{Healthcheck}, healthcheckPython, healthcheckMatrixPy())
 	if !strings.Contains(out, "HEALTHCHECK") {
 		t.Errorf("no HEALTHCHECK added:\n%s", out)
+	}
+}
+
+// TestHealthcheckQuiet checks that images with no sign of serving HTTP get
+// no finding at all.
+func TestHealthcheckQuiet(t *testing.T) {
+	for _, c := range []struct {
+		src string
+		fb  *facts.Build
+	}{
+		{"FROM alpine:3.20\nRUN apk add --no-cache curl\n", healthcheckFacts(nil)},
+		{"FROM python:3.12-slim\nEXPOSE 8000\nCMD [\"python\", \"app.py\"]\n", healthcheckFacts([]string{"/healthz"}, facts.Service{Name: "worker", Command: []string{"celery", "worker"}})},
+		{"FROM gcr.io/distroless/static-debian12\nCOPY app /app\n", healthcheckFacts(nil)},
+		{"FROM node:20-alpine AS dev\nEXPOSE 3000 9229\n", healthcheckFacts(nil, facts.Service{Name: "web", Target: "dev"})},
+	} {
+		res, err := Apply([]byte(c.src), c.fb, []*Rule{Healthcheck}, DefaultOptions())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Findings) != 0 || string(res.Output) != c.src {
+			t.Errorf("want no change and no finding for\n%sgot %+v\n%s", c.src, res.Findings, res.Output)
+		}
 	}
 }

@@ -318,7 +318,8 @@ func hygieneCopyFlags(flags []string) bool {
 // copies exactly as COPY would: no URL or git reference, no variable, and
 // no archive by name or (when the context is known) by content.
 func hygienePlainLocal(context, src string) bool {
-	if strings.Contains(src, "://") || strings.HasPrefix(src, "git@") || strings.Contains(src, "$") || hygieneArchiveExt.MatchString(strings.TrimRight(src, "/")) {
+	if strings.Contains(src, "://") || strings.HasPrefix(src, "git@") || strings.HasPrefix(src, "github.com/") || strings.Contains(src, ".git#") || strings.HasSuffix(src, ".git") ||
+		strings.Contains(src, "$") || hygieneArchiveExt.MatchString(strings.TrimRight(src, "/")) {
 		return false
 	}
 	if context == "" {

@@ -91,7 +91,7 @@ func TestAddToCopy(t *testing.T) {
 	runCases(t, AddToCopy, []ruleCase{
 		{name: "local files", in: "FROM alpine:3.20\nADD . /app\nADD --chown=1000:1000 [\"a.txt\", \"b/\", \"/dst/\"]\n", want: "FROM alpine:3.20\nCOPY . /app\nCOPY --chown=1000:1000 [\"a.txt\", \"b/\", \"/dst/\"]\n"},
 		{name: "url", in: "FROM debian:bookworm\nADD https://example.com/tool.sh /usr/local/bin/tool\n"},
-		{name: "git", in: "FROM debian:bookworm\nADD git@github.com:moby/buildkit.git /src\n"},
+		{name: "git", in: "FROM debian:bookworm\nADD git@github.com:moby/buildkit.git /src\nADD github.com/moby/buildkit#v0.13 /bk\n"},
 		{name: "tarballs", in: "FROM scratch\nADD rootfs.tar.gz /\nADD vendor.tgz /v\nADD data.tar.xz /d\nADD x.tar.bz2 /x\nADD blob.tar /b\n"},
 		{name: "variable", in: "FROM alpine:3.20\nARG SRC\nADD $SRC /app\n"},
 		{name: "checksum flag", in: "FROM alpine:3.20\nADD --checksum=sha256:abc a /a\n"},

@@ -94,8 +94,8 @@ func TestPythonEnv(t *testing.T) {
 			facts: py,
 		},
 		{
-			name: "python installed for node-gyp in a node project",
-			in:   "FROM node:20-alpine\nRUN apk add --no-cache python3 make g++\n",
+			name:  "python installed for node-gyp in a node project",
+			in:    "FROM node:20-alpine\nRUN apk add --no-cache python3 make g++\n",
 			facts: pythonenvFacts([]string{"package.json"}),
 		},
 		{

@@ -109,16 +109,24 @@ type Result struct {
 	Lines map[string][]int
 }
 
-// MaxPasses bounds how often the rule list is run to reach a fixed point.
-const maxPasses = 3
+// maxPasses bounds how often the rule list is run to reach a fixed point;
+// rules that still change the file after that are fighting each other.
+const maxPasses = 5
 
 // Apply runs the enabled rules on src until nothing changes.
 func Apply(src []byte, fb *facts.Build, enabled []*Rule, opts Options) (*Result, error) {
 	res := &Result{Output: src, Lines: map[string][]int{}}
 	applied := map[string]bool{}
-	for pass := 0; pass < maxPasses; pass++ {
+	// Findings are kept across passes (a rule may explain a change only in
+	// the pass that made it), one per rule and message, with their lines
+	// moved along as later edits shift the text.
+	var findings []Finding
+	index := map[[2]string]int{}
+	for pass := 0; ; pass++ {
+		if pass == maxPasses {
+			return nil, fmt.Errorf("rules %s did not reach a fixed point after %d passes", strings.Join(res.Applied, ", "), maxPasses)
+		}
 		changed := false
-		var findings []Finding
 		for _, r := range enabled {
 			f, err := dockerfile.Parse(res.Output)
 			if err != nil {
@@ -126,7 +134,15 @@ func Apply(src []byte, fb *facts.Build, enabled []*Rule, opts Options) (*Result,
 			}
 			p := &Pass{File: f, Facts: fb, Options: opts, rule: r}
 			r.Run(p)
-			findings = append(findings, p.findings...)
+			for _, fd := range p.findings {
+				key := [2]string{fd.Rule, fd.Message}
+				if i, ok := index[key]; ok {
+					findings[i] = fd
+				} else {
+					index[key] = len(findings)
+					findings = append(findings, fd)
+				}
+			}
 			if len(p.edits) == 0 {
 				continue
 			}
@@ -134,24 +150,31 @@ func Apply(src []byte, fb *facts.Build, enabled []*Rule, opts Options) (*Result,
 			if err != nil {
 				return nil, fmt.Errorf("rule %s: %w", r.ID, err)
 			}
-			if string(out) != string(res.Output) {
-				for id, lines := range res.Lines {
-					res.Lines[id] = shiftLines(lines, p.edits)
-				}
-				res.Lines[r.ID] = mergeLines(res.Lines[r.ID], editedLines(p.edits))
-				res.Output = out
-				changed = true
-				if !applied[r.ID] {
-					applied[r.ID] = true
-					res.Applied = append(res.Applied, r.ID)
+			if string(out) == string(res.Output) {
+				continue
+			}
+			for id, lines := range res.Lines {
+				res.Lines[id] = shiftLines(lines, p.edits)
+			}
+			res.Lines[r.ID] = mergeLines(res.Lines[r.ID], editedLines(p.edits))
+			for i := range findings {
+				if findings[i].Line > 0 {
+					findings[i].Line = shiftLine(findings[i].Line, p.edits)
 				}
 			}
+			res.Output = out
+			changed = true
+			if !applied[r.ID] {
+				applied[r.ID] = true
+				res.Applied = append(res.Applied, r.ID)
+			}
 		}
-		res.Findings = findings
 		if !changed {
-			return res, nil
+			break
 		}
 	}
+	sort.SliceStable(findings, func(i, j int) bool { return findings[i].Line < findings[j].Line })
+	res.Findings = findings
 	return res, nil
 }
 
@@ -170,6 +193,21 @@ func editedLines(edits []dockerfile.Edit) []int {
 		delta += n - (e.End - e.Start + 1)
 	}
 	return out
+}
+
+// shiftLine maps one line through the edits; a line the edits replaced
+// maps to the start of its replacement.
+func shiftLine(l int, edits []dockerfile.Edit) int {
+	delta := 0
+	for _, e := range sortedEdits(edits) {
+		if l >= e.Start && l <= e.End {
+			return e.Start + delta
+		}
+		if l > e.End || (e.End < e.Start && l >= e.Start) {
+			delta += strings.Count(e.Text, "\n") - (e.End - e.Start + 1)
+		}
+	}
+	return l + delta
 }
 
 // shiftLines maps line numbers of the text before the edits to the text

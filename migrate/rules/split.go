@@ -63,6 +63,9 @@ type splitItem struct {
 	dest string
 	// srcs are a COPY/ADD's sources.
 	srcs []string
+	// installs is true when the RUN installs language dependencies (a
+	// build RUN may install first).
+	installs bool
 	// rtPkgs memoizes runtimePkgs (its findings must be reported once).
 	rtPkgs *string
 }
@@ -132,6 +135,9 @@ func runSplit(p *Pass) {
 		c := &splitCtx{p: p, f: p.File, st: st, info: info, release: facts.DebianRelease(info.Image.Tag),
 			rtFamily: info.Family, extraTools: map[string]bool{}}
 		c.rtRelease = c.release
+		if eco == "node" {
+			c.extraTools = splitNodeTools
+		}
 		planner, ok := splitPlanners[eco]
 		if !ok {
 			c.items = splitItems(c, splitGenericClassify)
@@ -155,9 +161,7 @@ func runSplit(p *Pass) {
 		}
 		c.items = splitItems(c, planner.classify)
 		if it := c.first(splitMixed); it != nil {
-			if c.hasBuildWork() {
-				p.NeedsHuman(it.in.Start, "no split: this RUN mixes building with other work; split it so the build part can move to a builder stage")
-			}
+			p.NeedsHuman(it.in.Start, "no split: this RUN mixes building with other work; split it so the build part can move to a builder stage")
 			continue
 		}
 		out := planner.plan(c)
@@ -345,6 +349,7 @@ func (c *splitCtx) classifyRun(it *splitItem, classify splitClassifier) {
 		has[classify(cmd)] = true
 	}
 	it.install, it.removed, it.upgrade = pk.kept(), pk.removedAny, pk.upgrade
+	it.installs = has[splitDeps]
 	buildTools := len(c.buildOnly(it.install)) > 0
 	work := has[splitDeps] || has[splitBuild] || has[splitTool]
 	switch {
@@ -529,11 +534,6 @@ func (c *splitCtx) hasToolchain() bool {
 	return false
 }
 
-// hasBuildWork reports whether the stage does any work a builder would take.
-func (c *splitCtx) hasBuildWork() bool {
-	return c.hasToolchain() || c.first(splitDeps) != nil || c.first(splitBuild) != nil
-}
-
 // first returns the first item of a kind.
 func (c *splitCtx) first(k splitKind) *splitItem {
 	for _, it := range c.items {
@@ -662,15 +662,22 @@ func (c *splitCtx) withMounts(it *splitItem, targets ...string) string {
 	}
 	trimmed := strings.TrimLeft(it.text, " \t")
 	indent := it.text[:len(it.text)-len(trimmed)]
-	return indent + trimmed[:3] + " " + strings.Join(flags, " ") + trimmed[3:]
+	rest := strings.TrimLeft(trimmed[3:], " \t")
+	return indent + trimmed[:3] + " " + c.flagLines(flags) + rest
 }
 
-// run writes a one-line RUN.
+// flagLines writes RUN flags one per line, as the other rules do.
+func (c *splitCtx) flagLines(flags []string) string {
+	var b strings.Builder
+	for _, f := range flags {
+		b.WriteString(f + " " + string(c.f.Escape) + "\n    ")
+	}
+	return b.String()
+}
+
+// run writes a RUN of one command, its flags on lines of their own.
 func (c *splitCtx) run(flags []string, words ...string) string {
-	parts := []string{c.kw("RUN")}
-	parts = append(parts, flags...)
-	parts = append(parts, words...)
-	return strings.Join(parts, " ") + "\n"
+	return c.kw("RUN") + " " + c.flagLines(flags) + strings.Join(words, " ") + "\n"
 }
 
 // runtimePkgs returns the RUN that installs what a package RUN left in the

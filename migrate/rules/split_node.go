@@ -136,7 +136,7 @@ func splitNode(c *splitCtx) *splitOut {
 	}
 	firstB, lastB := c.span(builderItem)
 	hasBuild := c.first(splitBuild) != nil
-	deps := c.first(splitDeps)
+	deps := c.firstInstall()
 	if !hasBuild && !c.hasToolchain() {
 		p.Report(line, "no split: no build step or build tools in the stage; the dependency install is left to prod-deps")
 		return nil
@@ -277,25 +277,30 @@ func (c *splitCtx) nodeRuntimeText(it *splitItem, i int, mode nodeMode, outDir s
 			return it.text // copied after the build: part of the runtime as written
 		}
 		return ""
-	case splitDeps:
-		pk := c.runtimePkgs(it)
-		if mode != nodeWhole && c.first(splitDeps) == it {
-			return pk + c.kw("COPY") + " --from=" + depsName + " " + wd + "/node_modules ./node_modules\n"
+	case splitDeps, splitBuild:
+		text := c.runtimePkgs(it)
+		if mode != nodeWhole && it.installs && c.firstInstall() == it {
+			text += c.kw("COPY") + " --from=" + depsName + " " + wd + "/node_modules ./node_modules\n"
 		}
-		if mode == nodeWhole && i == lastB {
-			return pk + c.kw("COPY") + " --from=" + buildName + " " + wd + " " + wd + "\n"
-		}
-		return pk
-	case splitBuild:
 		if mode == nodeSelective && c.lastOf(splitBuild) == it {
-			return c.kw("COPY") + " --from=" + buildName + " " + wd + "/" + outDir + " ./" + outDir + "\n"
+			text += c.kw("COPY") + " --from=" + buildName + " " + wd + "/" + outDir + " ./" + outDir + "\n"
 		}
 		if mode == nodeWhole && i == lastB {
-			return c.kw("COPY") + " --from=" + buildName + " " + wd + " " + wd + "\n"
+			text += c.kw("COPY") + " --from=" + buildName + " " + wd + " " + wd + "\n"
 		}
-		return ""
+		return text
 	}
 	return it.text
+}
+
+// firstInstall returns the first RUN that installs language dependencies.
+func (c *splitCtx) firstInstall() *splitItem {
+	for _, it := range c.items {
+		if it.installs {
+			return it
+		}
+	}
+	return nil
 }
 
 // firstCopyInto returns the first context COPY into the working dir.
@@ -495,6 +500,13 @@ func splitNodeRefs(c *splitCtx, words []string, wd string, depth int) (refs []st
 			known = known && k
 		}
 		return refs, prog, known
+	case "npx":
+		for _, w := range words[1:] {
+			if !strings.HasPrefix(w, "-") {
+				return nil, w, false
+			}
+		}
+		return nil, "npx", false
 	case "node", "nodejs":
 		file := ""
 		args := words[1:]

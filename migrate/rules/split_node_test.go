@@ -18,32 +18,124 @@ var splitNodeCases = []splitCase{
 		name:  "no build step, native toolchain",
 		files: splitNodeFiles(`{"scripts":{"start":"node server.js"},"dependencies":{"bcrypt":"5"}}`, "package-lock.json"),
 		in:    "FROM node:20-bookworm-slim\nWORKDIR /app\n# native modules\nRUN apt-get update && apt-get install -y python3 make g++ curl\nCOPY package*.json ./\nRUN npm install\nCOPY . .\nEXPOSE 3000\nCMD [\"npm\", \"start\"]\n",
+		want: `FROM node:20-bookworm-slim AS deps
+WORKDIR /app
+RUN apt-get update && apt-get install -y python3 make g++ curl
+COPY package.json package-lock.json ./
+RUN --mount=type=cache,target=/root/.npm \
+    npm ci --omit=dev
+
+FROM node:20-bookworm-slim
+WORKDIR /app
+# native modules
+RUN apt-get update \
+    && apt-get install --no-install-recommends -y curl \
+    && rm -rf /var/lib/apt/lists/*
+COPY package*.json ./
+COPY --from=deps /app/node_modules ./node_modules
+COPY . .
+EXPOSE 3000
+CMD ["npm", "start"]
+`,
 	},
 	{
-		name:  "no build step, no toolchain: left to prod-deps",
-		files: splitNodeFiles(`{"scripts":{"start":"node server.js"}}`, "package-lock.json"),
-		in:    "FROM node:20-alpine\nWORKDIR /app\nCOPY . .\nRUN npm install\nCMD [\"npm\", \"start\"]\n",
+		name:     "no build step, no toolchain: left to prod-deps",
+		files:    splitNodeFiles(`{"scripts":{"start":"node server.js"}}`, "package-lock.json"),
+		in:       "FROM node:20-alpine\nWORKDIR /app\nCOPY . .\nRUN npm install\nCMD [\"npm\", \"start\"]\n",
 		findings: []string{"prod-deps"},
 	},
 	{
 		name:  "build without lockfile",
 		files: splitNodeFiles(`{"main":"dist/index.js","scripts":{"build":"tsc","start":"node ."},"devDependencies":{"typescript":"5"}}`),
 		in:    "FROM node:18-alpine\nWORKDIR /usr/src/app\nCOPY . .\nRUN npm install && npm run build\nCMD [\"npm\", \"start\"]\n",
+		want: `FROM node:18-alpine AS deps
+WORKDIR /usr/src/app
+COPY package.json ./
+RUN --mount=type=cache,target=/root/.npm \
+    npm install --omit=dev
+
+FROM node:18-alpine AS build
+WORKDIR /usr/src/app
+COPY . .
+RUN npm install && npm run build
+
+FROM node:18-alpine
+WORKDIR /usr/src/app
+COPY package.json ./
+COPY --from=deps /usr/src/app/node_modules ./node_modules
+COPY --from=build /usr/src/app/dist ./dist
+CMD ["npm", "start"]
+`,
 	},
 	{
 		name:  "yarn classic",
 		files: splitNodeFiles(`{"scripts":{"build":"tsc","start":"node dist/index.js"}}`, "yarn.lock"),
 		in:    "FROM node:20-alpine\nWORKDIR /app\nCOPY package.json yarn.lock ./\nRUN yarn install --frozen-lockfile\nCOPY . .\nRUN yarn build\nCMD [\"node\", \"dist/index.js\"]\n",
+		want: `FROM node:20-alpine AS deps
+WORKDIR /app
+COPY package.json yarn.lock ./
+RUN --mount=type=cache,target=/usr/local/share/.cache/yarn \
+    yarn install --frozen-lockfile --production
+
+FROM node:20-alpine AS build
+WORKDIR /app
+COPY package.json yarn.lock ./
+RUN yarn install --frozen-lockfile
+COPY . .
+RUN yarn build
+
+FROM node:20-alpine
+WORKDIR /app
+COPY package.json yarn.lock ./
+COPY --from=deps /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+CMD ["node", "dist/index.js"]
+`,
 	},
 	{
 		name:  "pnpm with corepack",
 		files: splitNodeFiles(`{"packageManager":"pnpm@9.1.0","scripts":{"build":"vite build","start":"node build/server.js"}}`, "pnpm-lock.yaml"),
 		in:    "FROM node:22-slim\nRUN corepack enable\nWORKDIR /app\nCOPY . .\nRUN pnpm install --frozen-lockfile\nRUN pnpm run build\nEXPOSE 8080\nCMD [\"pnpm\", \"start\"]\n",
+		want: `FROM node:22-slim AS deps
+RUN corepack enable
+WORKDIR /app
+COPY package.json pnpm-lock.yaml ./
+RUN --mount=type=cache,target=/root/.local/share/pnpm/store \
+    pnpm install --frozen-lockfile --prod
+
+FROM node:22-slim AS build
+RUN corepack enable
+WORKDIR /app
+COPY . .
+RUN pnpm install --frozen-lockfile
+RUN pnpm run build
+
+FROM node:22-slim
+RUN corepack enable
+WORKDIR /app
+COPY package.json pnpm-lock.yaml ./
+COPY --from=deps /app/node_modules ./node_modules
+COPY --from=build /app/build ./build
+EXPOSE 8080
+CMD ["pnpm", "start"]
+`,
 	},
 	{
 		name:  "start outside the build output: whole dir after prune",
 		files: splitNodeFiles(`{"scripts":{"build":"next build","start":"next start"},"dependencies":{"next":"14"}}`, "package-lock.json"),
 		in:    "FROM node:20-alpine\nWORKDIR /app\nCOPY . .\nRUN npm ci\nRUN npm run build\nCMD [\"npm\", \"start\"]\n",
+		want: `FROM node:20-alpine AS build
+WORKDIR /app
+COPY . .
+RUN npm ci
+RUN npm run build
+RUN npm prune --omit=dev
+
+FROM node:20-alpine
+WORKDIR /app
+COPY --from=build /app /app
+CMD ["npm", "start"]
+`,
 	},
 	{
 		name:  "devDependency runner: no split",
@@ -51,16 +143,29 @@ var splitNodeCases = []splitCase{
 		in:    "FROM node:20-alpine\nWORKDIR /app\nCOPY . .\nRUN npm ci && npm run build\nCMD [\"npx\", \"ts-node\", \"src/index.ts\"]\n",
 	},
 	{
-		name:  "RUN mixing build and other work",
-		files: splitNodeFiles(`{"scripts":{"build":"tsc","start":"node dist/index.js"}}`, "package-lock.json"),
-		in:    "FROM node:20-alpine\nWORKDIR /app\nCOPY . .\nRUN npm ci && npm run build && ./scripts/stamp.sh\nCMD [\"node\", \"dist/index.js\"]\n",
+		name:     "RUN mixing build and other work",
+		files:    splitNodeFiles(`{"scripts":{"build":"tsc","start":"node dist/index.js"}}`, "package-lock.json"),
+		in:       "FROM node:20-alpine\nWORKDIR /app\nCOPY . .\nRUN npm ci && npm run build && ./scripts/stamp.sh\nCMD [\"node\", \"dist/index.js\"]\n",
 		findings: []string{"mixes building"},
 	},
 	{
 		name:  "postinstall script: whole dir",
 		files: splitNodeFiles(`{"scripts":{"postinstall":"patch-package","build":"tsc","start":"node dist/index.js"}}`, "package-lock.json"),
 		in:    "FROM node:20-alpine\nWORKDIR /app\nCOPY . .\nRUN npm ci\nRUN npm run build\nUSER node\nCMD [\"node\", \"dist/index.js\"]\n",
+		want: `FROM node:20-alpine AS build
+WORKDIR /app
+COPY . .
+RUN npm ci
+RUN npm run build
+RUN npm prune --omit=dev
+
+FROM node:20-alpine
+WORKDIR /app
+COPY --from=build /app /app
+USER node
+CMD ["node", "dist/index.js"]
+`,
 	},
 }
 
-func TestSplitNodeDump(t *testing.T) { splitDump(t, splitNodeCases) }
+func TestSplitNode(t *testing.T) { runSplitCases(t, splitNodeCases) }

@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"path"
 	"slices"
 	"strings"
 
@@ -106,6 +107,14 @@ func splitPython(c *splitCtx) *splitOut {
 					p.NeedsHuman(it.in.Start, "no split: %s installs outside a virtual env; drop it so the builder can install into %s", flag, splitVenv)
 					return nil
 				}
+			}
+		}
+	}
+	if entries, ok := c.entryWords(); ok {
+		for _, e := range entries {
+			if len(e) > 0 && strings.HasPrefix(e[0], "/usr/local/bin/") && !strings.HasPrefix(path.Base(e[0]), "python") {
+				p.NeedsHuman(line, "no split: the start command runs %s, which the install puts there only outside a virtual env", e[0])
+				return nil
 			}
 		}
 	}

@@ -219,7 +219,8 @@ func TestSplitAcceptance(t *testing.T) {
 WORKDIR /app
 RUN apk update && apk add python3 make g++
 COPY package.json package-lock.json ./
-RUN --mount=type=cache,target=/root/.npm npm ci --omit=dev
+RUN --mount=type=cache,target=/root/.npm \
+    npm ci --omit=dev
 
 FROM node:20-alpine AS build
 WORKDIR /app
@@ -250,7 +251,8 @@ RUN apk add --update gcc musl-dev libffi-dev
 RUN python -m venv /opt/venv
 ENV VIRTUAL_ENV=/opt/venv PATH="/opt/venv/bin:$PATH"
 COPY . .
-RUN --mount=type=cache,target=/root/.cache/pip pip install -r requirements.txt
+RUN --mount=type=cache,target=/root/.cache/pip \
+    pip install -r requirements.txt
 
 FROM python:3.11-alpine
 ARG APP_ENV=development
@@ -275,7 +277,7 @@ func TestSplitStructure(t *testing.T) {
 	}
 	runSplitCases(t, []splitCase{
 		{
-			name: "already multi-stage: leak reported, structure kept",
+			name:  "already multi-stage: leak reported, structure kept",
 			files: pkg,
 			in: "FROM node:20-alpine AS build\nWORKDIR /app\nCOPY . .\nRUN npm ci && npm run build\n\n" +
 				"FROM node:20-alpine\nWORKDIR /app\nRUN apk add --no-cache g++ make curl\nCOPY --from=build /app/dist ./dist\nCMD [\"node\", \"dist/index.js\"]\n",
@@ -301,7 +303,7 @@ func TestSplitStructure(t *testing.T) {
 			services: []facts.Service{{Name: "api", Target: "api"}, {Name: "web"}},
 			in: "FROM node:20-alpine AS api\nWORKDIR /app\nCOPY . .\nRUN npm install\nRUN npm run build\nCMD [\"node\", \"dist/index.js\"]\n\n" +
 				"FROM nginx:1.27-alpine\nCOPY --from=0 /app/dist /usr/share/nginx/html\n",
-			want: "FROM node:20-alpine AS deps\nWORKDIR /app\nCOPY package.json package-lock.json ./\nRUN --mount=type=cache,target=/root/.npm npm ci --omit=dev\n\n" +
+			want: "FROM node:20-alpine AS deps\nWORKDIR /app\nCOPY package.json package-lock.json ./\nRUN --mount=type=cache,target=/root/.npm \\\n    npm ci --omit=dev\n\n" +
 				"FROM node:20-alpine AS build\nWORKDIR /app\nCOPY . .\nRUN npm install\nRUN npm run build\n\n" +
 				"FROM node:20-alpine AS api\nWORKDIR /app\nCOPY package.json package-lock.json ./\nCOPY --from=deps /app/node_modules ./node_modules\nCOPY --from=build /app/dist ./dist\nCMD [\"node\", \"dist/index.js\"]\n\n" +
 				"FROM nginx:1.27-alpine\nCOPY --from=2 /app/dist /usr/share/nginx/html\n",
@@ -320,11 +322,27 @@ func TestSplitStructure(t *testing.T) {
 			findings: []string{"nginx-unprivileged"},
 		},
 		{
+			name:  "distroless and scratch images are left alone",
+			files: map[string]string{"app": ""},
+			in:    "FROM gcr.io/distroless/static-debian12\nCOPY app /app\nCMD [\"/app\"]\n",
+		},
+		{
+			name:  "scratch",
+			files: map[string]string{"app": ""},
+			in:    "FROM scratch\nCOPY app /app\nENTRYPOINT [\"/app\"]\n",
+		},
+		{
+			name:     "unknown base with a toolchain is reported",
+			files:    map[string]string{"main.c": ""},
+			in:       "FROM alpine:3.20\nRUN apk add --no-cache build-base\nCOPY . /src\nRUN make -C /src\nCMD [\"/src/app\"]\n",
+			findings: []string{"not an image the multi-stage split knows"},
+		},
+		{
 			name:  "lower case file and CRLF",
 			files: map[string]string{"requirements.txt": "flask\n", "app.py": ""},
 			in:    "from python:3.12-slim\r\nworkdir /srv\r\n# app code\r\ncopy . .\r\nrun pip install -r requirements.txt\r\ncmd [\"python\", \"app.py\"]\r\n",
 			want: "from python:3.12-slim as builder\r\nworkdir /srv\r\nrun python -m venv /opt/venv\r\nenv VIRTUAL_ENV=/opt/venv PATH=\"/opt/venv/bin:$PATH\"\r\ncopy . .\r\n" +
-				"run --mount=type=cache,target=/root/.cache/pip pip install -r requirements.txt\r\n\r\n" +
+				"run --mount=type=cache,target=/root/.cache/pip \\\r\n    pip install -r requirements.txt\r\n\r\n" +
 				"from python:3.12-slim\r\nworkdir /srv\r\n# app code\r\ncopy . .\r\ncopy --from=builder /opt/venv /opt/venv\r\nenv VIRTUAL_ENV=/opt/venv PATH=\"/opt/venv/bin:$PATH\"\r\ncmd [\"python\", \"app.py\"]\r\n",
 		},
 		{
@@ -333,7 +351,7 @@ func TestSplitStructure(t *testing.T) {
 			in:    "# escape=`\nFROM --platform=linux/amd64 python:3.12-bookworm@sha256:0000000000000000000000000000000000000000000000000000000000000000\nRUN apt-get update && apt-get install -y gcc libpq-dev curl\nCOPY . /app\nRUN pip install -r /app/requirements.txt\nCMD [\"python\", \"/app/app.py\"]\n",
 			want: "# escape=`\nARG PLATFORM=linux/amd64\nFROM --platform=$PLATFORM python:3.12-bookworm@sha256:0000000000000000000000000000000000000000000000000000000000000000 AS builder\n" +
 				"RUN apt-get update && apt-get install -y gcc libpq-dev curl\nRUN python -m venv /opt/venv\nENV VIRTUAL_ENV=/opt/venv PATH=\"/opt/venv/bin:$PATH\"\nCOPY . /app\n" +
-				"RUN --mount=type=cache,target=/root/.cache/pip pip install -r /app/requirements.txt\n\n" +
+				"RUN --mount=type=cache,target=/root/.cache/pip `\n    pip install -r /app/requirements.txt\n\n" +
 				"FROM --platform=$PLATFORM python:3.12-bookworm@sha256:0000000000000000000000000000000000000000000000000000000000000000\n" +
 				"RUN apt-get update `\n    && apt-get install --no-install-recommends -y libpq5 curl `\n    && rm -rf /var/lib/apt/lists/*\n" +
 				"COPY . /app\nCOPY --from=builder /opt/venv /opt/venv\nENV VIRTUAL_ENV=/opt/venv PATH=\"/opt/venv/bin:$PATH\"\nCMD [\"python\", \"/app/app.py\"]\n",

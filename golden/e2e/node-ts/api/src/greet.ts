@@ -1,0 +1,3 @@
+export function greet(greeting?: string): string {
+  return (greeting || "hello") + "!";
+}

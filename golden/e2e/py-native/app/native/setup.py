@@ -1,0 +1,7 @@
+from setuptools import Extension, setup
+
+setup(
+    name="fastsum",
+    version="1.0.0",
+    ext_modules=[Extension("fastsum", sources=["fastsum/fastsum.c"])],
+)

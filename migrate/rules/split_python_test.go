@@ -1,0 +1,152 @@
+package rules
+
+import "testing"
+
+var splitPythonCases = []splitCase{
+	{
+		name:  "pure python on slim",
+		files: map[string]string{"requirements.txt": "flask\n", "app.py": ""},
+		in:    "FROM python:3.12-slim\nWORKDIR /app\nCOPY requirements.txt .\nRUN pip install --no-cache-dir -r requirements.txt\nCOPY . .\nEXPOSE 8000\nCMD [\"gunicorn\", \"app:app\"]\n",
+		want: `FROM python:3.12-slim AS builder
+WORKDIR /app
+RUN python -m venv /opt/venv
+ENV VIRTUAL_ENV=/opt/venv PATH="/opt/venv/bin:$PATH"
+COPY requirements.txt .
+RUN --mount=type=cache,target=/root/.cache/pip \
+    pip install --no-cache-dir -r requirements.txt
+
+FROM python:3.12-slim
+WORKDIR /app
+COPY requirements.txt .
+COPY --from=builder /opt/venv /opt/venv
+ENV VIRTUAL_ENV=/opt/venv PATH="/opt/venv/bin:$PATH"
+COPY . .
+EXPOSE 8000
+CMD ["gunicorn", "app:app"]
+`,
+	},
+	{
+		name:  "poetry",
+		files: map[string]string{"pyproject.toml": "", "poetry.lock": "", "app/main.py": ""},
+		in:    "FROM python:3.11-bookworm\nWORKDIR /app\nRUN apt-get update && apt-get install -y build-essential libpq-dev libffi-dev\nRUN pip install poetry==1.8.3\nCOPY pyproject.toml poetry.lock ./\nRUN poetry config virtualenvs.create false && poetry install --only main --no-root\nCOPY . .\nCMD [\"python\", \"-m\", \"app.main\"]\n",
+		want: `FROM python:3.11-bookworm AS builder
+WORKDIR /app
+RUN apt-get update && apt-get install -y build-essential libpq-dev libffi-dev
+RUN python -m venv /opt/venv
+ENV VIRTUAL_ENV=/opt/venv PATH="/opt/venv/bin:$PATH"
+RUN --mount=type=cache,target=/root/.cache/pip \
+    pip install poetry==1.8.3
+COPY pyproject.toml poetry.lock ./
+RUN --mount=type=cache,target=/root/.cache/pypoetry \
+    poetry config virtualenvs.create false && poetry install --only main --no-root
+
+FROM python:3.11-bookworm
+WORKDIR /app
+RUN apt-get update \
+    && apt-get install --no-install-recommends -y libpq5 libffi8 \
+    && rm -rf /var/lib/apt/lists/*
+COPY --from=builder /opt/venv /opt/venv
+ENV VIRTUAL_ENV=/opt/venv PATH="/opt/venv/bin:$PATH"
+COPY pyproject.toml poetry.lock ./
+COPY . .
+CMD ["python", "-m", "app.main"]
+`,
+	},
+	{
+		name:  "uv sync",
+		files: map[string]string{"pyproject.toml": "", "uv.lock": "", "main.py": ""},
+		in:    "FROM python:3.12-alpine\nWORKDIR /app\nRUN pip install uv\nCOPY . .\nRUN uv sync --frozen --no-dev\nCMD [\"python\", \"main.py\"]\n",
+		want: `FROM python:3.12-alpine AS builder
+WORKDIR /app
+RUN python -m venv /opt/venv
+ENV VIRTUAL_ENV=/opt/venv PATH="/opt/venv/bin:$PATH" UV_PROJECT_ENVIRONMENT=/opt/venv
+RUN --mount=type=cache,target=/root/.cache/pip \
+    pip install uv
+COPY . .
+RUN --mount=type=cache,target=/root/.cache/uv \
+    uv sync --frozen --no-dev
+
+FROM python:3.12-alpine
+WORKDIR /app
+COPY --from=builder /opt/venv /opt/venv
+ENV VIRTUAL_ENV=/opt/venv PATH="/opt/venv/bin:$PATH"
+COPY . .
+CMD ["python", "main.py"]
+`,
+	},
+	{
+		name:  "pipenv",
+		files: map[string]string{"Pipfile": "", "Pipfile.lock": "", "main.py": ""},
+		in:    "FROM python:3.12-slim\nWORKDIR /app\nCOPY Pipfile Pipfile.lock ./\nRUN pip install pipenv && pipenv install --system --deploy\nCOPY . .\nCMD [\"python\", \"main.py\"]\n",
+		want: `FROM python:3.12-slim AS builder
+WORKDIR /app
+RUN python -m venv /opt/venv
+ENV VIRTUAL_ENV=/opt/venv PATH="/opt/venv/bin:$PATH"
+COPY Pipfile Pipfile.lock ./
+RUN --mount=type=cache,target=/root/.cache/pip \
+    --mount=type=cache,target=/root/.cache/pipenv \
+    pip install pipenv && pipenv install --system --deploy
+
+FROM python:3.12-slim
+WORKDIR /app
+COPY Pipfile Pipfile.lock ./
+COPY --from=builder /opt/venv /opt/venv
+ENV VIRTUAL_ENV=/opt/venv PATH="/opt/venv/bin:$PATH"
+COPY . .
+CMD ["python", "main.py"]
+`,
+	},
+	{
+		name:  "unknown dev package kept and reported",
+		files: map[string]string{"requirements.txt": "", "main.py": ""},
+		in:    "FROM python:3.12-alpine\nWORKDIR /app\nRUN apk add --no-cache gcc musl-dev libfoo-dev\nCOPY . .\nRUN pip install -r requirements.txt\nCMD [\"python\", \"main.py\"]\n",
+		want: `FROM python:3.12-alpine AS builder
+WORKDIR /app
+RUN apk add --no-cache gcc musl-dev libfoo-dev
+RUN python -m venv /opt/venv
+ENV VIRTUAL_ENV=/opt/venv PATH="/opt/venv/bin:$PATH"
+COPY . .
+RUN --mount=type=cache,target=/root/.cache/pip \
+    pip install -r requirements.txt
+
+FROM python:3.12-alpine
+WORKDIR /app
+RUN apk add --no-cache libfoo-dev
+COPY . .
+COPY --from=builder /opt/venv /opt/venv
+ENV VIRTUAL_ENV=/opt/venv PATH="/opt/venv/bin:$PATH"
+CMD ["python", "main.py"]
+`,
+		findings: []string{"installs build tools (libfoo-dev)"},
+	},
+	{
+		name:  "virtual build deps removed in the install RUN",
+		files: map[string]string{"requirements.txt": "", "main.py": ""},
+		in:    "FROM python:3.12-alpine\nWORKDIR /app\nCOPY requirements.txt .\nRUN apk add --no-cache postgresql-libs && apk add --no-cache --virtual .build-deps gcc musl-dev postgresql-dev && pip install -r requirements.txt && apk del .build-deps\nCOPY . .\nCMD [\"python\", \"main.py\"]\n",
+		want: `FROM python:3.12-alpine AS builder
+WORKDIR /app
+RUN python -m venv /opt/venv
+ENV VIRTUAL_ENV=/opt/venv PATH="/opt/venv/bin:$PATH"
+COPY requirements.txt .
+RUN --mount=type=cache,target=/root/.cache/pip \
+    apk add --no-cache postgresql-libs && apk add --no-cache --virtual .build-deps gcc musl-dev postgresql-dev && pip install -r requirements.txt && apk del .build-deps
+
+FROM python:3.12-alpine
+WORKDIR /app
+COPY requirements.txt .
+RUN apk add --no-cache postgresql-libs
+COPY --from=builder /opt/venv /opt/venv
+ENV VIRTUAL_ENV=/opt/venv PATH="/opt/venv/bin:$PATH"
+COPY . .
+CMD ["python", "main.py"]
+`,
+	},
+	{
+		name:     "pip --user: no split",
+		files:    map[string]string{"requirements.txt": "", "main.py": ""},
+		in:       "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nRUN pip install --user -r requirements.txt\nCMD [\"python\", \"main.py\"]\n",
+		findings: []string{"--user installs outside a virtual env"},
+	},
+}
+
+func TestSplitPython(t *testing.T) { runSplitCases(t, splitPythonCases) }
