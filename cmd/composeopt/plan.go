@@ -15,6 +15,7 @@ import (
 func newPlanCmd(g *globals) *cobra.Command {
 	var rf ruleFlags
 	var exitCode bool
+	var format, verifyJSON string
 	cmd := &cobra.Command{
 		Use:   "plan [OPTIONS] [SERVICE...]",
 		Short: "Show the migration as a unified diff, without writing anything",
@@ -22,13 +23,31 @@ func newPlanCmd(g *globals) *cobra.Command {
 build, and prints every file the migration would create or change as a
 unified diff on standard output (git apply accepts it from the project
 directory). A summary, one line per service with the rules applied or the
-reason it is skipped, goes to standard error.`,
+reason it is skipped, goes to standard error.
+
+--format markdown prints a pull-request description instead of the diff
+(the same as apply --pr-body; --verify-json adds measured image sizes,
+build times, user and health to its table). --format json prints the plan
+for programs: schema_version 1, documented in the README and by the JSON
+Schema migrate/report/plan.schema.json.`,
 		Example: `  composeopt plan                      # the project in this directory
   composeopt plan > migration.diff && git apply migration.diff
   composeopt -f compose.yaml -f compose.prod.yaml plan api worker
-  composeopt plan --exit-code          # exit 2 when something would change`,
+  composeopt plan --exit-code          # exit 2 when something would change
+  composeopt plan --format markdown > pr.md
+  composeopt plan --format json | jq '.files[].path'`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := validateAnsi(g); err != nil {
+				return err
+			}
+			if err := checkFormat(format, formatDiff, formatMarkdown, formatJSON); err != nil {
+				return err
+			}
+			if verifyJSON != "" && format != formatMarkdown {
+				return fmt.Errorf("--verify-json needs --format markdown")
+			}
+			verify, err := readVerify(verifyJSON, cmd.InOrStdin())
+			if err != nil {
 				return err
 			}
 			plan, err := makePlan(cmd, g, &rf, args)
@@ -36,12 +55,18 @@ reason it is skipped, goes to standard error.`,
 				return err
 			}
 			printSummary(cmd.ErrOrStderr(), plan, g.color(cmd.ErrOrStderr()))
-			diff := plan.Changes.Diff(plan.Project.Dir)
-			if g.color(cmd.OutOrStdout()) {
-				diff = changeset.ColorDiff(diff)
-			}
-			if _, err := cmd.OutOrStdout().Write(diff); err != nil {
-				return err
+			if format != formatDiff {
+				if err := writePlanFormat(cmd.OutOrStdout(), plan, format, verify); err != nil {
+					return err
+				}
+			} else {
+				diff := plan.Changes.Diff(plan.Project.Dir)
+				if g.color(cmd.OutOrStdout()) {
+					diff = changeset.ColorDiff(diff)
+				}
+				if _, err := cmd.OutOrStdout().Write(diff); err != nil {
+					return err
+				}
 			}
 			if exitCode && len(plan.Changes.Changed()) > 0 {
 				return exitError{code: 2}
@@ -51,6 +76,8 @@ reason it is skipped, goes to standard error.`,
 	}
 	rf.register(cmd)
 	cmd.Flags().BoolVar(&exitCode, "exit-code", false, "Exit with status 2 when the plan would change files, 0 when not")
+	cmd.Flags().StringVar(&format, "format", formatDiff, "Output `FORMAT`: diff (unified diff), markdown (pull-request description) or json (schema_version 1)")
+	cmd.Flags().StringVar(&verifyJSON, "verify-json", "", "Verify results `FILE` (a JSON array, as composeopt verify --json writes) for the markdown table")
 	return cmd
 }
 

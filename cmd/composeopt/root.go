@@ -37,7 +37,8 @@ every service build writes an optimized Dockerfile next to the original
 services at the new files, as one atomic change set.
 
   composeopt plan            show the change set as a unified diff (writes nothing)
-  composeopt apply           write the change set
+  composeopt apply           write the change set (--branch, --pr-body for a pull request)
+  composeopt check           exit 1 while a build is not migrated (for CI)
   composeopt rules           list the optimization rules
   composeopt explain RULE    say what a rule changes and why
 
@@ -53,7 +54,7 @@ including those behind profiles, unless SERVICE names are given.`,
 	pf.StringArrayVar(&g.envFiles, "env-file", nil, "Alternate environment files")
 	pf.StringArrayVar(&g.profiles, "profile", nil, "Profiles to enable (every service is considered regardless)")
 	pf.StringVar(&g.ansi, "ansi", "auto", `Control when to print ANSI colours ("never"|"always"|"auto"); NO_COLOR is honoured`)
-	root.AddCommand(newPlanCmd(g), newApplyCmd(g), newRulesCmd(), newExplainCmd())
+	root.AddCommand(newPlanCmd(g), newApplyCmd(g), newCheckCmd(g), newRulesCmd(), newExplainCmd())
 	return root
 }
 
@@ -104,7 +105,7 @@ type ruleFlags struct {
 func (r *ruleFlags) register(cmd *cobra.Command) {
 	fs := cmd.Flags()
 	r.flags = fs
-	fs.StringSliceVar(&r.skip, "skip", nil, "Rule IDs not to apply (repeatable or comma-separated; see `composeopt rules`)")
+	fs.StringSliceVar(&r.skip, "skip", nil, "Rule IDs not to apply (repeatable or comma-separated; list them with: composeopt rules)")
 	fs.IntVar(&r.uid, "uid", 10001, "UID/GID of the non-root account created where the image has none")
 	fs.StringVar(&r.healthPath, "health-path", "", "HTTP path the health check probes (default: a route found in the code, or /)")
 	fs.StringVar(&r.interval, "health-interval", "30s", "HEALTHCHECK --interval")
