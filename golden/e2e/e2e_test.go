@@ -54,6 +54,9 @@ var fixtures = []fixture{
 // engine answers.
 func requireEngine(tb testing.TB) {
 	tb.Helper()
+	if testing.Short() && os.Getenv("COMPOSEOPT_E2E") != "1" {
+		tb.Skip("SKIP e2e: -short (it builds and runs real images for several minutes)")
+	}
 	err := verify.Engine(context.Background(), verify.Options{})
 	if err == nil {
 		return

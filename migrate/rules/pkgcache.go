@@ -33,13 +33,16 @@ func runPkgCache(p *Pass) {
 				continue
 			}
 			mounts := in.CacheMountTargets()
-			// An `apt-get update` alone in its RUN is useless (and stale on
-			// rebuilds) when a later RUN of the stage installs: drop it there.
-			if isOnly(sc, "apt-get", "update") && laterInstalls(runs[i+1:]) && len(mounts) == 0 {
+			// An index refresh alone in its RUN leaves the index in a layer.
+			// It can go when every later use of the package manager (in this
+			// stage and the stages built on it) is a RUN this rule rewrites,
+			// since each rewritten install refreshes the index itself.
+			later := append(runs[i+1:len(runs):len(runs)], derivedRuns(p.File, st)...)
+			if isOnly(sc, "apt-get", "update") && len(mounts) == 0 && allRewritable(later, "apt") {
 				p.Edit(dockerfile.Replace(in, ""))
 				continue
 			}
-			if isOnly(sc, "apk", "update") && laterApkAdds(runs[i+1:]) {
+			if isOnly(sc, "apk", "update") && allRewritable(later, "apk") {
 				p.Edit(dockerfile.Replace(in, ""))
 				continue
 			}
@@ -57,22 +60,36 @@ func isOnly(sc *dockerfile.Script, name, sub string) bool {
 	return len(sc.Commands) == 1 && sc.Commands[0].Name() == name && slices.Contains(sc.Commands[0].Words[1:], sub) && len(nonFlags(sc.Commands[0].Words[1:])) == 1
 }
 
-func laterInstalls(runs []*dockerfile.Instruction) bool {
-	for _, in := range runs {
-		if src, ok := in.ShellForm(); ok && strings.Contains(src, "apt-get") && strings.Contains(src, "install") {
-			return true
+// derivedRuns returns the RUN instructions of every stage built on st.
+func derivedRuns(f *dockerfile.File, st *dockerfile.Stage) []*dockerfile.Instruction {
+	var out []*dockerfile.Instruction
+	for _, other := range f.Stages {
+		for b := other.BaseStage; b != nil; b = b.BaseStage {
+			if b == st {
+				out = append(out, other.Find("run")...)
+				break
+			}
 		}
 	}
-	return false
+	return out
 }
 
-func laterApkAdds(runs []*dockerfile.Instruction) bool {
+// allRewritable reports whether every RUN that mentions tool is a plain
+// shell-form script this rule can parse (and so refresh the index in).
+func allRewritable(runs []*dockerfile.Instruction, tool string) bool {
 	for _, in := range runs {
-		if src, ok := in.ShellForm(); ok && strings.Contains(src, "apk") && strings.Contains(src, " add") {
-			return true
+		if !strings.Contains(strings.Join(in.Args, " "), tool) {
+			continue
+		}
+		src, ok := in.ShellForm()
+		if !ok {
+			return false
+		}
+		if _, ok := dockerfile.ParseScript(src); !ok {
+			return false
 		}
 	}
-	return false
+	return true
 }
 
 func nonFlags(words []string) []string {

@@ -76,3 +76,26 @@ func TestPkgCacheKeepsCasingAndComments(t *testing.T) {
 		},
 	})
 }
+
+func TestPkgCacheIndexRefreshAlone(t *testing.T) {
+	runCases(t, PkgCache, []ruleCase{
+		{
+			name: "lone update with no install is dropped",
+			in:   "FROM debian:bookworm\nRUN apt-get update\nCOPY . /app\n",
+			want: "FROM debian:bookworm\nCOPY . /app\n",
+		},
+		{
+			name: "lone update kept when a later install cannot be rewritten",
+			in:   "FROM debian:bookworm\nRUN apt-get update\nRUN apt-get install -y curl | tee /log\n",
+		},
+		{
+			name: "lone update kept when a derived stage pipes an install",
+			in:   "FROM debian:bookworm AS base\nRUN apt-get update\nFROM base\nRUN apt-get install -y curl | tee /log\n",
+		},
+		{
+			name: "lone apk update dropped",
+			in:   "FROM alpine:3.20\nRUN apk update\nRUN apk add curl\n",
+			want: "FROM alpine:3.20\nRUN apk add --no-cache curl\n",
+		},
+	})
+}
