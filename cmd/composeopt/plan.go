@@ -119,7 +119,12 @@ func printSummary(w io.Writer, plan *migrate.Plan, color bool) {
 		}
 		fmt.Fprintf(w, "%s: %s\n", paint("1", services), action)
 		for _, f := range bp.Findings {
+			// Findings point into the optimized file when one is written,
+			// and into the original otherwise.
 			loc := rel(bp.Optimized)
+			if bp.Status != migrate.StatusMigrate && bp.Status != migrate.StatusUpToDate {
+				loc = rel(bp.Build.Dockerfile)
+			}
 			if f.Line > 0 {
 				loc = fmt.Sprintf("%s:%d", loc, f.Line)
 			}

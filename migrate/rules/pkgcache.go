@@ -24,6 +24,12 @@ func runPkgCache(p *Pass) {
 	for _, st := range p.File.Stages {
 		runs := st.Find("run")
 		for i, in := range runs {
+			if len(in.Heredocs) > 0 {
+				if text, ok := pkgCacheHeredoc(p.File, in); ok {
+					p.Edit(dockerfile.Replace(in, text))
+				}
+				continue
+			}
 			src, ok := in.ShellForm()
 			if !ok {
 				continue
@@ -278,4 +284,89 @@ func fixRPM(sc *dockerfile.Script, mounts []string) bool {
 	}
 	sc.Commands = append(sc.Commands, dockerfile.NewCommand(tool, "clean", "all"))
 	return true
+}
+
+// pkgCacheHeredoc rewrites the package-manager lines of a RUN whose script
+// is a heredoc (`RUN <<EOT` ... `EOT`). Each line is fixed on its own and
+// keeps its place, so the script's exit status still comes from the same
+// lines: an index clean-up is chained to its install with &&, never added
+// as a line of its own that would hide a failed install. A line that
+// mentions a package manager but is not a plain && chain leaves the whole
+// RUN alone.
+func pkgCacheHeredoc(f *dockerfile.File, in *dockerfile.Instruction) (string, bool) {
+	if len(in.Heredocs) != 1 || in.End-in.Start < 2 {
+		return "", false
+	}
+	first := strings.Fields(strings.TrimSpace(f.Lines[in.Start-1]))
+	if len(first) < 2 || !strings.HasPrefix(first[len(first)-1], "<<") {
+		return "", false // the heredoc is not the script itself (e.g. `RUN cat <<EOT > file`)
+	}
+	for _, w := range first[1 : len(first)-1] {
+		if !strings.HasPrefix(w, "--") {
+			return "", false // a command reads the heredoc (`RUN cat <<EOT`)
+		}
+	}
+	mounts := in.CacheMountTargets()
+	body := f.Lines[in.Start : in.End-1]
+	out := make([]string, len(body))
+	changed := false
+	lastInstall := map[string]int{"apk": -1, "apt-get": -1}
+	for i, line := range body {
+		out[i] = line
+		trimmed := strings.TrimSpace(line)
+		if trimmed == "" || strings.HasPrefix(trimmed, "#") || !mentionsPkgTool(trimmed) {
+			continue
+		}
+		sc, ok := dockerfile.ParseScript(trimmed)
+		if !ok {
+			return "", false
+		}
+		for _, c := range sc.Commands {
+			if (c.Name() == "apk" && subcommand(c) == "add") || (c.Name() == "apt-get" && subcommand(c) == "install") {
+				lastInstall[c.Name()] = i
+			}
+		}
+		if fixApk(sc, mounts) || fixAptGet(sc, mounts) || fixRPM(sc, mounts) {
+			indent := line[:len(line)-len(strings.TrimLeft(line, " \t"))]
+			eol := line[len(strings.TrimRight(line, "\r\n")):]
+			out[i] = indent + joinCommands(sc) + eol
+			changed = true
+		}
+	}
+	// A refresh alone on its line is redundant once every install after it
+	// refreshes the index itself.
+	for i, line := range out {
+		sc, ok := dockerfile.ParseScript(strings.TrimSpace(line))
+		if !ok {
+			continue
+		}
+		for _, tool := range []string{"apt-get", "apk"} {
+			if isOnly(sc, tool, "update") && lastInstall[tool] > i && (tool == "apk" || len(mounts) == 0) {
+				out[i] = ""
+				changed = true
+			}
+		}
+	}
+	if !changed {
+		return "", false
+	}
+	return f.Lines[in.Start-1] + strings.Join(out, "") + f.Lines[in.End-1], true
+}
+
+func mentionsPkgTool(line string) bool {
+	for _, tool := range []string{"apk ", "apt-get ", "dnf ", "yum ", "microdnf "} {
+		if strings.Contains(line+" ", tool) {
+			return true
+		}
+	}
+	return false
+}
+
+// joinCommands renders a script on one line.
+func joinCommands(sc *dockerfile.Script) string {
+	parts := make([]string, len(sc.Commands))
+	for i, c := range sc.Commands {
+		parts[i] = c.Src
+	}
+	return strings.Join(parts, " && ")
 }

@@ -99,3 +99,30 @@ func TestPkgCacheIndexRefreshAlone(t *testing.T) {
 		},
 	})
 }
+
+func TestPkgCacheHeredoc(t *testing.T) {
+	runCases(t, PkgCache, []ruleCase{
+		{
+			name: "apt in a heredoc",
+			in:   "FROM debian:bookworm-slim\nRUN <<EOT\nset -eux\napt-get update\napt-get install -y curl\nEOT\nCMD [\"bash\"]\n",
+			want: "FROM debian:bookworm-slim\nRUN <<EOT\nset -eux\napt-get update && apt-get install --no-install-recommends -y curl && rm -rf /var/lib/apt/lists/*\nEOT\nCMD [\"bash\"]\n",
+		},
+		{
+			name: "apk in an indented heredoc",
+			in:   "FROM alpine:3.20\nRUN <<-EOT\n\tapk add --update curl\nEOT\n",
+			want: "FROM alpine:3.20\nRUN <<-EOT\n\tapk add --no-cache curl\nEOT\n",
+		},
+		{
+			name: "unparsable line leaves the heredoc alone",
+			in:   "FROM debian:bookworm-slim\nRUN <<EOT\napt-get update\napt-get install -y curl | tee /log\nEOT\n",
+		},
+		{
+			name: "heredoc read by a command is not a script",
+			in:   "FROM alpine:3.20\nRUN cat <<EOT\napk add curl\nEOT\n",
+		},
+		{
+			name: "heredoc written to a file is not a script",
+			in:   "FROM alpine:3.20\nRUN cat <<EOT > /etc/motd\napk add curl\nEOT\n",
+		},
+	})
+}
