@@ -39,6 +39,7 @@ services at the new files, as one atomic change set.
   composeopt plan            show the change set as a unified diff (writes nothing)
   composeopt apply           write the change set (--branch, --pr-body for a pull request)
   composeopt check           exit 1 while a build is not migrated (for CI)
+  composeopt verify          build original and optimized images with Docker and compare
   composeopt rules           list the optimization rules
   composeopt explain RULE    say what a rule changes and why
 
@@ -54,7 +55,7 @@ including those behind profiles, unless SERVICE names are given.`,
 	pf.StringArrayVar(&g.envFiles, "env-file", nil, "Alternate environment files")
 	pf.StringArrayVar(&g.profiles, "profile", nil, "Profiles to enable (every service is considered regardless)")
 	pf.StringVar(&g.ansi, "ansi", "auto", `Control when to print ANSI colours ("never"|"always"|"auto"); NO_COLOR is honoured`)
-	root.AddCommand(newPlanCmd(g), newApplyCmd(g), newCheckCmd(g), newRulesCmd(), newExplainCmd())
+	root.AddCommand(newPlanCmd(g), newApplyCmd(g), newCheckCmd(g), newVerifyCmd(g), newRulesCmd(), newExplainCmd())
 	return root
 }
 

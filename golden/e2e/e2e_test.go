@@ -1,6 +1,7 @@
-// Package e2e builds and runs real images: each fixture is migrated with
-// `composeopt apply` in a temporary copy, then migrate/verify builds the
-// original and optimized Dockerfiles and runs the optimized image.
+// Package e2e builds and runs real images: each fixture is migrated with the
+// real command line in a temporary copy (plan, git apply --check, apply, an
+// empty second plan), then `composeopt verify` builds the original and
+// optimized Dockerfiles and runs the optimized image.
 //
 // It needs a Docker engine with the stand-in base images that env.sh sets up:
 //
@@ -8,29 +9,21 @@
 //	COMPOSEOPT_E2E=1 go test -timeout 90m -v ./golden/e2e/
 //
 // Without an engine the test skips, unless COMPOSEOPT_E2E=1 demands it.
-// COMPOSEOPT_E2E_OPTIMIZER chooses where the optimized Dockerfiles come from:
-// "apply" (composeopt apply), "handmade" (testdata/handmade, stand-ins for the
-// planner) or "auto" (default: apply, falling back to handmade only when the
-// composeopt binary cannot be built or has no apply command).
 package e2e
 
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
 	"strings"
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/compose-spec/compose-go/v2/cli"
 
 	"github.com/composeopt/composeopt/migrate/verify"
 )
@@ -67,8 +60,20 @@ func requireEngine(tb testing.TB) {
 	tb.Skipf("SKIP e2e: no Docker engine reachable; run `sudo bash golden/e2e/env.sh` and set COMPOSEOPT_E2E=1 to run it (%v)", firstLine(err.Error()))
 }
 
+// minDeadline is how much time the whole e2e run needs (about 7 minutes on
+// two cores with warm base images); a shorter -timeout would kill the test
+// binary mid-run and leave containers and images behind.
+const minDeadline = 20 * time.Minute
+
 func TestE2E(t *testing.T) {
 	requireEngine(t)
+	if dl, ok := t.Deadline(); ok && time.Until(dl) < minDeadline {
+		msg := fmt.Sprintf("e2e needs about %s: run go test with -timeout 60m (deadline in %s)", minDeadline, time.Until(dl).Round(time.Second))
+		if os.Getenv("COMPOSEOPT_E2E") == "1" {
+			t.Fatal(msg)
+		}
+		t.Skip("SKIP " + msg)
+	}
 	for _, fx := range fixtures {
 		t.Run(fx.dir, func(t *testing.T) {
 			results := verifyFixture(t, fx)
@@ -109,78 +114,79 @@ func checkResult(t *testing.T, r verify.Result) {
 	}
 }
 
-// verifyFixture migrates a temporary copy of the fixture and verifies it.
+// verifyFixture runs the real command line on a temporary copy of the
+// fixture: plan (its diff must be accepted by git apply --check), apply, a
+// second plan that must be empty, then verify --json; it returns verify's
+// results.
 func verifyFixture(tb testing.TB, fx fixture) []verify.Result {
 	tb.Helper()
+	bin, err := composeoptBinary()
+	if err != nil {
+		tb.Fatal(err)
+	}
 	dir := filepath.Join(tb.TempDir(), fx.dir)
 	if err := os.CopyFS(dir, os.DirFS(fx.dir)); err != nil {
 		tb.Fatalf("copying fixture %s: %v", fx.dir, err)
 	}
-	optimize(tb, fx, dir)
-	targets := loadTargets(tb, dir, fx.services)
-	if len(targets) == 0 {
-		tb.Fatalf("fixture %s: no service to verify", fx.dir)
+	diff := run(tb, bin, dir, 0, "plan")
+	if diff == "" {
+		tb.Fatalf("%s: plan proposes no change", fx.dir)
 	}
-	ctx := context.Background()
-	if d, ok := tb.(interface{ Deadline() (time.Time, bool) }); ok {
-		if dl, ok := d.Deadline(); ok {
-			var cancel context.CancelFunc
-			ctx, cancel = context.WithDeadline(ctx, dl.Add(-30*time.Second))
-			defer cancel()
-		}
+	patch := filepath.Join(tb.TempDir(), "plan.diff")
+	if err := os.WriteFile(patch, []byte(diff), 0o644); err != nil {
+		tb.Fatal(err)
 	}
-	results, err := verify.Run(ctx, targets, verify.Options{
-		Progress:    &logWriter{tb: tb},
-		RebuildDeps: true,
-	})
+	gitApply := exec.Command("git", "apply", "--check", patch)
+	gitApply.Dir = dir
+	if out, err := gitApply.CombinedOutput(); err != nil {
+		tb.Fatalf("%s: git apply --check rejects the plan: %v\n%s", fx.dir, err, out)
+	}
+	run(tb, bin, dir, 0, "apply")
+	if again := run(tb, bin, dir, 0, "plan", "--exit-code"); again != "" {
+		tb.Fatalf("%s: plan after apply is not empty:\n%s", fx.dir, again)
+	}
+	report := filepath.Join(tb.TempDir(), "verify.json")
+	args := append([]string{"verify", "--rebuild-deps", "--json", report}, fx.services...)
+	table := run(tb, bin, dir, -1, args...)
+	tb.Logf("results for %s:\n%s", fx.dir, table)
+	data, err := os.ReadFile(report)
 	if err != nil {
-		tb.Fatalf("verify.Run: %v", err)
+		tb.Fatalf("%s: verify wrote no JSON report: %v", fx.dir, err)
 	}
-	var table bytes.Buffer
-	verify.WriteTable(&table, results)
-	tb.Logf("results for %s:\n%s", fx.dir, table.String())
+	var results []verify.Result
+	if err := json.Unmarshal(data, &results); err != nil {
+		tb.Fatalf("%s: verify JSON: %v", fx.dir, err)
+	}
+	if len(results) == 0 {
+		tb.Fatalf("%s: verify checked no service", fx.dir)
+	}
 	return results
 }
 
-// optimize puts Dockerfile.optimized files next to the originals in dir.
-func optimize(tb testing.TB, fx fixture, dir string) {
+// run executes composeopt in dir, streaming its standard error (verify's
+// progress) to the test log, and returns its standard output. want is the
+// expected exit status, or -1 for any (verify's own verdict is checked
+// from its JSON report).
+func run(tb testing.TB, bin, dir string, want int, args ...string) string {
 	tb.Helper()
-	mode := os.Getenv("COMPOSEOPT_E2E_OPTIMIZER")
-	if mode == "" {
-		mode = "auto"
+	cmd := exec.Command(bin, args...)
+	cmd.Dir = dir
+	var out bytes.Buffer
+	cmd.Stdout = &out
+	cmd.Stderr = &logWriter{tb: tb}
+	err := cmd.Run()
+	code := 0
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		code = ee.ExitCode()
+	} else if err != nil {
+		tb.Fatalf("composeopt %s: %v", strings.Join(args, " "), err)
 	}
-	if mode == "apply" || mode == "auto" {
-		bin, err := composeoptBinary()
-		if err == nil {
-			if err = apply(bin, dir); err == nil {
-				return
-			}
-		}
-		if mode == "apply" || !errors.Is(err, errNoPlanner) {
-			tb.Fatalf("composeopt apply on %s: %v", fx.dir, err)
-		}
-		tb.Logf("NOTE: using hand-made optimized Dockerfiles for %s: %v", fx.dir, err)
+	if want >= 0 && code != want {
+		tb.Fatalf("composeopt %s exited %d, want %d\n%s", strings.Join(args, " "), code, want, out.String())
 	}
-	src := filepath.Join("testdata", "handmade", fx.dir)
-	err := filepath.WalkDir(src, func(p string, e fs.DirEntry, err error) error {
-		if err != nil || e.IsDir() {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(dir, rel), b, 0o644)
-	})
-	if err != nil {
-		tb.Fatalf("copying hand-made Dockerfiles for %s: %v", fx.dir, err)
-	}
+	return out.String()
 }
-
-// errNoPlanner means the planner is not usable yet (the binary does not build
-// or has no apply command), as opposed to apply failing on a fixture.
-var errNoPlanner = errors.New("composeopt planner not available")
 
 var (
 	binOnce sync.Once
@@ -200,93 +206,10 @@ func composeoptBinary() (string, error) {
 		cmd := exec.Command("go", "build", "-o", binPath, "./cmd/composeopt")
 		cmd.Dir = filepath.Join("..", "..")
 		if out, err := cmd.CombinedOutput(); err != nil {
-			binErr = fmt.Errorf("%w: go build ./cmd/composeopt: %v\n%s", errNoPlanner, err, out)
+			binErr = fmt.Errorf("go build ./cmd/composeopt: %v\n%s", err, out)
 		}
 	})
 	return binPath, binErr
-}
-
-func apply(bin, dir string) error {
-	cmd := exec.Command(bin, "apply")
-	cmd.Dir = dir
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		if strings.Contains(string(out), "unknown command") {
-			return fmt.Errorf("%w: %s", errNoPlanner, firstLine(string(out)))
-		}
-		return fmt.Errorf("%v\n%s", err, out)
-	}
-	return nil
-}
-
-// loadTargets reads the (migrated) compose project in dir the way docker
-// compose does and turns its buildable services into verify targets.
-func loadTargets(tb testing.TB, dir string, only []string) []verify.Target {
-	tb.Helper()
-	po, err := cli.NewProjectOptions(nil,
-		cli.WithWorkingDirectory(dir),
-		cli.WithDefaultConfigPath,
-		cli.WithDotEnv,
-		cli.WithConsistency(false),
-		cli.WithoutEnvironmentResolution,
-	)
-	if err != nil {
-		tb.Fatalf("compose options for %s: %v", dir, err)
-	}
-	p, err := po.LoadProject(context.Background())
-	if err != nil {
-		tb.Fatalf("loading compose project %s: %v", dir, err)
-	}
-	var ts []verify.Target
-	for name, s := range p.AllServices() {
-		if s.Build == nil || (len(only) == 0 && len(s.Profiles) > 0) {
-			continue
-		}
-		if len(only) > 0 && !contains(only, name) {
-			continue
-		}
-		df := s.Build.Dockerfile
-		if df == "" {
-			df = "Dockerfile"
-		}
-		if !filepath.IsAbs(df) {
-			df = filepath.Join(s.Build.Context, df)
-		}
-		// After apply, compose points at the optimized file.
-		orig := strings.TrimSuffix(df, ".optimized")
-		t := verify.Target{
-			Service: name, Context: s.Build.Context,
-			Dockerfile: orig, Optimized: orig + ".optimized",
-			BuildTarget: s.Build.Target,
-			Args:        map[string]string{}, Env: map[string]string{},
-			Command: s.Command,
-		}
-		for k, v := range s.Build.Args {
-			if v != nil {
-				t.Args[k] = *v
-			}
-		}
-		for k, v := range s.Environment {
-			if v != nil {
-				t.Env[k] = *v
-			}
-		}
-		for _, pc := range s.Ports {
-			t.Ports = append(t.Ports, int(pc.Target))
-		}
-		ts = append(ts, t)
-	}
-	sort.Slice(ts, func(i, j int) bool { return ts[i].Service < ts[j].Service })
-	return ts
-}
-
-func contains(xs []string, x string) bool {
-	for _, y := range xs {
-		if y == x {
-			return true
-		}
-	}
-	return false
 }
 
 func firstLine(s string) string {
@@ -315,5 +238,3 @@ func (w *logWriter) Write(p []byte) (int, error) {
 	}
 	return len(p), nil
 }
-
-var _ io.Writer = (*logWriter)(nil)

@@ -212,7 +212,13 @@ func splitNode(c *splitCtx) *splitOut {
 			}
 		}
 		s.add(c.kw("COPY") + " " + strings.Join(manifests, " ") + " ./\n")
-		s.add(c.run(c.nodeMounts(pm), splitNodeInstall(pm, p.Facts.NodeLockfile(), major)...))
+		install := splitNodeInstall(pm, p.Facts.NodeLockfile(), major)
+		if p.Facts.Node != nil && len(p.Facts.Node.Dependencies) == 0 {
+			// With no production dependency the install creates no
+			// node_modules, and the runtime's COPY --from of it would fail.
+			install = append(install, "&&", "mkdir", "-p", "node_modules")
+		}
+		s.add(c.run(c.nodeMounts(pm), install...))
 		out.builders = append(out.builders, s.String())
 	}
 	if mode != nodeDepsOnly {

@@ -52,7 +52,7 @@ CMD ["npm", "start"]
 WORKDIR /usr/src/app
 COPY package.json ./
 RUN --mount=type=cache,target=/root/.npm \
-    npm install --omit=dev
+    npm install --omit=dev && mkdir -p node_modules
 
 FROM node:18-alpine AS build
 WORKDIR /usr/src/app
@@ -75,7 +75,7 @@ CMD ["npm", "start"]
 WORKDIR /app
 COPY package.json yarn.lock ./
 RUN --mount=type=cache,target=/usr/local/share/.cache/yarn \
-    yarn install --frozen-lockfile --production
+    yarn install --frozen-lockfile --production && mkdir -p node_modules
 
 FROM node:20-alpine AS build
 WORKDIR /app
@@ -101,7 +101,7 @@ RUN corepack enable
 WORKDIR /app
 COPY package.json pnpm-lock.yaml ./
 RUN --mount=type=cache,target=/root/.local/share/pnpm/store \
-    pnpm install --frozen-lockfile --prod
+    pnpm install --frozen-lockfile --prod && mkdir -p node_modules
 
 FROM node:22-slim AS build
 RUN corepack enable

@@ -220,7 +220,7 @@ WORKDIR /app
 RUN apk update && apk add python3 make g++
 COPY package.json package-lock.json ./
 RUN --mount=type=cache,target=/root/.npm \
-    npm ci --omit=dev
+    npm ci --omit=dev && mkdir -p node_modules
 
 FROM node:20-alpine AS build
 WORKDIR /app
@@ -303,7 +303,7 @@ func TestSplitStructure(t *testing.T) {
 			services: []facts.Service{{Name: "api", Target: "api"}, {Name: "web"}},
 			in: "FROM node:20-alpine AS api\nWORKDIR /app\nCOPY . .\nRUN npm install\nRUN npm run build\nCMD [\"node\", \"dist/index.js\"]\n\n" +
 				"FROM nginx:1.27-alpine\nCOPY --from=0 /app/dist /usr/share/nginx/html\n",
-			want: "FROM node:20-alpine AS deps\nWORKDIR /app\nCOPY package.json package-lock.json ./\nRUN --mount=type=cache,target=/root/.npm \\\n    npm ci --omit=dev\n\n" +
+			want: "FROM node:20-alpine AS deps\nWORKDIR /app\nCOPY package.json package-lock.json ./\nRUN --mount=type=cache,target=/root/.npm \\\n    npm ci --omit=dev && mkdir -p node_modules\n\n" +
 				"FROM node:20-alpine AS build\nWORKDIR /app\nCOPY . .\nRUN npm install\nRUN npm run build\n\n" +
 				"FROM node:20-alpine AS api\nWORKDIR /app\nCOPY package.json package-lock.json ./\nCOPY --from=deps /app/node_modules ./node_modules\nCOPY --from=build /app/dist ./dist\nCMD [\"node\", \"dist/index.js\"]\n\n" +
 				"FROM nginx:1.27-alpine\nCOPY --from=2 /app/dist /usr/share/nginx/html\n",
