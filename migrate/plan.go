@@ -181,6 +181,10 @@ func planBuild(p *compose.Project, b *compose.Build, enabled []*rules.Rule, opts
 	}
 	df, err := dockerfile.Parse(src)
 	if err != nil {
+		var se *dockerfile.SyntaxError
+		if errors.As(err, &se) {
+			return fail(StatusFailed, "%s:%d: %v", rel(p.Dir, b.Dockerfile), se.Line, se.Err)
+		}
 		return fail(StatusFailed, "%s: %v", rel(p.Dir, b.Dockerfile), err)
 	}
 	if len(df.Stages) == 0 {

@@ -5,6 +5,7 @@ package dockerfile
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -63,10 +64,23 @@ type Stage struct {
 	Instructions []*Instruction
 }
 
+// SyntaxError is a parse error at a known line.
+type SyntaxError struct {
+	Line int // 1-based
+	Err  error
+}
+
+func (e *SyntaxError) Error() string { return e.Err.Error() }
+func (e *SyntaxError) Unwrap() error { return e.Err }
+
 // Parse parses a Dockerfile.
 func Parse(src []byte) (*File, error) {
 	res, err := parser.Parse(bytes.NewReader(src))
 	if err != nil {
+		var le *parser.LocationError
+		if errors.As(err, &le) && len(le.Locations) > 0 && len(le.Locations[0]) > 0 {
+			return nil, &SyntaxError{Line: le.Locations[0][0].Start.Line, Err: err}
+		}
 		return nil, err
 	}
 	f := &File{Src: src, EOL: "\n", Escape: '\\'}

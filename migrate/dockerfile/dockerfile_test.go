@@ -1,6 +1,7 @@
 package dockerfile
 
 import (
+	"errors"
 	"strings"
 	"testing"
 )
@@ -149,5 +150,13 @@ func TestCacheMountTargets(t *testing.T) {
 	got := f.Instructions[1].CacheMountTargets()
 	if strings.Join(got, ",") != "/root/.npm,/c" {
 		t.Errorf("got %v", got)
+	}
+}
+
+func TestSyntaxErrorLine(t *testing.T) {
+	_, err := Parse([]byte("FROM alpine\nCOPY a /a\nRUN <<EOF\necho never closed\n"))
+	var se *SyntaxError
+	if !errors.As(err, &se) || se.Line != 3 {
+		t.Fatalf("want a syntax error at line 3, got %v", err)
 	}
 }
