@@ -77,8 +77,8 @@ func TestGeneratedHeader(t *testing.T) {
 }
 
 func TestLoadMatrixStudio(t *testing.T) {
-	p := load(t, Options{WorkingDir: "testdata/matrix-studio"})
-	dir, _ := filepath.Abs("testdata/matrix-studio")
+	p := load(t, Options{WorkingDir: matrixStudio})
+	dir, _ := filepath.Abs(matrixStudio)
 	if p.Name != "atlantiplex" || p.Dir != dir || !slices.Equal(p.Files, []string{filepath.Join(dir, "docker-compose.yml")}) {
 		t.Fatalf("project = %q %q %q", p.Name, p.Dir, p.Files)
 	}
@@ -132,7 +132,7 @@ func TestLoadMatrixStudio(t *testing.T) {
 }
 
 func TestLoadServicesFilter(t *testing.T) {
-	p := load(t, Options{WorkingDir: "testdata/matrix-studio", Services: []string{"worker"}})
+	p := load(t, Options{WorkingDir: matrixStudio, Services: []string{"worker"}})
 	if len(p.Services) != 1 || len(p.Builds) != 1 || !slices.Equal(p.Builds[0].Services, []string{"worker"}) {
 		t.Fatalf("services %d builds %+v", len(p.Services), p.Builds)
 	}
@@ -142,7 +142,7 @@ func TestLoadServicesFilter(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Load(context.Background(), Options{WorkingDir: "testdata/matrix-studio", Services: []string{"nope"}}); err == nil || !strings.Contains(err.Error(), "nope") {
+	if _, err := Load(context.Background(), Options{WorkingDir: matrixStudio, Services: []string{"nope"}}); err == nil || !strings.Contains(err.Error(), "nope") {
 		t.Fatalf("unknown service: err = %v", err)
 	}
 }
@@ -365,3 +365,7 @@ func TestLoadSharedContextAndProfiles(t *testing.T) {
 		t.Errorf("web build = %+v", web)
 	}
 }
+
+// matrixStudio is the example monorepo, kept once for the whole repository
+// in the golden test cases.
+const matrixStudio = "../golden/testdata/matrix-studio/in"

@@ -3,6 +3,7 @@
 // a folder of testdata/ with:
 //
 //	in/          the project (copied to a temporary directory before each run)
+//	from         optional, instead of in/: the name of the case whose in/ to use
 //	args         optional: the command line (default "plan"), one argument per line
 //	stdout       the expected standard output (the diff)
 //	stderr       the expected standard error (the summary)
@@ -111,7 +112,12 @@ func TestGolden(t *testing.T) {
 			if data, err := os.ReadFile(filepath.Join(caseDir, "args")); err == nil {
 				args = strings.Fields(string(data))
 			}
-			project := copyTree(t, filepath.Join(caseDir, "in"))
+			// A case may reuse another case's project: its `from` file names it.
+			in := filepath.Join(caseDir, "in")
+			if data, err := os.ReadFile(filepath.Join(caseDir, "from")); err == nil {
+				in = filepath.Join("testdata", strings.TrimSpace(string(data)), "in")
+			}
+			project := copyTree(t, in)
 			stdout, stderr, code := run(t, project, args...)
 			stdout = strings.ReplaceAll(stdout, project, "$PROJECT")
 			stderr = strings.ReplaceAll(stderr, project, "$PROJECT")

@@ -2,11 +2,11 @@ package main
 
 import (
 	"fmt"
-	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
+	"github.com/composeopt/composeopt/migrate/report"
 	"github.com/composeopt/composeopt/migrate/rules"
 )
 
@@ -37,26 +37,8 @@ func newExplainCmd() *cobra.Command {
 			if r == nil {
 				return fmt.Errorf("unknown rule %q (see `composeopt rules`)", args[0])
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "%s: %s\n\n%s\n", r.ID, r.Title, wrap(r.Rationale, 78))
+			fmt.Fprintf(cmd.OutOrStdout(), "%s: %s\n\n%s\n", r.ID, r.Title, report.Wrap(r.Rationale, 78))
 			return nil
 		},
 	}
-}
-
-// wrap breaks text into lines of at most width characters.
-func wrap(text string, width int) string {
-	var b strings.Builder
-	n := 0
-	for _, w := range strings.Fields(text) {
-		if n > 0 && n+1+len(w) > width {
-			b.WriteString("\n")
-			n = 0
-		} else if n > 0 {
-			b.WriteString(" ")
-			n++
-		}
-		b.WriteString(w)
-		n += len(w)
-	}
-	return b.String()
 }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -38,8 +39,11 @@ type Build struct {
 	// Node holds package.json facts when present.
 	Node *NodePackage
 	// HealthRoutes are HTTP paths that look like health endpoints, found in
-	// the application's sources, most specific first.
+	// the application's sources, most conventional first.
 	HealthRoutes []string
+	// RouteExts maps each of HealthRoutes to the extensions of the source
+	// files it was found in (nil when the facts were not gathered from disk).
+	RouteExts map[string][]string
 }
 
 // NodePackage is the part of package.json the rules use.
@@ -184,7 +188,7 @@ func Gather(contextDir string, services []Service) (*Build, error) {
 			b.Node = &np
 		}
 	}
-	b.HealthRoutes = findHealthRoutes(contextDir)
+	b.HealthRoutes, b.RouteExts = findHealthRoutes(contextDir)
 	return b, nil
 }
 
@@ -202,9 +206,30 @@ var healthRoute = regexp.MustCompile(`["'](/(?:api/)?(?:health|healthz|healthche
 // routeRank orders candidates: the more conventional a name, the earlier.
 var routeRank = map[string]int{"/healthz": 0, "/health": 1, "/api/health": 2, "/api/healthz": 3, "/up": 4, "/livez": 5, "/readyz": 6, "/ready": 7, "/healthcheck": 8, "/ping": 9, "/status": 10}
 
-// findHealthRoutes scans source files (bounded) for health endpoints.
-func findHealthRoutes(dir string) []string {
-	found := map[string]bool{}
+// HealthRoutesIn returns the health routes found in source files with one
+// of the extensions, in HealthRoutes order. A context often holds several
+// components (a Python backend's context may contain a Node front end), so
+// a rule probing one runtime asks only for routes written in its language.
+func (b *Build) HealthRoutesIn(exts ...string) []string {
+	if b.RouteExts == nil || len(exts) == 0 {
+		return b.HealthRoutes
+	}
+	var out []string
+	for _, r := range b.HealthRoutes {
+		for _, e := range b.RouteExts[r] {
+			if slices.Contains(exts, e) {
+				out = append(out, r)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// findHealthRoutes scans source files (bounded) for health endpoints and
+// records the extensions of the files each was found in.
+func findHealthRoutes(dir string) ([]string, map[string][]string) {
+	found := map[string][]string{}
 	budget := 2000
 	_ = filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
 		if err != nil {
@@ -220,7 +245,8 @@ func findHealthRoutes(dir string) []string {
 		if budget < 0 {
 			return filepath.SkipAll
 		}
-		switch filepath.Ext(path) {
+		ext := filepath.Ext(path)
+		switch ext {
 		case ".js", ".mjs", ".cjs", ".ts", ".py", ".go", ".java", ".kt", ".rb":
 		default:
 			return nil
@@ -234,11 +260,13 @@ func findHealthRoutes(dir string) []string {
 			return nil
 		}
 		for _, m := range healthRoute.FindAllSubmatch(data, -1) {
-			found[string(m[1])] = true
+			if r := string(m[1]); !slices.Contains(found[r], ext) {
+				found[r] = append(found[r], ext)
+			}
 		}
 		return nil
 	})
-	var out []string
+	out := make([]string, 0, len(found))
 	for r := range found {
 		out = append(out, r)
 	}
@@ -249,7 +277,7 @@ func findHealthRoutes(dir string) []string {
 		}
 		return out[i] < out[j]
 	})
-	return out
+	return out, found
 }
 
 func rank(r string) int {

@@ -95,7 +95,7 @@ func (d *Document) CommitMessage() string {
 	var b strings.Builder
 	b.WriteString(d.Title())
 	b.WriteString("\n\n")
-	b.WriteString(wrap(strings.ReplaceAll(d.SummaryText(), "`", ""), 72))
+	b.WriteString(Wrap(strings.ReplaceAll(d.SummaryText(), "`", ""), 72))
 	b.WriteString("\n")
 	first := true
 	for _, bd := range d.Builds {
@@ -457,8 +457,8 @@ func joinAnd(items []string) string {
 	return strings.Join(items[:len(items)-1], ", ") + " and " + items[len(items)-1]
 }
 
-// wrap breaks text into lines of at most width columns.
-func wrap(text string, width int) string {
+// Wrap breaks text into lines of at most width columns.
+func Wrap(text string, width int) string {
 	var b strings.Builder
 	n := 0
 	for _, w := range strings.Fields(text) {

@@ -197,11 +197,7 @@ func healthcheckMake(p *Pass, st *dockerfile.Stage, chain []*dockerfile.Stage, s
 	// The path: configured, else a route found in the sources, else /.
 	path, known := p.Options.HealthPath, true
 	if path == "" {
-		routes := p.Facts.HealthRoutes
-		if p.Facts.Context != "" {
-			routes = facts.HealthcheckRoutes(p.Facts.Context, exts...)
-		}
-		if len(routes) > 0 {
+		if routes := p.Facts.HealthRoutesIn(exts...); len(routes) > 0 {
 			path = routes[0]
 		} else {
 			path, known = "/", false

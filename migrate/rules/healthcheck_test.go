@@ -194,9 +194,13 @@ func TestHealthcheckRoutesByLanguage(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	fb := healthcheckMatrixPy()
-	fb.Context = dir
-	fb.HealthRoutes = []string{"/healthz", "/api/health"} // what Gather finds
+	fb, err := facts.Gather(dir, healthcheckMatrixPy().Services)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(fb.HealthRoutes, " "); got != "/healthz /api/health" {
+		t.Fatalf("Gather found %q", got)
+	}
 	res, err := Apply([]byte(healthcheckPython), fb, []*Rule{Healthcheck}, DefaultOptions())
 	if err != nil {
 		t.Fatal(err)

@@ -182,8 +182,9 @@ func splitEntryRefs(fb *facts.Build, in *dockerfile.Instruction, wd string) []st
 	return refs
 }
 
-// splitMatrix is the acceptance fixture (copied from the shared fixtures).
-const splitMatrix = "testdata/split/matrix-studio"
+// splitMatrix is the acceptance fixture, the example monorepo kept once for
+// the whole repository in the golden test cases.
+const splitMatrix = "../../golden/testdata/matrix-studio/in/matrix-studio"
 
 // splitFixture reads a fixture context into the table's file map.
 func splitFixture(t *testing.T, dir string) map[string]string {
