@@ -905,3 +905,26 @@ func (c *splitCtx) entryWords() (entry [][]string, ok bool) {
 	}
 	return entry, true
 }
+
+// builderItems adds to a compiled-language builder stage the original
+// instructions up to the last build step: builder metadata, the installs and
+// builds with cache mounts, other RUNs only before the first build step, and
+// everything else (COPY, ENV...) as written.
+func (c *splitCtx) builderItems(b *stageText, firstB, lastB int, caches ...string) {
+	for i, it := range c.items[:lastB+1] {
+		switch it.kind {
+		case splitMeta:
+			if splitBuilderMeta(it.in.Cmd) {
+				b.add(it.text)
+			}
+		case splitDeps, splitBuild:
+			b.item(it, c.withMounts(it, caches...), true)
+		case splitOther:
+			if i < firstB {
+				b.add(it.text)
+			}
+		default:
+			b.add(it.text)
+		}
+	}
+}

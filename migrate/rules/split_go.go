@@ -130,22 +130,7 @@ func splitGo(c *splitCtx) *splitOut {
 	}
 	var r stageText
 	r.add(c.fromLine(image, c.st.Name))
-	for i, it := range c.items[:lastB+1] {
-		switch it.kind {
-		case splitMeta:
-			if splitBuilderMeta(it.in.Cmd) {
-				b.add(it.text)
-			}
-		case splitDeps, splitBuild:
-			b.item(it, c.withMounts(it, splitGoCaches...), true)
-		case splitOther:
-			if i < firstB {
-				b.add(it.text)
-			}
-		default:
-			b.add(it.text)
-		}
-	}
+	c.builderItems(&b, firstB, lastB, splitGoCaches...)
 	var dropped []string
 	for i, it := range c.items {
 		switch it.kind {

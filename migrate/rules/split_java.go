@@ -114,22 +114,7 @@ func splitJava(c *splitCtx) *splitOut {
 
 	var b stageText
 	b.add(c.fromLine(c.st.Base, builder))
-	for i, it := range c.items[:lastB+1] {
-		switch it.kind {
-		case splitMeta:
-			if splitBuilderMeta(it.in.Cmd) {
-				b.add(it.text)
-			}
-		case splitDeps, splitBuild:
-			b.item(it, c.withMounts(it, caches...), true)
-		case splitOther:
-			if i < firstB {
-				b.add(it.text)
-			}
-		default:
-			b.add(it.text)
-		}
-	}
+	c.builderItems(&b, firstB, lastB, caches...)
 	var r stageText
 	r.add(c.fromLine(jre, c.st.Name))
 	var dropped []string
