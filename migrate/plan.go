@@ -29,6 +29,9 @@ type Options struct {
 	Skip []string
 	// Rules tunes the rules.
 	Rules rules.Options
+	// Catalogue replaces the rule catalogue (nil = rules.All()); tests use it
+	// to check what the planner does with a rule that misbehaves.
+	Catalogue []*rules.Rule
 }
 
 // Status says what happens to a build.
@@ -80,7 +83,11 @@ func OptimizedName(original string) string { return original + ".optimized" }
 
 // Make computes the plan for a loaded project. It reads files but writes nothing.
 func Make(ctx context.Context, p *compose.Project, opts Options) (*Plan, error) {
-	enabled, err := enabledRules(opts.Skip)
+	catalogue := opts.Catalogue
+	if catalogue == nil {
+		catalogue = rules.All()
+	}
+	enabled, err := enabledRules(catalogue, opts.Skip)
 	if err != nil {
 		return nil, err
 	}
@@ -149,7 +156,7 @@ func Make(ctx context.Context, p *compose.Project, opts Options) (*Plan, error) 
 	return plan, nil
 }
 
-func enabledRules(skip []string) ([]*rules.Rule, error) {
+func enabledRules(catalogue []*rules.Rule, skip []string) ([]*rules.Rule, error) {
 	off := map[string]bool{}
 	for _, id := range skip {
 		r := rules.Lookup(id)
@@ -159,7 +166,7 @@ func enabledRules(skip []string) ([]*rules.Rule, error) {
 		off[r.ID] = true
 	}
 	var out []*rules.Rule
-	for _, r := range rules.All() {
+	for _, r := range catalogue {
 		if !off[r.ID] {
 			out = append(out, r)
 		}
