@@ -247,7 +247,7 @@ func planBuild(p *compose.Project, b *compose.Build, enabled []*rules.Rule, opts
 		}
 	}
 	bp.Status = StatusMigrate
-	if err := planIgnore(bp, b, fb, out); err != nil {
+	if err := planIgnore(bp, b, fb, res.File); err != nil {
 		return fail(StatusFailed, "%v", err)
 	}
 	bp.content = out
@@ -274,7 +274,7 @@ func serviceFacts(p *compose.Project, b *compose.Build) []facts.Service {
 }
 
 // planIgnore computes the .dockerignore of a build.
-func planIgnore(bp *BuildPlan, b *compose.Build, fb *facts.Build, dockerfileOut []byte) error {
+func planIgnore(bp *BuildPlan, b *compose.Build, fb *facts.Build, df *dockerfile.File) error {
 	contextIgnore := filepath.Join(b.Context, ".dockerignore")
 	bp.IgnoreFile = contextIgnore
 	if b.SharedContext {
@@ -290,10 +290,6 @@ func planIgnore(bp *BuildPlan, b *compose.Build, fb *facts.Build, dockerfileOut 
 		if existing, err = readOptional(contextIgnore); err != nil {
 			return err
 		}
-	}
-	df, err := dockerfile.Parse(dockerfileOut)
-	if err != nil {
-		return err
 	}
 	out, err := ignore.Generate(ignore.Input{
 		Existing:       existing,

@@ -107,6 +107,8 @@ type Result struct {
 	// Lines maps each applied rule ID to the 1-based lines of Output that
 	// its edits wrote (lines later rewritten by another rule count for both).
 	Lines map[string][]int
+	// File is Output parsed (the last pass's parse, which changed nothing).
+	File *dockerfile.File
 }
 
 // maxPasses bounds how often the rule list is run to reach a fixed point;
@@ -132,6 +134,7 @@ func Apply(src []byte, fb *facts.Build, enabled []*Rule, opts Options) (*Result,
 			if err != nil {
 				return nil, fmt.Errorf("after rule %s: %w", r.ID, err)
 			}
+			res.File = f
 			p := &Pass{File: f, Facts: fb, Options: opts, rule: r}
 			r.Run(p)
 			for _, fd := range p.findings {
@@ -175,6 +178,13 @@ func Apply(src []byte, fb *facts.Build, enabled []*Rule, opts Options) (*Result,
 	}
 	sort.SliceStable(findings, func(i, j int) bool { return findings[i].Line < findings[j].Line })
 	res.Findings = findings
+	if res.File == nil { // no rule enabled
+		f, err := dockerfile.Parse(res.Output)
+		if err != nil {
+			return nil, err
+		}
+		res.File = f
+	}
 	return res, nil
 }
 
