@@ -2,7 +2,9 @@ package rules
 
 import (
 	"fmt"
+	"os"
 	"path"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -126,6 +128,7 @@ func splitPython(c *splitCtx) *splitOut {
 	// before the first COPY or install and cache mounts on the installs.
 	var b stageText
 	b.add(c.fromLine(c.st.Base, builder))
+	narrowAt, narrowText := splitPythonNarrowCopy(c, firstD, lastD)
 	venvDone := false
 	for i, it := range c.items[:lastD+1] {
 		if !venvDone && (it.kind == splitCopy || it.kind == splitCopyFrom || it.kind == splitDeps || it.kind == splitTool) {
@@ -147,7 +150,11 @@ func splitPython(c *splitCtx) *splitOut {
 		case splitPkgs:
 			b.item(it, it.text, c.runtimePkgs(it) == "")
 		case splitCopy, splitCopyFrom:
-			b.add(it.text)
+			if i == narrowAt {
+				b.add(narrowText)
+			} else {
+				b.add(it.text)
+			}
 		case splitOther:
 			if i < firstD {
 				b.add(it.text)
@@ -193,4 +200,130 @@ func (c *splitCtx) pythonMounts(it *splitItem) []string {
 		}
 	}
 	return out
+}
+
+// splitPythonNarrowCopy finds the `COPY . DEST` that feeds the builder's
+// pip installs and, when those installs read only requirement files that
+// name packages from an index (no local paths, editable installs or nested
+// files), returns its index and a COPY of just those files. Then a change to
+// the application's sources no longer re-runs the installs on rebuild; the
+// runtime still copies the whole context as the original did. It returns
+// -1 whenever the requirements might need other files of the context.
+func splitPythonNarrowCopy(c *splitCtx, firstD, lastD int) (int, string) {
+	at := -1
+	for i, it := range c.items[:firstD] {
+		if it.kind != splitCopy {
+			continue
+		}
+		if at >= 0 || it.in.Cmd != "copy" || len(it.in.Args) != 2 || it.in.Args[0] != "." || len(it.in.Flags) > 0 {
+			return -1, ""
+		}
+		at = i
+	}
+	if at < 0 {
+		return -1, ""
+	}
+	var files []string
+	for _, it := range c.items[firstD : lastD+1] {
+		if it.kind != splitDeps {
+			continue
+		}
+		if it.cmds == nil {
+			return -1, ""
+		}
+		for _, cmd := range it.cmds {
+			switch splitPythonInstaller(cmd) {
+			case "":
+				continue
+			case "pip":
+			default:
+				return -1, ""
+			}
+			reqs, ok := splitPipRequirementFiles(cmd.Words)
+			if !ok {
+				return -1, ""
+			}
+			for _, r := range reqs {
+				if !splitRequirementsRemoteOnly(c.p.Facts.Context, r) {
+					return -1, ""
+				}
+				if !slices.Contains(files, r) {
+					files = append(files, r)
+				}
+			}
+		}
+	}
+	if len(files) == 0 {
+		return -1, ""
+	}
+	dest := c.items[at].in.Args[1]
+	if !strings.HasSuffix(dest, "/") {
+		dest += "/"
+	}
+	return at, c.kw("COPY") + " " + strings.Join(files, " ") + " " + dest + "\n"
+}
+
+// splitPipFlags are pip install options that take no value and read no file.
+var splitPipFlags = []string{"install", "--no-cache-dir", "-U", "--upgrade", "--no-compile", "-q", "--quiet", "-v", "--verbose",
+	"--prefer-binary", "--no-deps", "--require-hashes", "--disable-pip-version-check", "--no-warn-script-location", "--progress-bar=off"}
+
+// splitPipRequirementFiles returns the -r files of a `pip install` whose
+// other arguments are package names from an index; ok=false otherwise.
+func splitPipRequirementFiles(words []string) ([]string, bool) {
+	var files []string
+	i := slices.Index(words, "install")
+	if i < 0 {
+		return nil, false
+	}
+	for j := i + 1; j < len(words); j++ {
+		w := words[j]
+		switch {
+		case w == "-r" || w == "--requirement":
+			if j+1 >= len(words) {
+				return nil, false
+			}
+			j++
+			files = append(files, words[j])
+		case strings.HasPrefix(w, "--requirement="):
+			files = append(files, strings.TrimPrefix(w, "--requirement="))
+		case strings.HasPrefix(w, "-r") && len(w) > 2:
+			files = append(files, w[2:])
+		case strings.HasPrefix(w, "-"):
+			if !slices.Contains(splitPipFlags, w) {
+				return nil, false
+			}
+		case strings.ContainsAny(w, "/\\") || w == "." || strings.HasSuffix(w, ".whl") || strings.HasSuffix(w, ".tar.gz") || strings.HasSuffix(w, ".zip"):
+			return nil, false // a local path or an archive
+		}
+	}
+	for _, f := range files {
+		if strings.Contains(f, "/") || strings.Contains(f, "$") {
+			return nil, false // only files at the root of the copied context
+		}
+	}
+	return files, true
+}
+
+// splitRequirementsRemoteOnly reports whether a requirements file in the
+// context lists only packages from an index: no local paths, editable or
+// file: installs, and no nested requirement or constraint files.
+func splitRequirementsRemoteOnly(context, name string) bool {
+	data, err := os.ReadFile(filepath.Join(context, name))
+	if err != nil {
+		return false
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		line = strings.TrimSpace(line)
+		if i := strings.Index(line, " #"); i >= 0 {
+			line = strings.TrimSpace(line[:i])
+		}
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		if strings.HasPrefix(line, "-") || strings.HasPrefix(line, ".") || strings.HasPrefix(line, "/") ||
+			strings.Contains(line, "file:") || (strings.Contains(line, "/") && !strings.Contains(line, "://")) {
+			return false
+		}
+	}
+	return true
 }

@@ -1,6 +1,9 @@
 package rules
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 var splitPythonCases = []splitCase{
 	{
@@ -105,7 +108,7 @@ WORKDIR /app
 RUN apk add --no-cache gcc musl-dev libfoo-dev
 RUN python -m venv /opt/venv
 ENV VIRTUAL_ENV=/opt/venv PATH="/opt/venv/bin:$PATH"
-COPY . .
+COPY requirements.txt ./
 RUN --mount=type=cache,target=/root/.cache/pip \
     pip install -r requirements.txt
 
@@ -150,3 +153,36 @@ CMD ["python", "main.py"]
 }
 
 func TestSplitPython(t *testing.T) { runSplitCases(t, splitPythonCases) }
+
+// TestSplitPythonNarrowCopy: the builder copies only the requirement files
+// when they name packages from an index, and the whole context otherwise.
+func TestSplitPythonNarrowCopy(t *testing.T) {
+	for _, c := range []struct {
+		name, reqs, run string
+		narrow          bool
+	}{
+		{"index packages", "flask==3.0.3\n# comment\ngunicorn>=22 ; python_version > '3.8'\n", "pip install --no-cache-dir -r requirements.txt", true},
+		{"URL requirement", "pkg @ https://example.com/pkg.whl\n", "pip install -r requirements.txt", true},
+		{"local path", "./vendor/microweb\n", "pip install -r requirements.txt", false},
+		{"editable", "-e .\n", "pip install -r requirements.txt", false},
+		{"nested file", "-r base.txt\n", "pip install -r requirements.txt", false},
+		{"install of the project", "flask\n", "pip install -r requirements.txt .", false},
+		{"unknown flag", "flask\n", "pip install --find-links /wheels -r requirements.txt", false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			fb := splitContext(t, map[string]string{"requirements.txt": c.reqs, "main.py": ""}, nil)
+			in := "FROM python:3.12-slim\nWORKDIR /app\nRUN apt-get update && apt-get install -y gcc\nCOPY . .\nRUN " + c.run + "\nCMD [\"python\", \"main.py\"]\n"
+			res, err := Apply([]byte(in), fb, []*Rule{MultiStage}, DefaultOptions())
+			if err != nil {
+				t.Fatal(err)
+			}
+			builder, _, _ := strings.Cut(string(res.Output), "\n\n")
+			if got := strings.Contains(builder, "COPY requirements.txt ./\n"); got != c.narrow {
+				t.Errorf("narrowed copy = %v, want %v:\n%s", got, c.narrow, res.Output)
+			}
+			if !c.narrow && !strings.Contains(builder, "COPY . .\n") {
+				t.Errorf("builder lost its COPY:\n%s", builder)
+			}
+		})
+	}
+}

@@ -251,7 +251,7 @@ WORKDIR /app
 RUN apk add --update gcc musl-dev libffi-dev
 RUN python -m venv /opt/venv
 ENV VIRTUAL_ENV=/opt/venv PATH="/opt/venv/bin:$PATH"
-COPY . .
+COPY requirements.txt ./
 RUN --mount=type=cache,target=/root/.cache/pip \
     pip install -r requirements.txt
 
@@ -342,7 +342,7 @@ func TestSplitStructure(t *testing.T) {
 			name:  "lower case file and CRLF",
 			files: map[string]string{"requirements.txt": "flask\n", "app.py": ""},
 			in:    "from python:3.12-slim\r\nworkdir /srv\r\n# app code\r\ncopy . .\r\nrun pip install -r requirements.txt\r\ncmd [\"python\", \"app.py\"]\r\n",
-			want: "from python:3.12-slim as builder\r\nworkdir /srv\r\nrun python -m venv /opt/venv\r\nenv VIRTUAL_ENV=/opt/venv PATH=\"/opt/venv/bin:$PATH\"\r\ncopy . .\r\n" +
+			want: "from python:3.12-slim as builder\r\nworkdir /srv\r\nrun python -m venv /opt/venv\r\nenv VIRTUAL_ENV=/opt/venv PATH=\"/opt/venv/bin:$PATH\"\r\ncopy requirements.txt ./\r\n" +
 				"run --mount=type=cache,target=/root/.cache/pip \\\r\n    pip install -r requirements.txt\r\n\r\n" +
 				"from python:3.12-slim\r\nworkdir /srv\r\n# app code\r\ncopy . .\r\ncopy --from=builder /opt/venv /opt/venv\r\nenv VIRTUAL_ENV=/opt/venv PATH=\"/opt/venv/bin:$PATH\"\r\ncmd [\"python\", \"app.py\"]\r\n",
 		},
