@@ -2,6 +2,7 @@ package dockerfile
 
 import (
 	"bytes"
+	"encoding/json"
 	"strings"
 
 	"mvdan.cc/sh/v3/syntax"
@@ -212,4 +213,19 @@ func (f *File) RewriteRun(in *Instruction, flags []string, s *Script) string {
 	}
 	b.WriteString(kw + strings.TrimPrefix(RenderRun(flags, s, f.Escape), "RUN"))
 	return b.String()
+}
+
+// ExecForm renders words as the JSON array of an exec-form instruction,
+// `["a", "b"]`, with no HTML escaping of <, > and &.
+func ExecForm(words []string) string {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	parts := make([]string, len(words))
+	for i, w := range words {
+		b.Reset()
+		_ = enc.Encode(w) // a string always encodes
+		parts[i] = strings.TrimSuffix(b.String(), "\n")
+	}
+	return "[" + strings.Join(parts, ", ") + "]"
 }

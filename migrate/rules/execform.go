@@ -1,9 +1,6 @@
 package rules
 
 import (
-	"encoding/json"
-	"strings"
-
 	"github.com/composeopt/composeopt/migrate/dockerfile"
 )
 
@@ -39,13 +36,7 @@ func runExecForm(p *Pass) {
 		if isShellBuiltin(words[0]) {
 			continue
 		}
-		js, err := json.Marshal(words)
-		if err != nil {
-			continue
-		}
-		// json.Marshal escapes <, > and & for HTML; the Dockerfile wants them as is.
-		text := strings.NewReplacer(`\u003c`, "<", `\u003e`, ">", `\u0026`, "&").Replace(string(js))
-		text = strings.ReplaceAll(text, `","`, `", "`)
+		text := dockerfile.ExecForm(words)
 		p.Edit(dockerfile.Replace(in, keyword(p.File, in)+" "+text+"\n"))
 	}
 }

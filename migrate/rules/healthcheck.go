@@ -1,7 +1,6 @@
 package rules
 
 import (
-	"encoding/json"
 	"fmt"
 	"regexp"
 	"slices"
@@ -235,12 +234,7 @@ func healthcheckMake(p *Pass, st *dockerfile.Stage, chain []*dockerfile.Stage, s
 	if !known {
 		plan.note("no health route was found in the sources: the HEALTHCHECK of stage %s probes / on port %d and accepts any answer below 500; set the health-check path to probe a real health endpoint", name, port)
 	}
-	js, err := json.Marshal(cmd)
-	if err != nil {
-		return plan, false
-	}
-	arr := strings.NewReplacer(`\u003c`, "<", `\u003e`, ">", `\u0026`, "&").Replace(string(js))
-	arr = strings.ReplaceAll(arr, `","`, `", "`)
+	arr := dockerfile.ExecForm(cmd)
 	esc := string(p.File.Escape)
 	plan.text = pythonenvKeyword(p.File, "healthcheck") + " " + flags + " " + esc + "\n    " + pythonenvKeyword(p.File, "cmd") + " " + arr + "\n"
 	return plan, true

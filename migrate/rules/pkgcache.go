@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"path"
 	"slices"
 	"strings"
 
@@ -28,6 +29,10 @@ func runPkgCache(p *Pass) {
 				if text, ok := pkgCacheHeredoc(p.File, in); ok {
 					p.Edit(dockerfile.Replace(in, text))
 				}
+				continue
+			}
+			if text, ok := pkgCacheShellC(p.File, in); ok {
+				p.Edit(dockerfile.Replace(in, text))
 				continue
 			}
 			src, ok := in.ShellForm()
@@ -369,4 +374,54 @@ func joinCommands(sc *dockerfile.Script) string {
 		parts[i] = c.Src
 	}
 	return strings.Join(parts, " && ")
+}
+
+// pkgCacheShellC rewrites a RUN whose whole command is a script handed to
+// a shell with -c, in shell form (`RUN sh -c '...'`) or exec form
+// (`RUN ["/bin/sh", "-c", "..."]`): the script is fixed like a plain RUN
+// and handed back to the same shell the same way.
+func pkgCacheShellC(f *dockerfile.File, in *dockerfile.Instruction) (string, bool) {
+	var words []string
+	if in.JSON {
+		words = in.Args
+	} else {
+		src, ok := in.ShellForm()
+		if !ok {
+			return "", false
+		}
+		sc, ok := dockerfile.ParseScript(src)
+		if !ok || len(sc.Commands) != 1 || !sc.Commands[0].Literal {
+			return "", false
+		}
+		words = sc.Commands[0].Words
+	}
+	if len(words) != 3 || words[1] != "-c" {
+		return "", false
+	}
+	switch path.Base(words[0]) {
+	case "sh", "bash", "ash", "dash":
+	default:
+		return "", false
+	}
+	inner, ok := dockerfile.ParseScript(words[2])
+	if !ok {
+		return "", false
+	}
+	mounts := in.CacheMountTargets()
+	changed := fixApk(inner, mounts)
+	changed = fixAptGet(inner, mounts) || changed
+	changed = fixRPM(inner, mounts) || changed
+	if !changed {
+		return "", false
+	}
+	script := joinCommands(inner)
+	kw := strings.Fields(f.Lines[in.Start-1])[0]
+	flags := ""
+	for _, fl := range in.Flags {
+		flags += fl + " "
+	}
+	if in.JSON {
+		return kw + " " + flags + dockerfile.ExecForm([]string{words[0], "-c", script}) + "\n", true
+	}
+	return kw + " " + flags + words[0] + " -c " + dockerfile.Quote(script) + "\n", true
 }

@@ -126,3 +126,26 @@ func TestPkgCacheHeredoc(t *testing.T) {
 		},
 	})
 }
+
+func TestPkgCacheShellC(t *testing.T) {
+	runCases(t, PkgCache, []ruleCase{
+		{
+			name: "sh -c in shell form",
+			in:   "FROM alpine:3.20\nRUN sh -c 'apk update && apk add curl'\n",
+			want: "FROM alpine:3.20\nRUN sh -c 'apk add --no-cache curl'\n",
+		},
+		{
+			name: "bash -c in exec form",
+			in:   "FROM debian:bookworm\nRUN [\"/bin/bash\", \"-c\", \"apt-get update && apt-get install -y curl\"]\n",
+			want: "FROM debian:bookworm\nRUN [\"/bin/bash\", \"-c\", \"apt-get update && apt-get install --no-install-recommends -y curl && rm -rf /var/lib/apt/lists/*\"]\n",
+		},
+		{
+			name: "unparsable inner script left alone",
+			in:   "FROM alpine:3.20\nRUN sh -c 'apk add curl | tee /log'\n",
+		},
+		{
+			name: "other programs with -c left alone",
+			in:   "FROM python:3.12-alpine\nRUN python -c 'print(1)'\n",
+		},
+	})
+}
