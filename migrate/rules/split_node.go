@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/composeopt/composeopt/migrate/dockerfile"
+	"github.com/composeopt/composeopt/migrate/facts"
 )
 
 // splitNodeTools are packages node-gyp needs to compile native modules;
@@ -222,13 +223,28 @@ func splitNode(c *splitCtx) *splitOut {
 		out.builders = append(out.builders, s.String())
 	}
 	if mode != nodeDepsOnly {
+		// Manifests first: the install layer then survives a source change.
+		depsAt, copyAt := c.indexOf(deps), -1
+		// The context's node_modules must not overwrite the install: the
+		// .dockerignore composeopt writes for a Node build excludes it,
+		// unless the user's own file explicitly re-includes it.
+		if !needsWhole && deps.kind == splitDeps && !splitNodeLocalDeps(p.Facts.Node) && !splitNodeModulesIncluded(p.Facts) {
+			copyAt = splitNodeCopyAllBefore(c, depsAt, wd)
+		}
 		var s stageText
 		s.add(c.fromLine(c.st.Base, buildName))
 		for i, it := range c.items[:lastB+1] {
 			if it.kind == splitMeta && !splitBuilderMeta(it.in.Cmd) {
 				continue
 			}
+			if i == copyAt {
+				s.add(c.kw("COPY") + " " + strings.Join(manifests, " ") + " ./\n")
+				continue
+			}
 			s.item(it, it.text, rt[i] == "")
+			if i == depsAt && copyAt >= 0 {
+				s.item(c.items[copyAt], c.items[copyAt].text, true)
+			}
 		}
 		if mode == nodeWhole {
 			s.add(c.run(nil, splitNodePrune(pm, p.Facts.NodeLockfile(), major)...))
@@ -553,4 +569,58 @@ func splitRel(wd, file string) (string, bool) {
 		return "", false
 	}
 	return strings.TrimPrefix(abs, wd+"/"), true
+}
+
+// splitNodeLocalDeps reports dependencies installed from the context
+// itself (file:, link:, workspace:), which need more than the manifests.
+func splitNodeLocalDeps(pkg *facts.NodePackage) bool {
+	for _, deps := range []map[string]string{pkg.Dependencies, pkg.DevDependencies} {
+		for _, v := range deps {
+			if strings.HasPrefix(v, "file:") || strings.HasPrefix(v, "link:") || strings.HasPrefix(v, "workspace:") || strings.HasPrefix(v, ".") || strings.HasPrefix(v, "/") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// splitNodeCopyAllBefore returns the index of a plain `COPY . <workdir>`
+// that is the only copy before the install at depsAt, with nothing but
+// metadata between them, or -1.
+func splitNodeCopyAllBefore(c *splitCtx, depsAt int, wd string) int {
+	at := -1
+	for i, it := range c.items[:depsAt] {
+		switch it.kind {
+		case splitCopy, splitCopyFrom:
+			if at >= 0 || it.in.Cmd != "copy" || len(it.in.Flags) > 0 || len(it.in.Args) != 2 || it.in.Args[0] != "." || strings.TrimSuffix(it.dest, "/") != strings.TrimSuffix(wd, "/") {
+				return -1
+			}
+			at = i
+		case splitMeta:
+		default:
+			if at >= 0 {
+				return -1 // a RUN between the copy and the install may use the sources
+			}
+		}
+	}
+	return at
+}
+
+// splitNodeModulesIncluded reports whether the context's .dockerignore
+// re-includes node_modules (a `!...node_modules` line).
+func splitNodeModulesIncluded(fb *facts.Build) bool {
+	if fb.Context == "" || !fb.Has(".dockerignore") {
+		return false
+	}
+	data, err := os.ReadFile(filepath.Join(fb.Context, ".dockerignore"))
+	if err != nil {
+		return true
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		line = strings.TrimSpace(line)
+		if strings.HasPrefix(line, "!") && strings.Contains(line, "node_modules") {
+			return true
+		}
+	}
+	return false
 }

@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"strings"
 	"testing"
 )
 
@@ -106,8 +107,9 @@ RUN --mount=type=cache,target=/root/.local/share/pnpm/store \
 FROM node:22-slim AS build
 RUN corepack enable
 WORKDIR /app
-COPY . .
+COPY package.json pnpm-lock.yaml ./
 RUN pnpm install --frozen-lockfile
+COPY . .
 RUN pnpm run build
 
 FROM node:22-slim
@@ -126,8 +128,9 @@ CMD ["pnpm", "start"]
 		in:    "FROM node:20-alpine\nWORKDIR /app\nCOPY . .\nRUN npm ci\nRUN npm run build\nCMD [\"npm\", \"start\"]\n",
 		want: `FROM node:20-alpine AS build
 WORKDIR /app
-COPY . .
+COPY package.json package-lock.json ./
 RUN npm ci
+COPY . .
 RUN npm run build
 RUN npm prune --omit=dev
 
@@ -169,3 +172,29 @@ CMD ["node", "dist/index.js"]
 }
 
 func TestSplitNode(t *testing.T) { runSplitCases(t, splitNodeCases) }
+
+// TestSplitNodeManifestsFirst: the build stage installs from the manifests
+// before copying the sources, unless the install needs more of the context.
+func TestSplitNodeManifestsFirst(t *testing.T) {
+	in := "FROM node:20-alpine\nWORKDIR /app\nCOPY . .\nRUN npm ci\nRUN npm run build\nCMD [\"node\", \"dist/index.js\"]\n"
+	for _, c := range []struct {
+		name, pkg string
+		first     bool
+	}{
+		{"registry dependencies", `{"scripts":{"build":"tsc"},"dependencies":{"express":"4"}}`, true},
+		{"file: dependency", `{"scripts":{"build":"tsc"},"dependencies":{"lib":"file:../lib"}}`, false},
+		{"postinstall script", `{"scripts":{"build":"tsc","postinstall":"node fix.js"},"dependencies":{"express":"4"}}`, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			res, err := Apply([]byte(in), splitContext(t, splitNodeFiles(c.pkg, "package-lock.json"), nil), []*Rule{MultiStage}, DefaultOptions())
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, build, _ := strings.Cut(string(res.Output), "AS build\n")
+			first := strings.Contains(build, "COPY package.json package-lock.json ./\nRUN npm ci\nCOPY . .\n")
+			if first != c.first {
+				t.Errorf("manifests first = %v, want %v:\n%s", first, c.first, res.Output)
+			}
+		})
+	}
+}

@@ -226,8 +226,9 @@ RUN --mount=type=cache,target=/root/.npm \
 FROM node:20-alpine AS build
 WORKDIR /app
 RUN apk update && apk add python3 make g++
-COPY . .
+COPY package.json package-lock.json ./
 RUN npm install
+COPY . .
 RUN npm run build
 
 FROM node:20-alpine
@@ -305,7 +306,7 @@ func TestSplitStructure(t *testing.T) {
 			in: "FROM node:20-alpine AS api\nWORKDIR /app\nCOPY . .\nRUN npm install\nRUN npm run build\nCMD [\"node\", \"dist/index.js\"]\n\n" +
 				"FROM nginx:1.27-alpine\nCOPY --from=0 /app/dist /usr/share/nginx/html\n",
 			want: "FROM node:20-alpine AS deps\nWORKDIR /app\nCOPY package.json package-lock.json ./\nRUN --mount=type=cache,target=/root/.npm \\\n    npm ci --omit=dev && mkdir -p node_modules\n\n" +
-				"FROM node:20-alpine AS build\nWORKDIR /app\nCOPY . .\nRUN npm install\nRUN npm run build\n\n" +
+				"FROM node:20-alpine AS build\nWORKDIR /app\nCOPY package.json package-lock.json ./\nRUN npm install\nCOPY . .\nRUN npm run build\n\n" +
 				"FROM node:20-alpine AS api\nWORKDIR /app\nCOPY package.json package-lock.json ./\nCOPY --from=deps /app/node_modules ./node_modules\nCOPY --from=build /app/dist ./dist\nCMD [\"node\", \"dist/index.js\"]\n\n" +
 				"FROM nginx:1.27-alpine\nCOPY --from=2 /app/dist /usr/share/nginx/html\n",
 			findings: []string{"unprivileged"},
