@@ -1,8 +1,6 @@
 package facts
 
 import (
-	"os"
-	"path/filepath"
 	"strings"
 )
 
@@ -13,7 +11,7 @@ func CachemountYarnrc(b *Build) map[string]string {
 	if b == nil || b.Context == "" || !b.Has(".yarnrc.yml") {
 		return nil
 	}
-	data, err := os.ReadFile(filepath.Join(b.Context, ".yarnrc.yml"))
+	data, err := b.ReadFile(".yarnrc.yml")
 	if err != nil {
 		return nil
 	}

@@ -6,6 +6,7 @@ package facts
 
 import (
 	"encoding/json"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -41,6 +42,12 @@ type Build struct {
 	// HealthRoutes are HTTP paths that look like health endpoints, found in
 	// the application's sources, most conventional first.
 	HealthRoutes []string
+	// GoCgo says why the Go module in the context needs cgo ("" when
+	// nothing does or there is no go.mod).
+	GoCgo string
+	// read caches the context files rules read, so that each is read at
+	// most once per build whatever the number of rules and passes.
+	read map[string]readResult
 	// RouteExts maps each of HealthRoutes to the extensions of the source
 	// files it was found in (nil when the facts were not gathered from disk).
 	RouteExts map[string][]string
@@ -53,6 +60,28 @@ type NodePackage struct {
 	DevDependencies map[string]string `json:"devDependencies"`
 	PackageManager  string            `json:"packageManager"`
 	Main            string            `json:"main"`
+}
+
+type readResult struct {
+	data []byte
+	err  error
+}
+
+// ReadFile returns the content of a context-relative file (slash-separated),
+// read at most once per build.
+func (b *Build) ReadFile(rel string) ([]byte, error) {
+	if b.Context == "" {
+		return nil, fs.ErrNotExist
+	}
+	if r, ok := b.read[rel]; ok {
+		return r.data, r.err
+	}
+	data, err := os.ReadFile(filepath.Join(b.Context, filepath.FromSlash(rel)))
+	if b.read == nil {
+		b.read = map[string]readResult{}
+	}
+	b.read[rel] = readResult{data, err}
+	return data, err
 }
 
 // Targets returns the distinct compose targets ("" = last stage).
@@ -189,6 +218,9 @@ func Gather(contextDir string, services []Service) (*Build, error) {
 		}
 	}
 	b.HealthRoutes, b.RouteExts = findHealthRoutes(contextDir)
+	if b.Files["go.mod"] {
+		b.GoCgo = goCgo(contextDir)
+	}
 	return b, nil
 }
 

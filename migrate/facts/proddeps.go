@@ -1,10 +1,9 @@
 package facts
 
 import (
+	"bytes"
 	"encoding/json"
 	"maps"
-	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/moby/patternmatcher"
@@ -22,7 +21,7 @@ func ProddepsNpmLockInSync(b *Build) bool {
 	if b.Has("npm-shrinkwrap.json") {
 		name = "npm-shrinkwrap.json"
 	}
-	data, err := os.ReadFile(filepath.Join(b.Context, name))
+	data, err := b.ReadFile(name)
 	if err != nil {
 		return false
 	}
@@ -65,7 +64,7 @@ func ProddepsYarnLockInSync(b *Build) bool {
 	if b == nil || b.Node == nil || b.Context == "" {
 		return false
 	}
-	data, err := os.ReadFile(filepath.Join(b.Context, "yarn.lock"))
+	data, err := b.ReadFile("yarn.lock")
 	if err != nil {
 		return false
 	}
@@ -98,12 +97,11 @@ func ProddepsIgnored(b *Build, rel string) bool {
 	if b == nil || b.Context == "" || !b.Has(".dockerignore") {
 		return false
 	}
-	f, err := os.Open(filepath.Join(b.Context, ".dockerignore"))
+	data, err := b.ReadFile(".dockerignore")
 	if err != nil {
 		return false
 	}
-	defer f.Close()
-	patterns, err := ignorefile.ReadAll(f)
+	patterns, err := ignorefile.ReadAll(bytes.NewReader(data))
 	if err != nil {
 		return false
 	}
@@ -122,7 +120,7 @@ func ProddepsPoetryGroups(b *Build) (groups []string, ok bool) {
 	if b == nil || b.Context == "" {
 		return nil, false
 	}
-	data, err := os.ReadFile(filepath.Join(b.Context, "pyproject.toml"))
+	data, err := b.ReadFile("pyproject.toml")
 	if err != nil {
 		return nil, false
 	}

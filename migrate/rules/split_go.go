@@ -2,10 +2,7 @@ package rules
 
 import (
 	"fmt"
-	"io/fs"
-	"os"
 	"path"
-	"path/filepath"
 	"regexp"
 	"strings"
 
@@ -26,9 +23,6 @@ var splitGoDataDirs = []string{"templates", "static", "public", "assets", "web",
 
 // splitGoSourceNames are COPY sources that only the compiler reads.
 var splitGoSourceNames = map[string]bool{".": true, "go.mod": true, "go.sum": true, "go.work": true, "go.work.sum": true, "cmd": true, "internal": true, "pkg": true, "vendor": true}
-
-// splitGoCgoModules are modules that only work with cgo.
-var splitGoCgoModules = []string{"github.com/mattn/go-sqlite3", "github.com/confluentinc/confluent-kafka-go", "gopkg.in/gographics/imagick", "github.com/h2non/bimg", "github.com/davidbyttow/govips", "github.com/linxGnu/grocksdb", "github.com/tecbot/gorocksdb", "github.com/google/gopacket", "github.com/miekg/pkcs11"}
 
 func splitGoClassify(c dockerfile.Command) splitKind {
 	switch c.Name() {
@@ -266,11 +260,6 @@ func splitGoCgoSet(c *splitCtx) bool {
 	return false
 }
 
-var (
-	splitGoImportC = regexp.MustCompile(`(?m)^\s*import\s+"C"|import\s*\([^)]*"C"`)
-	splitGoCgoTag  = regexp.MustCompile(`(?m)^//\s*(go:build|\+build)\s.*[^!]\bcgo\b`)
-)
-
 // splitGoCgo reports whether the binary needs cgo, and why.
 func splitGoCgo(c *splitCtx) (bool, string) {
 	for _, it := range c.items {
@@ -283,48 +272,10 @@ func splitGoCgo(c *splitCtx) (bool, string) {
 			return true, "it links externally"
 		}
 	}
-	dir := c.p.Facts.Context
-	if dir == "" {
+	if c.p.Facts.Context == "" {
 		return true, "the build context could not be scanned"
 	}
-	if data, err := os.ReadFile(filepath.Join(dir, "go.mod")); err == nil {
-		for _, m := range splitGoCgoModules {
-			if strings.Contains(string(data), m) {
-				return true, "it depends on " + m
-			}
-		}
-	}
-	found := ""
-	budget := 5000
-	_ = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return nil
-		}
-		if d.IsDir() {
-			if p != dir && (d.Name() == ".git" || d.Name() == "node_modules" || d.Name() == "testdata") {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		if budget--; budget < 0 {
-			found = "the build context is too large to scan"
-			return filepath.SkipAll
-		}
-		if !strings.HasSuffix(p, ".go") || strings.HasSuffix(p, "_test.go") {
-			return nil
-		}
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return nil
-		}
-		if splitGoImportC.Match(data) || splitGoCgoTag.Match(data) {
-			rel, _ := filepath.Rel(dir, p)
-			found = filepath.ToSlash(rel) + " uses cgo"
-			return filepath.SkipAll
-		}
-		return nil
-	})
-	return found != "", found
+	return c.p.Facts.GoCgo != "", c.p.Facts.GoCgo
 }
 
 // splitGoBinary returns the absolute path of the program the container

@@ -3,8 +3,6 @@ package rules
 import (
 	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -427,7 +425,7 @@ func splitNodeNeedsWhole(c *splitCtx) bool {
 	if c.p.Facts.Context == "" {
 		return false
 	}
-	data, err := os.ReadFile(filepath.Join(c.p.Facts.Context, "package.json"))
+	data, err := c.p.Facts.ReadFile("package.json")
 	if err != nil {
 		return false
 	}
@@ -612,7 +610,7 @@ func splitNodeModulesIncluded(fb *facts.Build) bool {
 	if fb.Context == "" || !fb.Has(".dockerignore") {
 		return false
 	}
-	data, err := os.ReadFile(filepath.Join(fb.Context, ".dockerignore"))
+	data, err := fb.ReadFile(".dockerignore")
 	if err != nil {
 		return true
 	}

@@ -2,13 +2,12 @@ package rules
 
 import (
 	"fmt"
-	"os"
 	"path"
-	"path/filepath"
 	"slices"
 	"strings"
 
 	"github.com/composeopt/composeopt/migrate/dockerfile"
+	"github.com/composeopt/composeopt/migrate/facts"
 )
 
 // splitVenv is where the builder installs the application's dependencies.
@@ -244,7 +243,7 @@ func splitPythonNarrowCopy(c *splitCtx, firstD, lastD int) (int, string) {
 				return -1, ""
 			}
 			for _, r := range reqs {
-				if !splitRequirementsRemoteOnly(c.p.Facts.Context, r) {
+				if !splitRequirementsRemoteOnly(c.p.Facts, r) {
 					return -1, ""
 				}
 				if !slices.Contains(files, r) {
@@ -307,8 +306,8 @@ func splitPipRequirementFiles(words []string) ([]string, bool) {
 // splitRequirementsRemoteOnly reports whether a requirements file in the
 // context lists only packages from an index: no local paths, editable or
 // file: installs, and no nested requirement or constraint files.
-func splitRequirementsRemoteOnly(context, name string) bool {
-	data, err := os.ReadFile(filepath.Join(context, name))
+func splitRequirementsRemoteOnly(fb *facts.Build, name string) bool {
+	data, err := fb.ReadFile(name)
 	if err != nil {
 		return false
 	}
