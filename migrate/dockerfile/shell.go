@@ -141,10 +141,11 @@ func (s *Script) Render(escape rune) string {
 	return strings.Join(parts, " "+string(escape)+"\n    && ")
 }
 
-// RenderRun formats a RUN instruction with flags and a script.
-func RenderRun(flags []string, s *Script, escape rune) string {
+// RenderRun formats a RUN instruction with flags and a script; keyword is
+// "RUN" in the casing the file uses.
+func RenderRun(keyword string, flags []string, s *Script, escape rune) string {
 	var b bytes.Buffer
-	b.WriteString("RUN ")
+	b.WriteString(keyword + " ")
 	for _, f := range flags {
 		b.WriteString(f)
 		b.WriteString(" " + string(escape) + "\n    ")
@@ -211,7 +212,7 @@ func (f *File) RewriteRun(in *Instruction, flags []string, s *Script) string {
 	if fields := strings.Fields(f.Lines[in.Start-1]); len(fields) > 0 {
 		kw = fields[0]
 	}
-	b.WriteString(kw + strings.TrimPrefix(RenderRun(flags, s, f.Escape), "RUN"))
+	b.WriteString(RenderRun(kw, flags, s, f.Escape))
 	return b.String()
 }
 

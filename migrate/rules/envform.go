@@ -22,7 +22,7 @@ func runEnvKeyValue(p *Pass) {
 			continue
 		}
 		key, value := in.Args[0], in.Args[1]
-		p.Edit(dockerfile.Replace(in, keyword(p.File, in)+" "+key+"="+quoteEnvValue(value)+"\n"))
+		p.Edit(dockerfile.Replace(in, keyword(p.File, in.Cmd)+" "+key+"="+quoteEnvValue(value)+"\n"))
 	}
 }
 
@@ -41,32 +41,4 @@ func quoteEnvValue(v string) string {
 	}
 	r := strings.NewReplacer(`\`, `\\`, `"`, `\"`)
 	return `"` + r.Replace(v) + `"`
-}
-
-// keyword returns the instruction keyword in the file's casing.
-func keyword(f *dockerfile.File, in *dockerfile.Instruction) string {
-	if upperCaseFile(f) {
-		return strings.ToUpper(in.Cmd)
-	}
-	return in.Cmd
-}
-
-// upperCaseFile reports whether most instructions are written in upper case.
-func upperCaseFile(f *dockerfile.File) bool {
-	upper, lower := 0, 0
-	for _, in := range f.Instructions {
-		if in.Node.Value == "" {
-			continue
-		}
-		kw := strings.Fields(strings.TrimSpace(f.Lines[in.Start-1]))
-		if len(kw) == 0 {
-			continue
-		}
-		if kw[0] == strings.ToUpper(kw[0]) {
-			upper++
-		} else {
-			lower++
-		}
-	}
-	return upper >= lower
 }

@@ -37,7 +37,7 @@ func runExecForm(p *Pass) {
 			continue
 		}
 		text := dockerfile.ExecForm(words)
-		p.Edit(dockerfile.Replace(in, keyword(p.File, in)+" "+text+"\n"))
+		p.Edit(dockerfile.Replace(in, keyword(p.File, in.Cmd)+" "+text+"\n"))
 	}
 }
 

@@ -236,7 +236,7 @@ func healthcheckMake(p *Pass, st *dockerfile.Stage, chain []*dockerfile.Stage, s
 	}
 	arr := dockerfile.ExecForm(cmd)
 	esc := string(p.File.Escape)
-	plan.text = pythonenvKeyword(p.File, "healthcheck") + " " + flags + " " + esc + "\n    " + pythonenvKeyword(p.File, "cmd") + " " + arr + "\n"
+	plan.text = keyword(p.File, "healthcheck") + " " + flags + " " + esc + "\n    " + keyword(p.File, "cmd") + " " + arr + "\n"
 	return plan, true
 }
 

@@ -114,7 +114,7 @@ func hygieneCasedLike(f *dockerfile.File, model, word string) string {
 	case strings.ToLower(model):
 		return strings.ToLower(word)
 	}
-	return pythonenvKeyword(f, word)
+	return keyword(f, word)
 }
 
 func runMaintainerLabel(p *Pass) {

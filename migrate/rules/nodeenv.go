@@ -54,7 +54,7 @@ func runNodeEnv(p *Pass) {
 			p.NeedsHuman(st.From.Start, "stage %s %s; NODE_ENV=production was not added: check that the image really is meant for production", nodeenvStageName(st), why)
 			continue
 		}
-		pythonenvInsertEnd(p, st, pythonenvKeyword(p.File, "env")+" NODE_ENV=production\n", nodeenvTail...)
+		pythonenvInsertEnd(p, st, keyword(p.File, "env")+" NODE_ENV=production\n", nodeenvTail...)
 	}
 }
 

@@ -58,7 +58,7 @@ func runPythonEnv(p *Pass) {
 			}
 			at = in
 		}
-		p.Edit(dockerfile.InsertAfter(at, pythonenvKeyword(p.File, "env")+" "+strings.Join(set, " ")+"\n"))
+		p.Edit(dockerfile.InsertAfter(at, keyword(p.File, "env")+" "+strings.Join(set, " ")+"\n"))
 	}
 }
 
@@ -202,14 +202,6 @@ func pythonenvArgNames(f *dockerfile.File, chain []*dockerfile.Stage) map[string
 		}
 	}
 	return names
-}
-
-// pythonenvKeyword returns an instruction keyword in the file's casing.
-func pythonenvKeyword(f *dockerfile.File, cmd string) string {
-	if upperCaseFile(f) {
-		return strings.ToUpper(cmd)
-	}
-	return strings.ToLower(cmd)
 }
 
 // pythonenvTrailing returns the first instruction of the run of

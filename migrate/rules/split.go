@@ -573,12 +573,7 @@ func (c *splitCtx) otherBetween(first, last int) *splitItem {
 }
 
 // kw writes an instruction keyword in the file's casing.
-func (c *splitCtx) kw(k string) string {
-	if upperCaseFile(c.f) {
-		return strings.ToUpper(k)
-	}
-	return strings.ToLower(k)
-}
+func (c *splitCtx) kw(k string) string { return keyword(c.f, k) }
 
 // fromLine writes a FROM for a new stage, keeping the original's flags.
 func (c *splitCtx) fromLine(image, name string) string {
@@ -763,8 +758,7 @@ func (c *splitCtx) installRun(pkgs []string, upgrade bool) string {
 	default:
 		return ""
 	}
-	text := dockerfile.RenderRun(nil, &dockerfile.Script{Commands: cmds}, c.f.Escape)
-	return c.kw("RUN") + strings.TrimPrefix(text, "RUN")
+	return dockerfile.RenderRun(c.kw("RUN"), nil, &dockerfile.Script{Commands: cmds}, c.f.Escape)
 }
 
 // stageText accumulates the text of one stage.
