@@ -78,7 +78,7 @@ func healthcheckEmit(p *Pass, line int, fs []healthcheckFinding) {
 
 func runHealthcheck(p *Pass) {
 	for _, st := range p.Runtime() {
-		if pythonenvDev(p, st) {
+		if devReason(p, st) != "" {
 			continue
 		}
 		chain := pythonenvChain(st)

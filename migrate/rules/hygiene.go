@@ -119,7 +119,7 @@ func hygieneCasedLike(f *dockerfile.File, model, word string) string {
 
 func runMaintainerLabel(p *Pass) {
 	for _, st := range p.File.Stages {
-		if pythonenvDev(p, st) {
+		if devReason(p, st) != "" {
 			continue
 		}
 		hasLabel := false
@@ -233,7 +233,7 @@ func runWorkdirAbsolute(p *Pass) {
 				cur = state{d, true}
 			}
 		}
-		dev := pythonenvDev(p, st)
+		dev := devReason(p, st) != ""
 		reported := false
 		for _, in := range st.Find("workdir") {
 			if len(in.Args) != 1 {
@@ -277,7 +277,7 @@ var hygieneArchiveExt = regexp.MustCompile(`(?i)\.(tar|tgz|taz|tbz2?|tb2|txz|tzs
 
 func runAddToCopy(p *Pass) {
 	for _, st := range p.File.Stages {
-		if pythonenvDev(p, st) {
+		if devReason(p, st) != "" {
 			continue
 		}
 		for _, in := range st.Find("add") {

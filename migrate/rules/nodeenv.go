@@ -29,7 +29,7 @@ var nodeenvTail = []string{"cmd", "entrypoint", "user", "healthcheck", "expose",
 
 func runNodeEnv(p *Pass) {
 	for _, st := range p.Runtime() {
-		if pythonenvDev(p, st) {
+		if devReason(p, st) != "" {
 			continue
 		}
 		chain := pythonenvChain(st)

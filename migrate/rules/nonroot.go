@@ -60,7 +60,7 @@ func nonrootStage(p *Pass, st *dockerfile.Stage) {
 	line := st.From.Start
 	label := nonrootLabel(st)
 	svcs := nonrootServices(p, st)
-	if nonrootDevStage(st, svcs) {
+	if devReason(p, st) != "" {
 		p.Report(line, "%s is built for development; its user is left as is", label)
 		return
 	}
@@ -656,32 +656,6 @@ func nonrootServices(p *Pass, st *dockerfile.Stage) []facts.Service {
 		}
 	}
 	return out
-}
-
-// nonrootDevStage reports whether the stage is built for development.
-func nonrootDevStage(st *dockerfile.Stage, svcs []facts.Service) bool {
-	dev := func(name string) bool {
-		name = strings.ToLower(name)
-		switch name {
-		case "dev", "development", "debug", "test", "tests", "testing":
-			return true
-		}
-		return strings.HasPrefix(name, "dev-") || strings.HasSuffix(name, "-dev") || strings.HasSuffix(name, "-development") || strings.HasSuffix(name, "-debug")
-	}
-	if dev(st.Name) {
-		return true
-	}
-	for _, s := range svcs {
-		if dev(s.Target) {
-			return true
-		}
-		for _, k := range []string{"NODE_ENV", "FLASK_ENV", "RAILS_ENV", "APP_ENV"} {
-			if v := strings.ToLower(s.Args[k]); v == "development" || v == "dev" {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 // nonrootChain returns the stages from the one built on an image down to st.

@@ -28,7 +28,7 @@ var ProdDeps = &Rule{
 
 func runProdDeps(p *Pass) {
 	for _, st := range p.Runtime() {
-		if why := prodDepsDevStage(p, st); why != "" {
+		if why := devReason(p, st); why != "" {
 			continue
 		}
 		info := facts.Stage(p.File, st, prodDepsArgs(p))
@@ -66,52 +66,6 @@ func prodDepsArgs(p *Pass) map[string]string {
 		return p.Facts.Services[0].Args
 	}
 	return nil
-}
-
-// prodDepsDevNames are target names and environment values that mean the
-// image is used for development or tests.
-var prodDepsDevNames = map[string]bool{"dev": true, "develop": true, "development": true, "debug": true, "test": true, "testing": true, "local": true}
-
-var prodDepsEnvKeys = []string{"NODE_ENV", "ENV", "APP_ENV", "ENVIRONMENT", "FLASK_ENV", "DJANGO_ENV", "PYTHON_ENV", "RAILS_ENV", "BUILD_ENV", "TARGET"}
-
-// prodDepsDevStage explains why a runtime stage is a development one ("" if not).
-func prodDepsDevStage(p *Pass, st *dockerfile.Stage) string {
-	if prodDepsDevNames[st.Name] {
-		return "stage " + st.Name
-	}
-	for _, s := range p.Facts.Services {
-		if p.File.Target(s.Target) != st {
-			continue
-		}
-		if prodDepsDevNames[strings.ToLower(s.Target)] {
-			return "target " + s.Target
-		}
-		for _, k := range prodDepsEnvKeys {
-			if prodDepsDevNames[strings.ToLower(s.Args[k])] || prodDepsDevNames[strings.ToLower(s.Environment[k])] {
-				return k + " of service " + s.Name
-			}
-		}
-	}
-	for s := st; s != nil; s = s.BaseStage {
-		for _, in := range s.Instructions {
-			switch in.Cmd {
-			case "env":
-				for i := 0; i+1 < len(in.Args); i += 3 {
-					if slices.Contains(prodDepsEnvKeys, in.Args[i]) && prodDepsDevNames[strings.ToLower(strings.Trim(in.Args[i+1], `"'`))] {
-						return "ENV " + in.Args[i]
-					}
-				}
-			case "arg":
-				for _, a := range in.Args {
-					k, v, _ := strings.Cut(a, "=")
-					if slices.Contains(prodDepsEnvKeys, k) && prodDepsDevNames[strings.ToLower(strings.Trim(v, `"'`))] {
-						return "ARG " + k
-					}
-				}
-			}
-		}
-	}
-	return ""
 }
 
 type prodDepsRun struct {

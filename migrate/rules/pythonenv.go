@@ -30,7 +30,7 @@ var pythonenvVars = []string{"PYTHONDONTWRITEBYTECODE", "PYTHONUNBUFFERED"}
 
 func runPythonEnv(p *Pass) {
 	for _, st := range p.Runtime() {
-		if pythonenvDev(p, st) {
+		if devReason(p, st) != "" {
 			continue
 		}
 		chain := pythonenvChain(st)
@@ -125,30 +125,6 @@ func pythonenvServices(p *Pass, st *dockerfile.Stage) []facts.Service {
 		}
 	}
 	return out
-}
-
-// pythonenvDevName reports target or stage names meant for development.
-func pythonenvDevName(name string) bool {
-	switch strings.ToLower(name) {
-	case "dev", "development", "debug", "test", "tests", "testing":
-		return true
-	}
-	return false
-}
-
-// pythonenvDev reports whether the stage is built for development: a
-// compose service targets it by a development name or with the build arg
-// NODE_ENV=development, or the stage itself carries such a name.
-func pythonenvDev(p *Pass, st *dockerfile.Stage) bool {
-	if pythonenvDevName(st.Name) {
-		return true
-	}
-	for _, s := range pythonenvServices(p, st) {
-		if pythonenvDevName(s.Target) || strings.EqualFold(s.Args["NODE_ENV"], "development") {
-			return true
-		}
-	}
-	return false
 }
 
 // pythonenvArgs returns the compose build args of the services that build

@@ -53,8 +53,8 @@ func TestPythonEnv(t *testing.T) {
 	runCases(t, PythonEnv, []ruleCase{
 		{
 			name: "alpine, after FROM and ARG",
-			in:   "FROM python:3.11-alpine\nARG APP_ENV=development\nWORKDIR /app\nRUN pip install -r requirements.txt\nCMD [\"python\", \"-m\", \"app\"]\n",
-			want: "FROM python:3.11-alpine\nARG APP_ENV=development\nENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1\nWORKDIR /app\nRUN pip install -r requirements.txt\nCMD [\"python\", \"-m\", \"app\"]\n",
+			in:   "FROM python:3.11-alpine\nARG APP_VERSION=1.0\nWORKDIR /app\nRUN pip install -r requirements.txt\nCMD [\"python\", \"-m\", \"app\"]\n",
+			want: "FROM python:3.11-alpine\nARG APP_VERSION=1.0\nENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1\nWORKDIR /app\nRUN pip install -r requirements.txt\nCMD [\"python\", \"-m\", \"app\"]\n",
 		},
 		{
 			name: "debian, one already set",

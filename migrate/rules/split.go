@@ -123,7 +123,7 @@ var splitEcosystems = map[string]string{
 func runSplit(p *Pass) {
 	for _, st := range p.Runtime() {
 		info := facts.Stage(p.File, st, splitArgs(p, st))
-		if reason := splitDevTarget(p, st); reason != "" {
+		if reason := devReason(p, st); reason != "" {
 			p.Report(st.From.Start, "no split: %s", reason)
 			continue
 		}
@@ -190,22 +190,6 @@ func splitServices(p *Pass, st *dockerfile.Stage) []facts.Service {
 		}
 	}
 	return out
-}
-
-// splitDevNames are compose targets meant for development.
-var splitDevNames = map[string]bool{"dev": true, "development": true, "debug": true, "test": true}
-
-// splitDevTarget returns why st is a development target ("" when it is not).
-func splitDevTarget(p *Pass, st *dockerfile.Stage) string {
-	for _, s := range splitServices(p, st) {
-		if splitDevNames[strings.ToLower(s.Target)] {
-			return fmt.Sprintf("service %s builds the development target %q", s.Name, s.Target)
-		}
-		if strings.EqualFold(s.Args["NODE_ENV"], "development") {
-			return fmt.Sprintf("service %s builds with NODE_ENV=development", s.Name)
-		}
-	}
-	return ""
 }
 
 // splitStandalone reports whether st is a self-contained stage: built on an

@@ -290,7 +290,7 @@ func TestSplitStructure(t *testing.T) {
 			files:    pkg,
 			services: []facts.Service{{Name: "app", Target: "dev"}},
 			in:       "FROM node:20-alpine AS dev\nWORKDIR /app\nRUN apk add --no-cache g++ make\nCOPY . .\nRUN npm install && npm run build\nCMD [\"node\", \"dist/index.js\"]\n",
-			findings: []string{"development target"},
+			findings: []string{"development"},
 		},
 		{
 			name:     "NODE_ENV=development build arg",
