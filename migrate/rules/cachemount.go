@@ -373,10 +373,9 @@ type cachemountRun struct {
 
 // cachemountChange is what the rule does to one RUN.
 type cachemountChange struct {
-	flags  []string
-	drop   map[int]bool // command indexes removed from the script
-	noPip  bool         // drop --no-cache-dir from pip commands
-	reason []string
+	flags []string
+	drop  map[int]bool // command indexes removed from the script
+	noPip bool         // drop --no-cache-dir from pip commands
 }
 
 func runCacheMount(p *Pass) {

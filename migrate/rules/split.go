@@ -677,13 +677,12 @@ func (c *splitCtx) computeRuntimePkgs(it *splitItem) string {
 		}
 		return ""
 	}
-	var keep, dropped []string
+	var keep []string
 	changed := it.kind != splitPkgs
 	for _, spec := range it.install {
 		n := splitPkgName(spec)
 		switch {
 		case facts.IsBuildTool(n) || c.extraTools[n]:
-			dropped = append(dropped, spec)
 			changed = true
 		case facts.IsDevPackage(n):
 			changed = true
@@ -691,7 +690,6 @@ func (c *splitCtx) computeRuntimePkgs(it *splitItem) string {
 				if !slices.Contains(keep, rt) {
 					keep = append(keep, rt)
 				}
-				dropped = append(dropped, spec)
 				continue
 			}
 			c.p.NeedsHuman(it.in.Start, "no known run-time package for %s on %s; it stays in the runtime stage", n, c.rtFamily)
