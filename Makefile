@@ -2,7 +2,7 @@
 GO ?= go
 BIN := bin/composeopt
 
-.PHONY: build test unit e2e demo bench bench-images golden-update vet fmt
+.PHONY: build test unit e2e demo bench bench-images golden-update vet lint
 
 build:
 	$(GO) build -o $(BIN) ./cmd/composeopt
@@ -15,6 +15,10 @@ test: vet unit e2e
 vet:
 	@test -z "$$(gofmt -l cmd compose migrate golden)" || { gofmt -l cmd compose migrate golden; echo "gofmt needed"; exit 1; }
 	$(GO) vet ./...
+
+# staticcheck from the Go module proxy (not part of `make test`).
+lint: vet
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 
 unit:
 	$(GO) test -count=1 $$($(GO) list ./... | grep -v /golden/e2e)
