@@ -225,11 +225,11 @@ func TestHealthcheckOptions(t *testing.T) {
 }
 
 func TestHealthcheckLint(t *testing.T) {
-	out := pythonenvLintSame(t, []*Rule{Healthcheck}, nodeenvMatrix, healthcheckFacts([]string{"/healthz"}, facts.Service{Name: "stage-server", Ports: []int{3000}}))
+	out := applyGated(t, []*Rule{Healthcheck}, nodeenvMatrix, healthcheckFacts([]string{"/healthz"}, facts.Service{Name: "stage-server", Ports: []int{3000}}))
 	if !strings.Contains(out, "HEALTHCHECK") {
 		t.Errorf("no HEALTHCHECK added:\n%s", out)
 	}
-	out = pythonenvLintSame(t, []*Rule{Healthcheck}, healthcheckPython, healthcheckMatrixPy())
+	out = applyGated(t, []*Rule{Healthcheck}, healthcheckPython, healthcheckMatrixPy())
 	if !strings.Contains(out, "HEALTHCHECK") {
 		t.Errorf("no HEALTHCHECK added:\n%s", out)
 	}

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/composeopt/composeopt/migrate/facts"
+	"github.com/composeopt/composeopt/migrate/gate"
 )
 
 // ruleCase is one table row: a Dockerfile in, the expected Dockerfile out.
@@ -71,4 +72,19 @@ func TestAppliedLines(t *testing.T) {
 			t.Errorf("%s: lines %v, want %v", id, got, lines)
 		}
 	}
+}
+
+// applyGated applies the rules to src and fails unless the output passes the
+// planner's own quality gate (no new BuildKit warning, LLB conversion for
+// every compose target).
+func applyGated(t *testing.T, rs []*Rule, src string, fb *facts.Build) string {
+	t.Helper()
+	res, err := Apply([]byte(src), fb, rs, DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := gate.Check("Dockerfile.optimized", []byte(src), res.Output, fb.Targets(), nil); err != nil {
+		t.Errorf("%v\n%s", err, res.Output)
+	}
+	return string(res.Output)
 }

@@ -107,5 +107,5 @@ func TestNodeEnv(t *testing.T) {
 }
 
 func TestNodeEnvLint(t *testing.T) {
-	pythonenvLintSame(t, []*Rule{NodeEnv}, nodeenvMatrix, nodeenvFacts(nil))
+	applyGated(t, []*Rule{NodeEnv}, nodeenvMatrix, nodeenvFacts(nil))
 }

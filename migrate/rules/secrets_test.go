@@ -65,7 +65,7 @@ func TestSecretsNpmrc(t *testing.T) {
 }
 
 func TestSecretsLint(t *testing.T) {
-	pythonenvLintSame(t, []*Rule{Secrets}, "FROM node:20-alpine\nARG NPM_TOKEN\nRUN npm ci\n", pythonenvFacts(nil))
+	applyGated(t, []*Rule{Secrets}, "FROM node:20-alpine\nARG NPM_TOKEN\nRUN npm ci\n", pythonenvFacts(nil))
 }
 
 func TestSecretsHarmless(t *testing.T) {
