@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -171,5 +172,17 @@ func validatePlanJSON(t *testing.T, data []byte) {
 	}
 	if err := report.ValidatePlanJSON(data); err != nil {
 		t.Errorf("plan --format json: %v\n%s", err, data)
+	}
+}
+
+// --version prints the version recorded in the build info (a test binary
+// has none, so "(devel)"), with the Go version that built it.
+func TestVersion(t *testing.T) {
+	stdout, stderr, code := composeopt(t, t.TempDir(), "--version")
+	if code != 0 || stderr != "" {
+		t.Fatalf("exit %d, stderr %q", code, stderr)
+	}
+	if !strings.HasPrefix(stdout, "composeopt ") || !strings.Contains(stdout, runtime.Version()) || strings.Count(stdout, "\n") != 1 {
+		t.Errorf("--version printed %q", stdout)
 	}
 }

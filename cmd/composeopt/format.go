@@ -121,6 +121,40 @@ func writeFileAtomic(path string, data []byte) error {
 	return nil
 }
 
+// versionString is what `composeopt --version` prints: the module version
+// from the build info ("(devel)" for a build from a source tree), with the
+// VCS revision and a "modified" mark when the build info records them.
+func versionString() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "unknown (no build information)"
+	}
+	v := bi.Main.Version
+	if v == "" {
+		v = "(devel)"
+	}
+	var rev, modified string
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			modified = s.Value
+		}
+	}
+	if rev != "" {
+		if len(rev) > 12 {
+			rev = rev[:12]
+		}
+		v += " (" + rev
+		if modified == "true" {
+			v += ", modified"
+		}
+		v += ")"
+	}
+	return v + ", " + bi.GoVersion
+}
+
 // version is composeopt's module version, "" when unknown.
 func version() string {
 	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {

@@ -48,7 +48,9 @@ The project flags are docker compose's: -f/--file (repeatable, or COMPOSE_FILE),
 including those behind profiles, unless SERVICE names are given.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		Version:       versionString(),
 	}
+	root.SetVersionTemplate("composeopt {{.Version}}\n")
 	pf := root.PersistentFlags()
 	pf.StringArrayVarP(&g.files, "file", "f", nil, "Compose configuration files (default: COMPOSE_FILE, or compose.yaml/docker-compose.yml and its override)")
 	pf.StringVar(&g.projectDir, "project-directory", "", "Alternate working directory (default: the directory of the first compose file)")
