@@ -3,6 +3,7 @@ package facts
 import (
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/composeopt/composeopt/migrate/dockerfile"
 )
@@ -63,43 +64,10 @@ func (im Image) Base() string {
 	return im.Name[strings.LastIndex(im.Name, "/")+1:]
 }
 
-// debianByDefault are official images whose untagged or plain-version tags
-// are Debian-based.
-var debianByDefault = map[string]bool{
-	"node": true, "python": true, "golang": true, "ruby": true, "php": true, "perl": true,
-	"openjdk": true, "maven": true, "gradle": true, "rust": true, "nginx": true, "httpd": true,
-	"debian": true, "ubuntu": true, "buildpack-deps": true, "eclipse-temurin": true,
-	"amazoncorretto": false, "elixir": true, "erlang": true, "haskell": true, "julia": true,
-	"postgres": true, "redis": true, "mysql": false, "mongo": true, "bitnami/node": true,
-}
-
-var rhelNames = regexp.MustCompile(`(^|/)(centos|fedora|rockylinux|almalinux|ubi\d*(-minimal|-micro)?|ubi|amazonlinux|oraclelinux|redhat)($|/|-)`)
-
-// FamilyOfImage infers the family from an image reference alone.
+// FamilyOfImage returns the OS family of an image reference, from the
+// image facts table (LookupImage).
 func FamilyOfImage(ref string) Family {
-	if strings.EqualFold(ref, "scratch") {
-		return Scratch
-	}
-	im := ParseImage(ref)
-	name, tag := im.Name, strings.ToLower(im.Tag)
-	full := strings.ToLower(ref)
-	switch {
-	case strings.Contains(full, "windows") || strings.Contains(full, "nanoserver") || strings.Contains(full, "servercore") || strings.Contains(tag, "ltsc"):
-		return Windows
-	case strings.Contains(full, "distroless") || strings.Contains(name, "chainguard/static"):
-		return Distroless
-	case strings.Contains(name, "alpine") || strings.Contains(tag, "alpine"):
-		return Alpine
-	case rhelNames.MatchString(name):
-		return RHEL
-	case name == "debian" || name == "ubuntu":
-		return Debian
-	case regexp.MustCompile(`bookworm|bullseye|buster|trixie|stretch|jammy|focal|noble|bionic|slim`).MatchString(tag):
-		return Debian
-	case debianByDefault[name] || debianByDefault[im.Base()]:
-		return Debian
-	}
-	return Unknown
+	return LookupImage(ref).Family
 }
 
 // ExpandArgs replaces ${NAME}, $NAME and ${NAME:-default} in s with the
@@ -149,6 +117,9 @@ type StageInfo struct {
 	Root   *dockerfile.Stage
 	Image  Image
 	Family Family
+	// Base is what is known of the base image: the table's facts, or the
+	// image's own when it was inspected (Inspected).
+	Base ImageFacts
 	// User is the effective user at the end of the stage ("" = image default).
 	User string
 	// ImageUser is a non-root user the base image is known to provide
@@ -170,7 +141,11 @@ func Stage(f *dockerfile.File, st *dockerfile.Stage, buildArgs map[string]string
 	info.Root = root
 	args := GlobalArgs(f, buildArgs)
 	info.Image = ParseImage(ExpandArgs(root.Base, args))
-	info.Family = FamilyOfImage(info.Image.Ref)
+	info.Base = LookupImage(info.Image.Ref)
+	if inspected, ok := inspectedFacts(info.Image.Ref); ok {
+		info.Base = inspected
+	}
+	info.Family = info.Base.Family
 	// Commands the file runs in the chain refine an unknown family.
 	for i := len(chain) - 1; i >= 0; i-- {
 		for _, in := range chain[i].Instructions {
@@ -186,7 +161,7 @@ func Stage(f *dockerfile.File, st *dockerfile.Stage, buildArgs map[string]string
 			}
 		}
 	}
-	info.ImageUser, info.ImageUID = imageUser(info.Image)
+	info.ImageUser, info.ImageUID = imageUser(info.Base)
 	return info
 }
 
@@ -202,15 +177,14 @@ func familyFromRun(cmd string) Family {
 	return Unknown
 }
 
-// imageUser returns a non-root user that the base image ships.
-func imageUser(im Image) (string, int) {
-	switch {
-	case im.Base() == "node" || im.Name == "bitnami/node":
-		return "node", 1000
-	case strings.Contains(im.Name, "distroless") && strings.Contains(im.Tag, "nonroot"):
-		return "nonroot", 65532
-	case strings.Contains(im.Name, "nginx-unprivileged"):
-		return "nginx", 101
+// imageUser returns the non-root account the base image provides for
+// applications ("", 0 when it has none).
+func imageUser(f ImageFacts) (string, int) {
+	if f.AppUser == "" {
+		return "", 0
+	}
+	if a, ok := f.Account(f.AppUser); ok {
+		return a.Name, a.UID
 	}
 	return "", 0
 }
@@ -228,5 +202,30 @@ func (s StageInfo) EndsNonRoot() bool {
 	if s.User != "" {
 		return !IsRoot(s.User)
 	}
-	return strings.Contains(s.Image.Tag, "nonroot") || strings.Contains(s.Image.Name, "nginx-unprivileged")
+	return !IsRoot(s.Base.DefaultUser)
+}
+
+// inspected holds the facts read from real images (--inspect-images), by
+// the reference as written in the Dockerfile after argument expansion.
+var inspected struct {
+	sync.RWMutex
+	m map[string]ImageFacts
+}
+
+// SetInspected records the facts of an inspected image; stages built on
+// ref use them instead of the table's.
+func SetInspected(ref string, f ImageFacts) {
+	inspected.Lock()
+	defer inspected.Unlock()
+	if inspected.m == nil {
+		inspected.m = map[string]ImageFacts{}
+	}
+	inspected.m[ref] = f
+}
+
+func inspectedFacts(ref string) (ImageFacts, bool) {
+	inspected.RLock()
+	defer inspected.RUnlock()
+	f, ok := inspected.m[ref]
+	return f, ok
 }
