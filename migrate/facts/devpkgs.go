@@ -7,9 +7,9 @@ import "strings"
 // packages) and which run-time library each -dev package stands for, per
 // base-image family (and, for Debian, per release where names differ).
 
-// splitBuildTools are packages that only compile or fetch sources; a runtime
+// buildTools are packages that only compile or fetch sources; a runtime
 // stage never needs them.
-var splitBuildTools = map[string]bool{
+var buildTools = map[string]bool{
 	// compilers and build systems
 	"gcc": true, "g++": true, "cpp": true, "clang": true, "llvm": true, "make": true, "cmake": true,
 	"ninja": true, "ninja-build": true, "autoconf": true, "automake": true, "libtool": true,
@@ -27,7 +27,7 @@ var splitBuildTools = map[string]bool{
 }
 
 // IsBuildTool reports whether an OS package is only useful while building.
-func IsBuildTool(pkg string) bool { return splitBuildTools[pkg] }
+func IsBuildTool(pkg string) bool { return buildTools[pkg] }
 
 // IsDevPackage reports whether an OS package ships headers for compiling
 // against a library (libffi-dev, openssl-devel...).

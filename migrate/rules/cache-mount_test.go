@@ -1,34 +1,16 @@
 package rules
 
 import (
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/composeopt/composeopt/migrate/facts"
 )
 
-// cachemountFacts builds facts over a temporary context holding files.
-func cachemountFacts(t *testing.T, files map[string]string) *facts.Build {
-	t.Helper()
-	dir := t.TempDir()
-	for name, body := range files {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	fb, err := facts.Gather(dir, []facts.Service{{Name: "app"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return fb
-}
-
 func TestCacheMount(t *testing.T) {
-	yarn1 := cachemountFacts(t, map[string]string{"package.json": `{"dependencies":{"a":"1"}}`, "yarn.lock": "# yarn lockfile v1\n"})
-	berryPnP := cachemountFacts(t, map[string]string{"package.json": `{"packageManager":"yarn@4.1.0"}`, ".yarnrc.yml": "enableTelemetry: false\n"})
-	berryNM := cachemountFacts(t, map[string]string{"package.json": `{"packageManager":"yarn@4.1.0"}`, ".yarnrc.yml": "nodeLinker: node-modules\n"})
+	yarn1 := contextFacts(t, map[string]string{"package.json": `{"dependencies":{"a":"1"}}`, "yarn.lock": "# yarn lockfile v1\n"})
+	berryPnP := contextFacts(t, map[string]string{"package.json": `{"packageManager":"yarn@4.1.0"}`, ".yarnrc.yml": "enableTelemetry: false\n"})
+	berryNM := contextFacts(t, map[string]string{"package.json": `{"packageManager":"yarn@4.1.0"}`, ".yarnrc.yml": "nodeLinker: node-modules\n"})
 	runCases(t, CacheMount, []ruleCase{
 		{
 			name: "npm ci alpine",

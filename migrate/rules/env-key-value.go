@@ -22,7 +22,7 @@ func runEnvKeyValue(p *Pass) {
 			continue
 		}
 		key, value := in.Args[0], in.Args[1]
-		p.Edit(dockerfile.Replace(in, keyword(p.File, in.Cmd)+" "+key+"="+quoteEnvValue(value)+"\n"))
+		p.Edit(dockerfile.Replace(in, p.File.Keyword(in.Cmd)+" "+key+"="+quoteEnvValue(value)+"\n"))
 	}
 }
 

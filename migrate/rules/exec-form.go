@@ -37,7 +37,7 @@ func runExecForm(p *Pass) {
 			continue
 		}
 		text := dockerfile.ExecForm(words)
-		p.Edit(dockerfile.Replace(in, keyword(p.File, in.Cmd)+" "+text+"\n"))
+		p.Edit(dockerfile.Replace(in, p.File.Keyword(in.Cmd)+" "+text+"\n"))
 	}
 }
 

@@ -81,8 +81,8 @@ func runHealthcheck(p *Pass) {
 		if devReason(p, st) != "" {
 			continue
 		}
-		chain := pythonenvChain(st)
-		svcs := pythonenvServices(p, st)
+		chain := st.Chain()
+		svcs := p.Facts.StageServices(p.File, st)
 		var existing *dockerfile.Instruction
 		for _, s := range chain {
 			for _, in := range s.Find("healthcheck") {
@@ -116,7 +116,7 @@ func runHealthcheck(p *Pass) {
 			healthcheckEmit(p, st.From.Start, plan.reasons)
 			continue
 		}
-		pythonenvInsertEnd(p, st, plan.text, healthcheckTail...)
+		p.Edit(dockerfile.InsertAtEnd(st, plan.text, healthcheckTail...))
 		healthcheckEmit(p, st.From.Start, plan.notes)
 		if len(others) > 0 {
 			p.Report(st.From.Start, othersMsg, strings.Join(others, ", "))
@@ -133,7 +133,7 @@ func healthcheckIsNone(in *dockerfile.Instruction) bool {
 // caller reports only when the stage has no HEALTHCHECK yet).
 func healthcheckMake(p *Pass, st *dockerfile.Stage, chain []*dockerfile.Stage, svcs []facts.Service) (healthcheckPlan, bool) {
 	var plan healthcheckPlan
-	name := nodeenvStageName(st)
+	name := st.DisplayName()
 	// Services that may serve HTTP (a service that runs its own command and
 	// publishes no port is taken for a worker), and those of them whose
 	// health the image's check would decide.
@@ -150,7 +150,7 @@ func healthcheckMake(p *Pass, st *dockerfile.Stage, chain []*dockerfile.Stage, s
 	if len(svcs) > 0 && len(servers) == 0 {
 		return plan, false // workers only: nothing suggests HTTP
 	}
-	args := pythonenvArgs(p, st)
+	args := p.Facts.StageBuildArgs(p.File, st)
 	var portPlan healthcheckPlan
 	port, ok, evidence := healthcheckPort(p, &portPlan, st, chain, servers, args)
 	if !evidence {
@@ -176,9 +176,9 @@ func healthcheckMake(p *Pass, st *dockerfile.Stage, chain []*dockerfile.Stage, s
 	// The probe program and the language of the routes it may use.
 	var probe string
 	var exts []string
-	if py := pythonenvRuntime(p, info, chain); py != "" && !strings.HasPrefix(info.Image.Base(), "node") {
+	if py := p.Facts.PythonCommand(info, chain); py != "" && !strings.HasPrefix(info.Image.Base(), "node") {
 		probe, exts = py, []string{".py"}
-	} else if nodeenvRuntime(p, info, chain) {
+	} else if p.Facts.RunsNode(info, chain) {
 		probe, exts = "node", []string{".js", ".mjs", ".cjs", ".ts"}
 	} else if slices.Contains(healthcheckServers, info.Image.Base()) {
 		return plan.skip(false, "stage %s runs the web server %s: the routes found in the sources belong to the application behind it; no HEALTHCHECK added", name, info.Image.Base())
@@ -236,7 +236,7 @@ func healthcheckMake(p *Pass, st *dockerfile.Stage, chain []*dockerfile.Stage, s
 	}
 	arr := dockerfile.ExecForm(cmd)
 	esc := string(p.File.Escape)
-	plan.text = keyword(p.File, "healthcheck") + " " + flags + " " + esc + "\n    " + keyword(p.File, "cmd") + " " + arr + "\n"
+	plan.text = p.File.Keyword("healthcheck") + " " + flags + " " + esc + "\n    " + p.File.Keyword("cmd") + " " + arr + "\n"
 	return plan, true
 }
 
@@ -266,7 +266,7 @@ var healthcheckPortWord = regexp.MustCompile(`^(\d{1,5})(/tcp)?$`)
 //
 // evidence is false when there is no port at all (nothing is reported then).
 func healthcheckPort(p *Pass, pl *healthcheckPlan, st *dockerfile.Stage, chain []*dockerfile.Stage, web []facts.Service, args map[string]string) (port int, ok, evidence bool) {
-	name := nodeenvStageName(st)
+	name := st.DisplayName()
 	// Build-time values: global ARG defaults, compose build args, then ARG
 	// defaults and ENV values of the chain, in order.
 	vars := facts.GlobalArgs(p.File, args)

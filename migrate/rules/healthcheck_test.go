@@ -20,7 +20,7 @@ const (
 )
 
 func healthcheckFacts(routes []string, svcs ...facts.Service) *facts.Build {
-	fb := pythonenvFacts(nil, svcs...)
+	fb := factsWith(nil, svcs...)
 	fb.HealthRoutes = routes
 	return fb
 }

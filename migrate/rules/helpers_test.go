@@ -1,6 +1,8 @@
 package rules
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -87,4 +89,32 @@ func applyGated(t *testing.T, rs []*Rule, src string, fb *facts.Build) string {
 		t.Errorf("%v\n%s", err, res.Output)
 	}
 	return string(res.Output)
+}
+
+// factsWith returns build facts with the given context files and services.
+func factsWith(files []string, svcs ...facts.Service) *facts.Build {
+	fb := &facts.Build{Files: map[string]bool{}, Services: svcs}
+	for _, f := range files {
+		fb.Files[f] = true
+	}
+	if len(svcs) == 0 {
+		fb.Services = []facts.Service{{Name: "app"}}
+	}
+	return fb
+}
+
+// contextFacts builds facts over a temporary context holding files.
+func contextFacts(t *testing.T, files map[string]string) *facts.Build {
+	t.Helper()
+	dir := t.TempDir()
+	for name, body := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fb, err := facts.Gather(dir, []facts.Service{{Name: "app"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fb
 }

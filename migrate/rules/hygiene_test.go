@@ -31,7 +31,7 @@ func TestMaintainerLabel(t *testing.T) {
 			name:  "dev target left alone",
 			in:    "FROM node:20 AS dev\nMAINTAINER jane\nFROM node:20-slim AS prod\nMAINTAINER jane\n",
 			want:  "FROM node:20 AS dev\nMAINTAINER jane\nFROM node:20-slim AS prod\nLABEL org.opencontainers.image.authors=\"jane\"\n",
-			facts: pythonenvFacts(nil, facts.Service{Name: "dev", Target: "dev"}, facts.Service{Name: "web", Target: "prod"}),
+			facts: factsWith(nil, facts.Service{Name: "dev", Target: "dev"}, facts.Service{Name: "web", Target: "prod"}),
 		},
 		{name: "lower case", in: "from alpine:3.20\nmaintainer jane\n", want: "from alpine:3.20\nlabel org.opencontainers.image.authors=\"jane\"\n"},
 		{name: "crlf", in: "FROM alpine:3.20\r\nMAINTAINER jane\r\n", want: "FROM alpine:3.20\r\nLABEL org.opencontainers.image.authors=\"jane\"\r\n"},
@@ -80,7 +80,7 @@ func TestWorkdirAbsolute(t *testing.T) {
 		{
 			name:  "dev target left alone",
 			in:    "FROM node:20 AS dev\nWORKDIR app\n",
-			facts: pythonenvFacts(nil, facts.Service{Name: "dev", Target: "dev"}),
+			facts: factsWith(nil, facts.Service{Name: "dev", Target: "dev"}),
 		},
 		{name: "lower case", in: "from node:20-alpine\nworkdir app\n", want: "from node:20-alpine\nworkdir /app\n"},
 		{name: "crlf", in: "FROM python:3.12\r\nWORKDIR app\r\nRUN ls\r\n", want: "FROM python:3.12\r\nWORKDIR /app\r\nRUN ls\r\n"},
@@ -99,7 +99,7 @@ func TestAddToCopy(t *testing.T) {
 		{
 			name:  "dev target left alone",
 			in:    "FROM node:20 AS dev\nADD . /app\n",
-			facts: pythonenvFacts(nil, facts.Service{Name: "dev", Target: "dev"}),
+			facts: factsWith(nil, facts.Service{Name: "dev", Target: "dev"}),
 		},
 		{name: "lower case", in: "from alpine:3.20\nadd . /app\n", want: "from alpine:3.20\ncopy . /app\n"},
 		{name: "crlf and escape directive", in: "# escape=`\r\nFROM alpine:3.20\r\nADD a `\r\n    /a\r\n", want: "# escape=`\r\nFROM alpine:3.20\r\nCOPY a `\r\n    /a\r\n"},
@@ -121,7 +121,7 @@ func TestAddToCopyContent(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "app.js"), []byte("console.log(1)\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	fb := pythonenvFacts(nil)
+	fb := factsWith(nil)
 	fb.Context = dir
 	runCases(t, AddToCopy, []ruleCase{
 		{name: "compressed by content", in: "FROM alpine:3.20\nADD bundle.bin /opt/\n", facts: fb},
@@ -143,7 +143,7 @@ func TestBaseImageTag(t *testing.T) {
 func TestHygieneLint(t *testing.T) {
 	all := []*Rule{InstructionCasing, FromAsCasing, MaintainerLabel, WorkdirAbsolute, AddToCopy, BaseImageTag}
 	src := "FROM node:20-alpine as build\nMAINTAINER jane\nworkdir app\nADD . .\nRun npm ci\nFROM node:20-alpine\nCOPY --from=build /app /app\nCMD [\"node\", \"/app/s.js\"]\n"
-	out := applyGated(t, all, src, pythonenvFacts(nil))
+	out := applyGated(t, all, src, factsWith(nil))
 	want := "FROM node:20-alpine AS build\nLABEL org.opencontainers.image.authors=\"jane\"\nWORKDIR /app\nCOPY . .\nRUN npm ci\nFROM node:20-alpine\nCOPY --from=build /app /app\nCMD [\"node\", \"/app/s.js\"]\n"
 	if out != want {
 		t.Errorf("got\n%s\nwant\n%s", out, want)

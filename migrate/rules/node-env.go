@@ -32,43 +32,31 @@ func runNodeEnv(p *Pass) {
 		if devReason(p, st) != "" {
 			continue
 		}
-		chain := pythonenvChain(st)
-		info := facts.Stage(p.File, st, pythonenvArgs(p, st))
-		if info.Family == facts.Windows || !nodeenvRuntime(p, info, chain) {
+		chain := st.Chain()
+		info := facts.Stage(p.File, st, p.Facts.StageBuildArgs(p.File, st))
+		if info.Family == facts.Windows || !p.Facts.RunsNode(info, chain) {
 			continue
 		}
-		if _, ok := pythonenvEnv(chain)["NODE_ENV"]; ok {
+		if _, ok := facts.ChainEnv(chain)["NODE_ENV"]; ok {
 			continue
 		}
-		if pythonenvArgNames(p.File, chain)["NODE_ENV"] {
+		if facts.ArgNames(p.File, chain)["NODE_ENV"] {
 			continue
 		}
 		if nodeenvComposeArg(p) {
 			continue
 		}
 		if len(st.Find("onbuild")) > 0 {
-			p.NeedsHuman(st.From.Start, "stage %s has ONBUILD triggers that run in images built from it; NODE_ENV=production was not added because it would change what they install", nodeenvStageName(st))
+			p.NeedsHuman(st.From.Start, "stage %s has ONBUILD triggers that run in images built from it; NODE_ENV=production was not added because it would change what they install", st.DisplayName())
 			continue
 		}
 		if why := nodeenvDevCommand(p, st, chain); why != "" {
-			p.NeedsHuman(st.From.Start, "stage %s %s; NODE_ENV=production was not added: check that the image really is meant for production", nodeenvStageName(st), why)
+			p.NeedsHuman(st.From.Start, "stage %s %s; NODE_ENV=production was not added: check that the image really is meant for production", st.DisplayName(), why)
 			continue
 		}
-		pythonenvInsertEnd(p, st, keyword(p.File, "env")+" NODE_ENV=production\n", nodeenvTail...)
+		p.Edit(dockerfile.InsertAtEnd(st, p.File.Keyword("env")+" NODE_ENV=production\n", nodeenvTail...))
 	}
 }
-
-// nodeenvRuntime reports whether the stage runs Node: an image built on
-// the Node images (official, Bitnami, distroless), or a Node project whose
-// stage chain installs nodejs from the distribution.
-func nodeenvRuntime(p *Pass, info facts.StageInfo, chain []*dockerfile.Stage) bool {
-	if strings.HasPrefix(info.Image.Base(), "node") {
-		return true
-	}
-	return slices.Contains(p.Facts.Ecosystems(), "node") && pythonenvInstalls(chain, nodeenvNodePkg)
-}
-
-var nodeenvNodePkg = regexp.MustCompile(`(^|\s)nodejs(-current)?(\s|$)`)
 
 // nodeenvComposeArg reports whether a compose service passes NODE_ENV as a
 // build arg.
@@ -79,13 +67,6 @@ func nodeenvComposeArg(p *Pass) bool {
 		}
 	}
 	return false
-}
-
-func nodeenvStageName(st *dockerfile.Stage) string {
-	if st.Name != "" {
-		return st.Name
-	}
-	return "FROM " + st.Base
 }
 
 var (
@@ -111,7 +92,7 @@ func nodeenvDevCommand(p *Pass, st *dockerfile.Stage, chain []*dockerfile.Stage)
 			}
 		}
 	}
-	for _, s := range pythonenvServices(p, st) {
+	for _, s := range p.Facts.StageServices(p.File, st) {
 		if s.Command != nil {
 			cmds = append(cmds, strings.Join(s.Command, " "))
 		}

@@ -10,7 +10,7 @@ import (
 const nodeenvMatrix = "FROM node:20-alpine\nWORKDIR /app\nRUN apk update && apk add python3 make g++\nCOPY . .\nRUN npm install\nRUN npm run build\nENV PORT=3000\nEXPOSE 3000\nCMD npm start\n"
 
 func nodeenvFacts(scripts map[string]string, svcs ...facts.Service) *facts.Build {
-	fb := pythonenvFacts([]string{"package.json", "package-lock.json"}, svcs...)
+	fb := factsWith([]string{"package.json", "package-lock.json"}, svcs...)
 	fb.Node = &facts.NodePackage{Scripts: scripts}
 	return fb
 }

@@ -68,7 +68,7 @@ func runPkgCache(p *Pass) {
 }
 
 func isOnly(sc *dockerfile.Script, name, sub string) bool {
-	return len(sc.Commands) == 1 && sc.Commands[0].Name() == name && slices.Contains(sc.Commands[0].Words[1:], sub) && len(nonFlags(sc.Commands[0].Words[1:])) == 1
+	return len(sc.Commands) == 1 && sc.Commands[0].Name() == name && slices.Contains(sc.Commands[0].Words[1:], sub) && len(dockerfile.NonFlags(sc.Commands[0].Words[1:])) == 1
 }
 
 // derivedRuns returns the RUN instructions of every stage built on st.
@@ -103,41 +103,14 @@ func allRewritable(runs []*dockerfile.Instruction, tool string) bool {
 	return true
 }
 
-func nonFlags(words []string) []string {
-	var out []string
-	for _, w := range words {
-		if !strings.HasPrefix(w, "-") {
-			out = append(out, w)
-		}
-	}
-	return out
-}
-
-// subcommand returns the first non-flag word after the command name.
-func subcommand(c dockerfile.Command) string {
-	if nf := nonFlags(c.Words[1:]); len(nf) > 0 {
-		return nf[0]
-	}
-	return ""
-}
-
-func mounted(mounts []string, dir string) bool {
-	for _, m := range mounts {
-		if m == dir || strings.HasPrefix(dir, strings.TrimSuffix(m, "/")+"/") {
-			return true
-		}
-	}
-	return false
-}
-
 // fixApk adds --no-cache to apk add and drops what it makes useless.
 func fixApk(sc *dockerfile.Script, mounts []string) bool {
-	if mounted(mounts, "/var/cache/apk") || mounted(mounts, "/etc/apk/cache") {
+	if dockerfile.UnderAny(mounts, "/var/cache/apk") || dockerfile.UnderAny(mounts, "/etc/apk/cache") {
 		return false
 	}
 	hasAdd := false
 	for _, c := range sc.Commands {
-		if c.Name() == "apk" && subcommand(c) == "add" && c.Literal {
+		if c.Name() == "apk" && c.Subcommand() == "add" && c.Literal {
 			hasAdd = true
 		}
 	}
@@ -148,13 +121,13 @@ func fixApk(sc *dockerfile.Script, mounts []string) bool {
 	var out []dockerfile.Command
 	for _, c := range sc.Commands {
 		switch {
-		case c.Name() == "apk" && subcommand(c) == "update" && len(nonFlags(c.Words[1:])) == 1:
+		case c.Name() == "apk" && c.Subcommand() == "update" && len(dockerfile.NonFlags(c.Words[1:])) == 1:
 			changed = true
 			continue
-		case isRmCache(c, "/var/cache/apk"):
+		case c.RemovesUnder("/var/cache/apk"):
 			changed = true
 			continue
-		case c.Name() == "apk" && subcommand(c) == "add" && c.Literal:
+		case c.Name() == "apk" && c.Subcommand() == "add" && c.Literal:
 			words := []string{"apk"}
 			hasNoCache := false
 			for _, w := range c.Words[1:] {
@@ -181,23 +154,6 @@ func fixApk(sc *dockerfile.Script, mounts []string) bool {
 	return changed
 }
 
-// isRmCache matches `rm -rf DIR/*` style cleanups of a cache directory.
-func isRmCache(c dockerfile.Command, dir string) bool {
-	if c.Name() != "rm" {
-		return false
-	}
-	paths := nonFlags(c.Words[1:])
-	if len(paths) == 0 {
-		return false
-	}
-	for _, p := range paths {
-		if !strings.HasPrefix(strings.TrimSuffix(strings.TrimSuffix(p, "*"), "/"), dir) {
-			return false
-		}
-	}
-	return true
-}
-
 func insertAfter(words []string, after, w string) []string {
 	i := slices.Index(words, after)
 	if i < 0 {
@@ -214,7 +170,7 @@ func fixAptGet(sc *dockerfile.Script, mounts []string) bool {
 		if c.Name() != "apt-get" {
 			continue
 		}
-		switch subcommand(c) {
+		switch c.Subcommand() {
 		case "install":
 			if install < 0 {
 				install = i
@@ -230,7 +186,7 @@ func fixAptGet(sc *dockerfile.Script, mounts []string) bool {
 	}
 	changed := false
 	for i, c := range sc.Commands {
-		if c.Name() != "apt-get" || subcommand(c) != "install" || !c.Literal {
+		if c.Name() != "apt-get" || c.Subcommand() != "install" || !c.Literal {
 			continue
 		}
 		words := c.Words
@@ -245,13 +201,13 @@ func fixAptGet(sc *dockerfile.Script, mounts []string) bool {
 			changed = true
 		}
 	}
-	listsMounted := mounted(mounts, "/var/lib/apt/lists") || mounted(mounts, "/var/lib/apt")
+	listsMounted := dockerfile.UnderAny(mounts, "/var/lib/apt/lists") || dockerfile.UnderAny(mounts, "/var/lib/apt")
 	if update < 0 || update > install {
 		upd := dockerfile.NewCommand("apt-get", "update")
 		sc.Commands = slices.Insert(sc.Commands, install, upd)
 		changed = true
 	}
-	if !listsMounted && !slices.ContainsFunc(sc.Commands, func(c dockerfile.Command) bool { return isRmCache(c, "/var/lib/apt/lists") }) {
+	if !listsMounted && !slices.ContainsFunc(sc.Commands, func(c dockerfile.Command) bool { return c.RemovesUnder("/var/lib/apt/lists") }) {
 		sc.Commands = append(sc.Commands, dockerfile.NewCommand("rm", "-rf", "/var/lib/apt/lists/*"))
 		sc.Commands[len(sc.Commands)-1].Src = "rm -rf /var/lib/apt/lists/*"
 		changed = true
@@ -269,17 +225,17 @@ func isAssumeYes(w string) bool {
 
 // fixRPM ends dnf/yum/microdnf installs with `clean all`.
 func fixRPM(sc *dockerfile.Script, mounts []string) bool {
-	if mounted(mounts, "/var/cache/dnf") || mounted(mounts, "/var/cache/yum") {
+	if dockerfile.UnderAny(mounts, "/var/cache/dnf") || dockerfile.UnderAny(mounts, "/var/cache/yum") {
 		return false
 	}
 	tool := ""
 	for _, c := range sc.Commands {
 		switch c.Name() {
 		case "dnf", "yum", "microdnf":
-			if subcommand(c) == "install" {
+			if c.Subcommand() == "install" {
 				tool = c.Name()
 			}
-			if subcommand(c) == "clean" {
+			if c.Subcommand() == "clean" {
 				return false
 			}
 		}
@@ -327,7 +283,7 @@ func pkgCacheHeredoc(f *dockerfile.File, in *dockerfile.Instruction) (string, bo
 			return "", false
 		}
 		for _, c := range sc.Commands {
-			if (c.Name() == "apk" && subcommand(c) == "add") || (c.Name() == "apt-get" && subcommand(c) == "install") {
+			if (c.Name() == "apk" && c.Subcommand() == "add") || (c.Name() == "apt-get" && c.Subcommand() == "install") {
 				lastInstall[c.Name()] = i
 			}
 		}

@@ -12,22 +12,22 @@ const proddepsPkg = `{"scripts":{"start":"node index.js","build":"tsc","dev":"no
 const proddepsLock = `{"lockfileVersion":3,"packages":{"":{"dependencies":{"express":"^4.19.0"},"devDependencies":{"typescript":"^5.4.0","nodemon":"^3.1.0"}}}}`
 
 func TestProdDeps(t *testing.T) {
-	npmLock := cachemountFacts(t, map[string]string{"package.json": proddepsPkg, "package-lock.json": proddepsLock})
-	npmStale := cachemountFacts(t, map[string]string{"package.json": proddepsPkg, "package-lock.json": `{"lockfileVersion":3,"packages":{"":{"dependencies":{"express":"^4.0.0"}}}}`})
-	npmNoLock := cachemountFacts(t, map[string]string{"package.json": proddepsPkg})
-	husky := cachemountFacts(t, map[string]string{"package.json": `{"scripts":{"prepare":"husky install"},"devDependencies":{"husky":"^9.0.0"}}`})
-	yarn1 := cachemountFacts(t, map[string]string{"package.json": `{"dependencies":{"express":"^4.19.0"}}`, "yarn.lock": "# yarn lockfile v1\n\nexpress@^4.19.0:\n  version \"4.19.2\"\n"})
-	berry3 := cachemountFacts(t, map[string]string{"package.json": `{"packageManager":"yarn@3.6.0"}`, ".yarnrc.yml": "nodeLinker: node-modules\n"})
-	berry4 := cachemountFacts(t, map[string]string{"package.json": `{"packageManager":"yarn@4.1.0"}`, ".yarnrc.yml": "nodeLinker: node-modules\n"})
-	pnpm := cachemountFacts(t, map[string]string{"package.json": `{"dependencies":{"express":"^4.19.0"}}`, "pnpm-lock.yaml": "lockfileVersion: '9.0'\n"})
-	poetry := cachemountFacts(t, map[string]string{"pyproject.toml": "[tool.poetry]\nname = \"x\"\n[tool.poetry.group.dev.dependencies]\npytest = \"^8\"\n", "poetry.lock": ""})
-	poetryExtra := cachemountFacts(t, map[string]string{"pyproject.toml": "[tool.poetry.group.server.dependencies]\ngunicorn = \"*\"\n", "poetry.lock": ""})
-	ignoredLock := cachemountFacts(t, map[string]string{"package.json": proddepsPkg, "package-lock.json": proddepsLock, ".dockerignore": "package-lock.json\n"})
-	devTarget := cachemountFacts(t, map[string]string{"package.json": proddepsPkg, "package-lock.json": proddepsLock})
+	npmLock := contextFacts(t, map[string]string{"package.json": proddepsPkg, "package-lock.json": proddepsLock})
+	npmStale := contextFacts(t, map[string]string{"package.json": proddepsPkg, "package-lock.json": `{"lockfileVersion":3,"packages":{"":{"dependencies":{"express":"^4.0.0"}}}}`})
+	npmNoLock := contextFacts(t, map[string]string{"package.json": proddepsPkg})
+	husky := contextFacts(t, map[string]string{"package.json": `{"scripts":{"prepare":"husky install"},"devDependencies":{"husky":"^9.0.0"}}`})
+	yarn1 := contextFacts(t, map[string]string{"package.json": `{"dependencies":{"express":"^4.19.0"}}`, "yarn.lock": "# yarn lockfile v1\n\nexpress@^4.19.0:\n  version \"4.19.2\"\n"})
+	berry3 := contextFacts(t, map[string]string{"package.json": `{"packageManager":"yarn@3.6.0"}`, ".yarnrc.yml": "nodeLinker: node-modules\n"})
+	berry4 := contextFacts(t, map[string]string{"package.json": `{"packageManager":"yarn@4.1.0"}`, ".yarnrc.yml": "nodeLinker: node-modules\n"})
+	pnpm := contextFacts(t, map[string]string{"package.json": `{"dependencies":{"express":"^4.19.0"}}`, "pnpm-lock.yaml": "lockfileVersion: '9.0'\n"})
+	poetry := contextFacts(t, map[string]string{"pyproject.toml": "[tool.poetry]\nname = \"x\"\n[tool.poetry.group.dev.dependencies]\npytest = \"^8\"\n", "poetry.lock": ""})
+	poetryExtra := contextFacts(t, map[string]string{"pyproject.toml": "[tool.poetry.group.server.dependencies]\ngunicorn = \"*\"\n", "poetry.lock": ""})
+	ignoredLock := contextFacts(t, map[string]string{"package.json": proddepsPkg, "package-lock.json": proddepsLock, ".dockerignore": "package-lock.json\n"})
+	devTarget := contextFacts(t, map[string]string{"package.json": proddepsPkg, "package-lock.json": proddepsLock})
 	devTarget.Services = []facts.Service{{Name: "web", Target: "dev"}}
-	devArgs := cachemountFacts(t, map[string]string{"package.json": proddepsPkg, "package-lock.json": proddepsLock})
+	devArgs := contextFacts(t, map[string]string{"package.json": proddepsPkg, "package-lock.json": proddepsLock})
 	devArgs.Services = []facts.Service{{Name: "web", Args: map[string]string{"NODE_ENV": "development"}}}
-	devCommand := cachemountFacts(t, map[string]string{"package.json": proddepsPkg, "package-lock.json": proddepsLock})
+	devCommand := contextFacts(t, map[string]string{"package.json": proddepsPkg, "package-lock.json": proddepsLock})
 	devCommand.Services = []facts.Service{{Name: "web", Command: []string{"npm", "run", "dev"}}}
 
 	runCases(t, ProdDeps, []ruleCase{

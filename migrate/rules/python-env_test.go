@@ -6,20 +6,8 @@ import (
 	"github.com/composeopt/composeopt/migrate/facts"
 )
 
-// pythonenvFacts returns build facts with the given context files and services.
-func pythonenvFacts(files []string, svcs ...facts.Service) *facts.Build {
-	fb := &facts.Build{Files: map[string]bool{}, Services: svcs}
-	for _, f := range files {
-		fb.Files[f] = true
-	}
-	if len(svcs) == 0 {
-		fb.Services = []facts.Service{{Name: "app"}}
-	}
-	return fb
-}
-
 func TestPythonEnv(t *testing.T) {
-	py := pythonenvFacts([]string{"requirements.txt"})
+	py := factsWith([]string{"requirements.txt"})
 	runCases(t, PythonEnv, []ruleCase{
 		{
 			name: "alpine, after FROM and ARG",
@@ -66,7 +54,7 @@ func TestPythonEnv(t *testing.T) {
 		{
 			name:  "python installed for node-gyp in a node project",
 			in:    "FROM node:20-alpine\nRUN apk add --no-cache python3 make g++\n",
-			facts: pythonenvFacts([]string{"package.json"}),
+			facts: factsWith([]string{"package.json"}),
 		},
 		{
 			name: "scratch",
@@ -76,7 +64,7 @@ func TestPythonEnv(t *testing.T) {
 			name:  "dev target",
 			in:    "FROM python:3.12 AS dev\nCMD [\"flask\", \"run\"]\nFROM python:3.12-slim AS prod\nCMD [\"gunicorn\", \"app:app\"]\n",
 			want:  "FROM python:3.12 AS dev\nCMD [\"flask\", \"run\"]\nFROM python:3.12-slim AS prod\nENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1\nCMD [\"gunicorn\", \"app:app\"]\n",
-			facts: pythonenvFacts(nil, facts.Service{Name: "web-dev", Target: "dev"}, facts.Service{Name: "web", Target: "prod"}),
+			facts: factsWith(nil, facts.Service{Name: "web-dev", Target: "dev"}, facts.Service{Name: "web", Target: "prod"}),
 		},
 		{
 			name: "lower case",
@@ -97,5 +85,5 @@ func TestPythonEnv(t *testing.T) {
 }
 
 func TestPythonEnvLint(t *testing.T) {
-	applyGated(t, []*Rule{PythonEnv}, "FROM python:3.11-alpine\nARG APP_ENV=development\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\nENV FLASK_ENV=$APP_ENV\nEXPOSE 5000\nCMD [\"python\", \"-m\", \"backend.app\"]\n", pythonenvFacts(nil))
+	applyGated(t, []*Rule{PythonEnv}, "FROM python:3.11-alpine\nARG APP_ENV=development\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\nENV FLASK_ENV=$APP_ENV\nEXPOSE 5000\nCMD [\"python\", \"-m\", \"backend.app\"]\n", factsWith(nil))
 }

@@ -261,32 +261,3 @@ func mergeLines(a, b []int) []int {
 	sort.Ints(out)
 	return out
 }
-
-// keyword returns an instruction keyword ("run", "USER"...) in the casing
-// most of the file's instructions use, so that added lines match.
-func keyword(f *dockerfile.File, cmd string) string {
-	if upperCaseFile(f) {
-		return strings.ToUpper(cmd)
-	}
-	return strings.ToLower(cmd)
-}
-
-// upperCaseFile reports whether most instructions are written in upper case.
-func upperCaseFile(f *dockerfile.File) bool {
-	upper, lower := 0, 0
-	for _, in := range f.Instructions {
-		if in.Node.Value == "" {
-			continue
-		}
-		kw := strings.Fields(strings.TrimSpace(f.Lines[in.Start-1]))
-		if len(kw) == 0 {
-			continue
-		}
-		if kw[0] == strings.ToUpper(kw[0]) {
-			upper++
-		} else {
-			lower++
-		}
-	}
-	return upper >= lower
-}

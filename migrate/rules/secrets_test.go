@@ -26,7 +26,7 @@ func TestSecrets(t *testing.T) {
 // files, never their values.
 func TestSecretsNeverPrintValues(t *testing.T) {
 	src := "FROM alpine:3.20\nARG API_KEY=sk-live-0000\nENV DB_PASSWORD=hunter2 DSN=mysql://u:pa55w0rd@db/x\nRUN curl -H 'x: AKIAABCDEFGHIJKLMNOP' https://e\n"
-	res, err := Apply([]byte(src), pythonenvFacts(nil), []*Rule{Secrets}, DefaultOptions())
+	res, err := Apply([]byte(src), factsWith(nil), []*Rule{Secrets}, DefaultOptions())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +56,7 @@ func TestSecretsNpmrc(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "ci", ".npmrc"), []byte("//registry.npmjs.org/:_authToken=npm_abc\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	fb := pythonenvFacts(nil)
+	fb := factsWith(nil)
 	fb.Context = dir
 	runCases(t, Secrets, []ruleCase{
 		{name: "token from the environment", in: "FROM node:20\nCOPY .npmrc ./\n", facts: fb},
@@ -65,7 +65,7 @@ func TestSecretsNpmrc(t *testing.T) {
 }
 
 func TestSecretsLint(t *testing.T) {
-	applyGated(t, []*Rule{Secrets}, "FROM node:20-alpine\nARG NPM_TOKEN\nRUN npm ci\n", pythonenvFacts(nil))
+	applyGated(t, []*Rule{Secrets}, "FROM node:20-alpine\nARG NPM_TOKEN\nRUN npm ci\n", factsWith(nil))
 }
 
 func TestSecretsHarmless(t *testing.T) {
@@ -74,7 +74,7 @@ func TestSecretsHarmless(t *testing.T) {
 		"FROM alpine:3.20\nCOPY .env.example /app/\nCOPY --from=build /app/.env /x\nCOPY . .\n",
 		"FROM alpine:3.20\nRUN git clone https://oauth2:${GIT_PAT}@gitlab.com/o/r\nENV AUTH_URL=https://auth.example.com/token\n",
 	} {
-		res, err := Apply([]byte(src), pythonenvFacts(nil), []*Rule{Secrets}, DefaultOptions())
+		res, err := Apply([]byte(src), factsWith(nil), []*Rule{Secrets}, DefaultOptions())
 		if err != nil {
 			t.Fatal(err)
 		}

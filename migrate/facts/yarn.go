@@ -4,10 +4,10 @@ import (
 	"strings"
 )
 
-// CachemountYarnrc returns the top-level scalar settings of the context's
+// Yarnrc returns the top-level scalar settings of the context's
 // .yarnrc.yml (Yarn 2+), e.g. "nodeLinker" → "node-modules". Nested keys
 // and unreadable files are ignored; the result is nil without a file.
-func CachemountYarnrc(b *Build) map[string]string {
+func Yarnrc(b *Build) map[string]string {
 	if b == nil || b.Context == "" || !b.Has(".yarnrc.yml") {
 		return nil
 	}
@@ -32,9 +32,9 @@ func CachemountYarnrc(b *Build) map[string]string {
 	return out
 }
 
-// CachemountYarnMajor returns the Yarn major version from package.json's
+// YarnMajor returns the Yarn major version from package.json's
 // packageManager field ("yarn@4.1.0" → 4), or 0 when unknown.
-func CachemountYarnMajor(b *Build) int {
+func YarnMajor(b *Build) int {
 	if b == nil || b.Node == nil {
 		return 0
 	}

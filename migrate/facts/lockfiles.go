@@ -10,10 +10,10 @@ import (
 	"github.com/moby/patternmatcher/ignorefile"
 )
 
-// ProddepsNpmLockInSync reports whether package-lock.json (or
+// NpmLockInSync reports whether package-lock.json (or
 // npm-shrinkwrap.json) records the same direct dependencies as package.json,
 // so that `npm ci` accepts it. It is false when it cannot tell.
-func ProddepsNpmLockInSync(b *Build) bool {
+func NpmLockInSync(b *Build) bool {
 	if b == nil || b.Node == nil || b.Context == "" {
 		return false
 	}
@@ -58,9 +58,9 @@ func sameDeps(a, b map[string]string) bool {
 	return true
 }
 
-// ProddepsYarnLockInSync reports whether a Yarn v1 yarn.lock has an entry for
+// YarnLockInSync reports whether a Yarn v1 yarn.lock has an entry for
 // every "name@range" of package.json, so that --frozen-lockfile succeeds.
-func ProddepsYarnLockInSync(b *Build) bool {
+func YarnLockInSync(b *Build) bool {
 	if b == nil || b.Node == nil || b.Context == "" {
 		return false
 	}
@@ -91,9 +91,9 @@ func ProddepsYarnLockInSync(b *Build) bool {
 	return true
 }
 
-// ProddepsIgnored reports whether the context's .dockerignore excludes a
+// Ignored reports whether the context's .dockerignore excludes a
 // context-relative path (false when there is no readable .dockerignore).
-func ProddepsIgnored(b *Build, rel string) bool {
+func Ignored(b *Build, rel string) bool {
 	if b == nil || b.Context == "" || !b.Has(".dockerignore") {
 		return false
 	}
@@ -113,10 +113,10 @@ func ProddepsIgnored(b *Build, rel string) bool {
 	return err == nil && ok
 }
 
-// ProddepsPoetryGroups returns the dependency groups pyproject.toml declares
+// PoetryGroups returns the dependency groups pyproject.toml declares
 // for Poetry ("dev" for the legacy dev-dependencies table); ok is false
 // when the file cannot be read.
-func ProddepsPoetryGroups(b *Build) (groups []string, ok bool) {
+func PoetryGroups(b *Build) (groups []string, ok bool) {
 	if b == nil || b.Context == "" {
 		return nil, false
 	}

@@ -1,0 +1,127 @@
+package facts
+
+import (
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/composeopt/composeopt/migrate/dockerfile"
+)
+
+// StageServices returns the compose services that build the stage.
+func (b *Build) StageServices(f *dockerfile.File, st *dockerfile.Stage) []Service {
+	var out []Service
+	for _, s := range b.Services {
+		if t := f.Target(s.Target); t != nil && t.Index == st.Index {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// StageBuildArgs returns the compose build args of the services that build
+// the stage (the first service to set an arg wins).
+func (b *Build) StageBuildArgs(f *dockerfile.File, st *dockerfile.Stage) map[string]string {
+	args := map[string]string{}
+	for _, s := range b.StageServices(f, st) {
+		for k, v := range s.Args {
+			if _, ok := args[k]; !ok {
+				args[k] = v
+			}
+		}
+	}
+	return args
+}
+
+// ChainEnv returns the variables set by ENV in the chain (last value wins),
+// as written (not expanded).
+func ChainEnv(chain []*dockerfile.Stage) map[string]string {
+	env := map[string]string{}
+	for _, st := range chain {
+		for _, in := range st.Find("env") {
+			for i := 0; i+1 < len(in.Args); i += 3 {
+				env[in.Args[i]] = in.Args[i+1]
+			}
+		}
+	}
+	return env
+}
+
+// ArgNames returns the ARG names declared in the chain and before the
+// first FROM.
+func ArgNames(f *dockerfile.File, chain []*dockerfile.Stage) map[string]bool {
+	names := map[string]bool{}
+	add := func(in *dockerfile.Instruction) {
+		for _, a := range in.Args {
+			k, _, _ := strings.Cut(a, "=")
+			names[k] = true
+		}
+	}
+	for _, in := range f.Instructions {
+		if in.Stage >= 0 {
+			break
+		}
+		if in.Cmd == "arg" {
+			add(in)
+		}
+	}
+	for _, st := range chain {
+		for _, in := range st.Find("arg") {
+			add(in)
+		}
+	}
+	return names
+}
+
+var (
+	distroInstallCmd = regexp.MustCompile(`\b(apk\s+add|apt-get\s+install|apt\s+install|dnf\s+install|yum\s+install|microdnf\s+install)\b[^&;|]*`)
+	pythonPkg        = regexp.MustCompile(`(^|\s)python3?(\.\d+)?(\s|$)`)
+	nodePkg          = regexp.MustCompile(`(^|\s)nodejs(-current)?(\s|$)`)
+)
+
+// DistroInstalls reports whether a RUN of the chain installs a package
+// whose name matches pkg with the distribution's package manager.
+func DistroInstalls(chain []*dockerfile.Stage, pkg *regexp.Regexp) bool {
+	for _, st := range chain {
+		for _, in := range st.Find("run") {
+			src := strings.Join(in.Args, " ")
+			for _, m := range distroInstallCmd.FindAllString(src, -1) {
+				if pkg.MatchString(m) {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// PythonCommand returns the Python interpreter's command name when the
+// stage runs Python: "python" for images built on the official Python
+// images (and PyPy's), "python3" when the stage chain installs Python from
+// the distribution's packages in a Python project; "" otherwise.
+func (b *Build) PythonCommand(info StageInfo, chain []*dockerfile.Stage) string {
+	base := info.Image.Base()
+	switch {
+	case strings.HasPrefix(base, "python"), strings.HasPrefix(base, "pypy"):
+		if strings.HasPrefix(base, "pypy") {
+			return "pypy3"
+		}
+		if info.Family == Distroless {
+			return "python3"
+		}
+		return "python"
+	case slices.Contains(b.Ecosystems(), "python") && DistroInstalls(chain, pythonPkg):
+		return "python3"
+	}
+	return ""
+}
+
+// RunsNode reports whether the stage runs Node: an image built on the Node
+// images (official, Bitnami, distroless), or a Node project whose stage
+// chain installs nodejs from the distribution.
+func (b *Build) RunsNode(info StageInfo, chain []*dockerfile.Stage) bool {
+	if strings.HasPrefix(info.Image.Base(), "node") {
+		return true
+	}
+	return slices.Contains(b.Ecosystems(), "node") && DistroInstalls(chain, nodePkg)
+}
