@@ -104,7 +104,7 @@ func Load(ctx context.Context, opts Options) (*Project, error) {
 	byKey := map[[2]string]*Build{}
 	for _, n := range names {
 		sc := all[n]
-		svc := convertService(n, sc)
+		svc := convertService(n, sc, p.Dir)
 		p.Services = append(p.Services, svc)
 		p.Warnings = append(p.Warnings, envFileWarnings(n, sc)...)
 		b, skip := resolveBuild(svc, chains[n])
@@ -432,7 +432,9 @@ func orderServices(yamlOrder []string, all types.Services) []string {
 	return names
 }
 
-func convertService(name string, sc types.ServiceConfig) *Service {
+// convertService keeps what the optimizer needs of a service; relative
+// bind-mount sources are resolved against workDir (the project directory).
+func convertService(name string, sc types.ServiceConfig, workDir string) *Service {
 	s := &Service{
 		Name:           name,
 		Image:          sc.Image,
@@ -458,6 +460,17 @@ func convertService(name string, sc types.ServiceConfig) *Service {
 		}
 	}
 	sort.Ints(s.Ports)
+	if len(sc.Labels) > 0 {
+		s.Labels = map[string]string(sc.Labels)
+	}
+	s.NetworkMode = sc.NetworkMode
+	for _, v := range sc.Volumes {
+		src := v.Source
+		if v.Type == types.VolumeTypeBind && src != "" && !filepath.IsAbs(src) && workDir != "" {
+			src = filepath.Join(workDir, src)
+		}
+		s.Volumes = append(s.Volumes, Volume{Type: v.Type, Source: src, Target: v.Target, ReadOnly: v.ReadOnly})
+	}
 	if b := sc.Build; b != nil {
 		s.Build = &ServiceBuild{
 			Context:    b.Context,

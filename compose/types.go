@@ -57,6 +57,20 @@ type Service struct {
 	// HasHealthcheck is true when compose defines a healthcheck that is not disabled.
 	HasHealthcheck bool
 	Build          *ServiceBuild // nil for image-only services
+	// Labels are the service's labels (Traefik routes name ports there).
+	Labels map[string]string
+	// NetworkMode is network_mode as written ("" = the project's bridge network).
+	NetworkMode string
+	// Volumes are the service's mounts; a bind mount's Source is absolute.
+	Volumes []Volume
+}
+
+// Volume is one mount of a service.
+type Volume struct {
+	Type     string // bind, volume, tmpfs...
+	Source   string // absolute host path for bind mounts, the volume name otherwise
+	Target   string // path in the container
+	ReadOnly bool
 }
 
 // ServiceBuild is a service's own view of its build section.

@@ -265,10 +265,15 @@ func serviceFacts(p *compose.Project, b *compose.Build) []facts.Service {
 		if s == nil || s.Build == nil {
 			continue
 		}
-		out = append(out, facts.Service{
+		fs := facts.Service{
 			Name: s.Name, Target: s.Build.Target, Args: s.Build.Args, Ports: s.Ports,
 			User: s.User, HasHealthcheck: s.HasHealthcheck, Environment: s.Environment, Command: s.Command,
-		})
+			Labels: s.Labels, NetworkMode: s.NetworkMode,
+		}
+		for _, v := range s.Volumes {
+			fs.Mounts = append(fs.Mounts, facts.Mount{Type: v.Type, Source: v.Source, Target: v.Target, ReadOnly: v.ReadOnly})
+		}
+		out = append(out, fs)
 	}
 	return out
 }

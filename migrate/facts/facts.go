@@ -26,6 +26,20 @@ type Service struct {
 	Environment    map[string]string
 	// Command is the compose command: override (nil when unset).
 	Command []string
+	// Labels are the compose labels (Traefik and similar name ports there).
+	Labels map[string]string
+	// NetworkMode is compose's network_mode ("" = the project's bridge network).
+	NetworkMode string
+	// Mounts are the compose volumes of the service.
+	Mounts []Mount
+}
+
+// Mount is one compose volume of a service.
+type Mount struct {
+	Type     string // "bind", "volume", "tmpfs"
+	Source   string // absolute host path of a bind mount; volume name otherwise
+	Target   string // container path
+	ReadOnly bool
 }
 
 // Build holds the facts of one build that do not depend on the Dockerfile's
@@ -48,6 +62,9 @@ type Build struct {
 	// read caches the context files rules read, so that each is read at
 	// most once per build whatever the number of rules and passes.
 	read map[string]readResult
+	// SourcePorts are the ports the context's sources and server
+	// configuration files listen on (see ListenPorts).
+	SourcePorts []Port
 	// RouteExts maps each of HealthRoutes to the extensions of the source
 	// files it was found in (nil when the facts were not gathered from disk).
 	RouteExts map[string][]string
@@ -218,6 +235,7 @@ func Gather(contextDir string, services []Service) (*Build, error) {
 		}
 	}
 	b.HealthRoutes, b.RouteExts = findHealthRoutes(contextDir)
+	b.SourcePorts = findSourcePorts(contextDir)
 	if b.Files["go.mod"] {
 		b.GoCgo = goCgo(contextDir)
 	}
