@@ -99,7 +99,26 @@ type Build struct {
 	Targets []string
 	// SharedContext is true when another Build uses the same context directory.
 	SharedContext bool
+	// Ref says what is wrong with the file compose builds from, if anything.
+	Ref RefState
 }
+
+// RefState describes a compose dockerfile: reference to a generated file.
+type RefState string
+
+// Reference states.
+const (
+	// RefOK: compose builds from the original, or from a current generated file.
+	RefOK RefState = ""
+	// RefMissing: compose builds from NAME.optimized, which does not exist
+	// (NAME does).
+	RefMissing RefState = "missing"
+	// RefStale: the generated file's header hash does not match its original.
+	RefStale RefState = "stale"
+	// RefForeign: compose builds from NAME.optimized beside NAME, a file
+	// without composeopt's header.
+	RefForeign RefState = "foreign"
+)
 
 // Skip records a service or build not migrated.
 type Skip struct {

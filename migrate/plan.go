@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -29,6 +30,9 @@ type Options struct {
 	Skip []string
 	// Rules tunes the rules.
 	Rules rules.Options
+	// Force replaces an existing <name>.optimized that composeopt did not
+	// write; without it such a build is not migrated (see BuildPlan.Conflict).
+	Force bool
 	// Catalogue replaces the rule catalogue (nil = rules.All()); tests use it
 	// to check what the planner does with a rule that misbehaves.
 	Catalogue []*rules.Rule
@@ -64,6 +68,10 @@ type BuildPlan struct {
 	Findings []rules.Finding
 	// Ignored lists the patterns added to the ignore file.
 	Ignored []string
+	// Conflict is true when the build is not migrated because its optimized
+	// file exists and composeopt did not write it (no generated header for
+	// this original); Options.Force overrides.
+	Conflict bool
 
 	content       []byte // the optimized Dockerfile
 	ignoreContent []byte // the ignore file
@@ -79,7 +87,7 @@ type Plan struct {
 }
 
 // OptimizedName returns the generated Dockerfile path for an original.
-func OptimizedName(original string) string { return original + ".optimized" }
+func OptimizedName(original string) string { return dockerfile.OptimizedName(original) }
 
 // Make computes the plan for a loaded project. It reads files but writes nothing.
 func Make(ctx context.Context, p *compose.Project, opts Options) (*Plan, error) {
@@ -197,6 +205,12 @@ func planBuild(p *compose.Project, b *compose.Build, enabled []*rules.Rule, opts
 	if len(df.Stages) == 0 {
 		return fail(StatusFailed, "%s: no FROM instruction", rel(p.Dir, b.Dockerfile))
 	}
+	if !opts.Force {
+		if why := foreignOptimized(bp.Optimized, b.Dockerfile); why != "" {
+			bp.Conflict = true
+			return fail(StatusFailed, "%s %s; composeopt leaves it alone (--force replaces it)", rel(p.Dir, bp.Optimized), why)
+		}
+	}
 	services := serviceFacts(p, b)
 	for _, s := range services {
 		if s.Target != "" && df.Stage(s.Target) == nil {
@@ -223,10 +237,14 @@ func planBuild(p *compose.Project, b *compose.Build, enabled []*rules.Rule, opts
 		bp.Reason = "no rule had anything to change"
 		return bp
 	}
-	if err := gate.Check(filepath.Base(bp.Optimized), src, res.Output, fb.Targets(), services[0].Args); err != nil {
+	// The gate judges the exact bytes that will be written, header included.
+	out, headerLine, err := dockerfile.AddHeader(res.Output, b.Dockerfile, src)
+	if err != nil {
+		return fail(StatusFailed, "%s: %v", rel(p.Dir, bp.Optimized), err)
+	}
+	if err := gate.Check(filepath.Base(bp.Optimized), src, out, fb.Targets(), services[0].Args); err != nil {
 		return fail(StatusFailed, "generated Dockerfile fails the quality gate: %v", err)
 	}
-	out, headerLine := compose.AddGeneratedHeader(res.Output, filepath.Base(b.Dockerfile))
 	// The header adds one line after the parser directives: shift the line
 	// numbers the rules reported past it.
 	shift := func(l int) int {
@@ -252,6 +270,35 @@ func planBuild(p *compose.Project, b *compose.Build, enabled []*rules.Rule, opts
 	}
 	bp.content = out
 	return bp
+}
+
+// foreignOptimized says why an existing optimized file is not composeopt's
+// output for original ("" when it is, or does not exist).
+func foreignOptimized(optimized, original string) string {
+	fi, err := os.Lstat(optimized)
+	if err != nil {
+		return ""
+	}
+	if !fi.Mode().IsRegular() {
+		return "exists and is not a regular file"
+	}
+	f, err := os.Open(optimized)
+	if err != nil {
+		return fmt.Sprintf("cannot be read (%v)", err)
+	}
+	defer f.Close()
+	head, err := io.ReadAll(io.LimitReader(f, 64<<10))
+	if err != nil {
+		return fmt.Sprintf("cannot be read (%v)", err)
+	}
+	h, ok := dockerfile.ReadHeader(head)
+	switch {
+	case !ok:
+		return "exists and was not written by composeopt (it has no generated header)"
+	case h.Original != filepath.Base(original):
+		return fmt.Sprintf("was generated from %s, not from %s", h.Original, filepath.Base(original))
+	}
+	return ""
 }
 
 func serviceFacts(p *compose.Project, b *compose.Build) []facts.Service {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/composeopt/composeopt/migrate/dockerfile"
 	"github.com/composeopt/composeopt/migrate/report"
 )
 
@@ -154,7 +155,8 @@ func TestApplyBranchRefuses(t *testing.T) {
 		{
 			name: "untracked optimized file",
 			setup: func(t *testing.T, dir string) {
-				writeFile(t, filepath.Join(dir, "matrix-studio/web/stage/Dockerfile.optimized"), "FROM scratch\n")
+				// A generated file (composeopt would replace it) that git does not track.
+				writeFile(t, filepath.Join(dir, "matrix-studio/web/stage/Dockerfile.optimized"), dockerfile.HeaderLine("Dockerfile", nil)+"\nFROM scratch\n")
 			},
 			want: "matrix-studio/web/stage/Dockerfile.optimized (untracked)",
 		},

@@ -103,6 +103,7 @@ type ruleFlags struct {
 	timeout     string
 	startPeriod string
 	retries     int
+	force       bool
 }
 
 func (r *ruleFlags) register(cmd *cobra.Command) {
@@ -115,6 +116,7 @@ func (r *ruleFlags) register(cmd *cobra.Command) {
 	fs.StringVar(&r.timeout, "health-timeout", "5s", "HEALTHCHECK --timeout")
 	fs.StringVar(&r.startPeriod, "health-start-period", "40s", "HEALTHCHECK --start-period")
 	fs.IntVar(&r.retries, "health-retries", 3, "HEALTHCHECK --retries")
+	fs.BoolVar(&r.force, "force", false, "Replace an existing <Dockerfile>.optimized that composeopt did not write (by default it is left alone and reported)")
 }
 
 // options merges the project's config file under the command-line flags.
@@ -154,7 +156,7 @@ func (r *ruleFlags) options(projectDir string) (migrate.Options, error) {
 	o.UID = uid
 	o.HealthPath = pick("health-path", r.healthPath, cfg.Healthcheck.Path)
 	o.HealthFlags = fmt.Sprintf("--interval=%s --timeout=%s --start-period=%s --retries=%d", interval, timeout, startPeriod, retries)
-	return migrate.Options{Skip: skip, Rules: o}, nil
+	return migrate.Options{Skip: skip, Rules: o, Force: r.force}, nil
 }
 
 // makePlan loads the project and computes the plan.

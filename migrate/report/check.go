@@ -20,6 +20,9 @@ const (
 	// CheckFailed: composeopt cannot migrate the build (parse or quality
 	// gate error). A warning.
 	CheckFailed = "cannot-migrate"
+	// CheckConflict: the build's optimized file exists and composeopt did
+	// not write it, so it is left alone. Fails the check.
+	CheckConflict = "not-generated"
 	// CheckNeedsHuman: a service whose build a person must migrate by hand
 	// (e.g. a dockerfile: set from a variable). A warning.
 	CheckNeedsHuman = "needs-human"
@@ -86,6 +89,12 @@ func (d *Document) Check() (items []CheckItem, ok bool) {
 			msg += ". Run `composeopt apply` and commit the result."
 			items = append(items, CheckItem{Rule: CheckNotMigrated, Error: true, Services: b.Services, Path: b.Dockerfile, Line: 1, Message: msg})
 		case migrate.StatusFailed:
+			if b.Conflict {
+				ok = false
+				items = append(items, CheckItem{Rule: CheckConflict, Error: true, Services: b.Services, Path: b.Dockerfile, Line: 1,
+					Message: fmt.Sprintf("%s is not migrated: %s", b.Dockerfile, b.Reason)})
+				continue
+			}
 			items = append(items, CheckItem{Rule: CheckFailed, Services: b.Services, Path: b.Dockerfile, Line: 1,
 				Message: fmt.Sprintf("composeopt cannot migrate %s: %s", b.Dockerfile, b.Reason)})
 		}
@@ -181,6 +190,11 @@ func (d *Document) SARIF(items []CheckItem, opts SARIFOptions) ([]byte, error) {
 			FullDescription:  msg{"composeopt cannot edit this service's build safely, for example because its dockerfile: value comes from a variable."},
 			Help:             msg{"Point the service at the optimized Dockerfile by hand."},
 			Default:          map[string]any{"level": "warning"}},
+		{ID: CheckConflict, Name: "NotGenerated",
+			ShortDescription: msg{"optimized Dockerfile not written by composeopt"},
+			FullDescription:  msg{"The build's <name>.optimized file exists without composeopt's generated header, so composeopt leaves it alone and cannot migrate the build."},
+			Help:             msg{"Rename or remove the file, or run `composeopt apply --force` to replace it with the generated one."},
+			Default:          map[string]any{"level": "error"}},
 	}
 	ruleIndex := map[string]int{}
 	for i, r := range rules {

@@ -68,6 +68,9 @@ type Build struct {
 	Findings   []Finding     `json:"findings"`
 	// Ignored are the patterns added to the ignore file.
 	Ignored []string `json:"ignored"`
+	// Conflict: not migrated because the optimized file exists and
+	// composeopt did not write it (not in the JSON; the reason says it).
+	Conflict bool `json:"-"`
 }
 
 // AppliedRule is a rule that changed the Dockerfile.
@@ -178,6 +181,7 @@ func New(plan *migrate.Plan) *Document {
 			Rules:      []AppliedRule{},
 			Findings:   []Finding{},
 			Ignored:    append([]string{}, bp.Ignored...),
+			Conflict:   bp.Conflict,
 		}
 		if bp.Status == migrate.StatusMigrate || bp.Status == migrate.StatusUpToDate {
 			o, ig := rel(bp.Optimized), rel(bp.IgnoreFile)
