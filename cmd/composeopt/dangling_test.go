@@ -29,9 +29,9 @@ func migrated(t *testing.T) string {
 func TestDanglingReferences(t *testing.T) {
 	const stage = "matrix-studio/web/stage/Dockerfile.optimized"
 	for _, tc := range []struct {
-		name  string
+		name   string
 		break_ func(t *testing.T, dir string)
-		check string // in check's output
+		check  string // in check's output
 	}{
 		{"deleted", func(t *testing.T, dir string) {
 			if err := os.Remove(filepath.Join(dir, stage)); err != nil {
