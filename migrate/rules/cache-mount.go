@@ -44,19 +44,12 @@ type cachemountChange struct {
 }
 
 func runCacheMount(p *Pass) {
-	args := map[string]string{}
-	if len(p.Facts.Services) > 0 {
-		args = p.Facts.Services[0].Args
-	}
 	// Stages that share a root image form a component: a cache directory
 	// written by one of them is visible to those built FROM it.
 	comps := map[int][]*dockerfile.Stage{}
 	var order []int
 	for _, st := range p.File.Stages {
-		root := st
-		for i := 0; root.BaseStage != nil && i < 64; i++ {
-			root = root.BaseStage
-		}
+		root := p.Stage(st).Info.Root
 		if _, ok := comps[root.Index]; !ok {
 			order = append(order, root.Index)
 		}
@@ -66,11 +59,11 @@ func runCacheMount(p *Pass) {
 	var runs []*cachemountRun
 	for _, ri := range order {
 		comp := comps[ri]
-		info := facts.Stage(p.File, comp[0], args)
+		info := p.Stage(comp[0]).Info
 		if info.Family == facts.Windows {
 			continue
 		}
-		compRuns := cachemountRuns(p, comp, args)
+		compRuns := cachemountRuns(p, comp)
 		runs = append(runs, compRuns...)
 		for _, tool := range cachemountTools {
 			cachemountTool1(p, tool, comp, compRuns, changes)
@@ -103,35 +96,13 @@ func runCacheMount(p *Pass) {
 
 // cachemountRuns lists the RUNs of a component with the user and ENV in
 // effect at each.
-func cachemountRuns(p *Pass, comp []*dockerfile.Stage, args map[string]string) []*cachemountRun {
+func cachemountRuns(p *Pass, comp []*dockerfile.Stage) []*cachemountRun {
 	var out []*cachemountRun
 	for _, st := range comp {
-		info := facts.Stage(p.File, st, args)
-		var chain []*dockerfile.Stage
-		for s := st; s != nil && len(chain) < 64; s = s.BaseStage {
-			chain = append([]*dockerfile.Stage{s}, chain...)
-		}
-		user := ""
-		env := map[string]string{}
-		var seen []*dockerfile.Instruction // RUNs of the chain so far (for useradd)
-		for _, s := range chain {
-			for _, in := range s.Instructions {
-				switch in.Cmd {
-				case "user":
-					if len(in.Args) > 0 {
-						user = in.Args[0]
-					}
-				case "env":
-					for i := 0; i+1 < len(in.Args); i += 3 {
-						env[in.Args[i]] = strings.Trim(in.Args[i+1], `"'`)
-					}
-				case "run":
-					if s == st {
-						out = append(out, cachemountNewRun(p, st, in, info, user, env, seen))
-					}
-					seen = append(seen, in)
-				}
-			}
+		sf := p.Stage(st)
+		for _, in := range st.Find("run") {
+			// The RUNs of the chain before this one may create its user.
+			out = append(out, cachemountNewRun(p, st, in, sf.Info, sf.User(in), sf.Env(in), sf.Instructions("run", in)))
 		}
 	}
 	return out

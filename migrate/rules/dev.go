@@ -31,10 +31,8 @@ func devReason(p *Pass, st *dockerfile.Stage) string {
 		return "stage " + st.Name + " is built for development"
 	}
 	args := map[string]string{}
-	for _, s := range p.Facts.Services {
-		if p.File.Target(s.Target) != st {
-			continue
-		}
+	sf := p.Stage(st)
+	for _, s := range sf.Services {
 		if s.Target != "" && isDevName(s.Target) {
 			return "service " + s.Name + " builds the development target " + s.Target
 		}
@@ -50,8 +48,8 @@ func devReason(p *Pass, st *dockerfile.Stage) string {
 			}
 		}
 	}
-	for s := st; s != nil; s = s.BaseStage {
-		for _, in := range s.Instructions {
+	for i := len(sf.Chain) - 1; i >= 0; i-- { // the stage first, then its bases
+		for _, in := range sf.Chain[i].Instructions {
 			switch in.Cmd {
 			case "env":
 				for i := 0; i+1 < len(in.Args); i += 3 {

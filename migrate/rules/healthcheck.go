@@ -81,8 +81,8 @@ func runHealthcheck(p *Pass) {
 		if devReason(p, st) != "" {
 			continue
 		}
-		chain := st.Chain()
-		svcs := p.Facts.StageServices(p.File, st)
+		sf := p.Stage(st)
+		chain, svcs := sf.Chain, sf.Services
 		var existing *dockerfile.Instruction
 		for _, s := range chain {
 			for _, in := range s.Find("healthcheck") {
@@ -150,7 +150,7 @@ func healthcheckMake(p *Pass, st *dockerfile.Stage, chain []*dockerfile.Stage, s
 	if len(svcs) > 0 && len(servers) == 0 {
 		return plan, false // workers only: nothing suggests HTTP
 	}
-	args := p.Facts.StageBuildArgs(p.File, st)
+	args := p.Stage(st).BuildArgs
 	var portPlan healthcheckPlan
 	port, ok, evidence := healthcheckPort(p, &portPlan, st, chain, servers, args)
 	if !evidence {
@@ -159,7 +159,7 @@ func healthcheckMake(p *Pass, st *dockerfile.Stage, chain []*dockerfile.Stage, s
 	if len(svcs) > 0 && len(web) == 0 {
 		return plan.skip(false, "compose defines a healthcheck for every service built from stage %s; no HEALTHCHECK added to the image", name)
 	}
-	info := facts.Stage(p.File, st, args)
+	info := p.Stage(st).Info
 	switch info.Family {
 	case facts.Distroless, facts.Scratch:
 		return plan.skip(false, "stage %s is %s: it has no program to probe with, so no HEALTHCHECK was added; define a healthcheck in compose with a probe the image has, or ship one", name, info.Family)

@@ -121,7 +121,7 @@ var splitEcosystems = map[string]string{
 
 func runSplit(p *Pass) {
 	for _, st := range p.Runtime() {
-		info := facts.Stage(p.File, st, splitArgs(p, st))
+		info := p.Stage(st).Info
 		if reason := devReason(p, st); reason != "" {
 			p.Report(st.From.Start, "no split: %s", reason)
 			continue
@@ -170,25 +170,6 @@ func runSplit(p *Pass) {
 		c.apply(out)
 		return // one split per run; the engine re-parses and runs the rule again
 	}
-}
-
-// splitArgs returns the build args of the services that build st.
-func splitArgs(p *Pass, st *dockerfile.Stage) map[string]string {
-	for _, s := range splitServices(p, st) {
-		return s.Args
-	}
-	return nil
-}
-
-// splitServices returns the compose services that build stage st.
-func splitServices(p *Pass, st *dockerfile.Stage) []facts.Service {
-	var out []facts.Service
-	for _, s := range p.Facts.Services {
-		if t := p.File.Target(s.Target); t != nil && t.Index == st.Index {
-			out = append(out, s)
-		}
-	}
-	return out
 }
 
 // splitStandalone reports whether st is a self-contained stage: built on an
@@ -481,7 +462,7 @@ func (c *splitCtx) entryWords() (entry [][]string, ok bool) {
 	} else if cmd != nil {
 		entry = append(entry, cmdw)
 	}
-	for _, s := range splitServices(c.p, c.st) {
+	for _, s := range c.p.Stage(c.st).Services {
 		if len(s.Command) > 0 {
 			if ep != nil {
 				entry = append(entry, append(append([]string(nil), epw...), s.Command...))

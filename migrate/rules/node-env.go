@@ -32,12 +32,12 @@ func runNodeEnv(p *Pass) {
 		if devReason(p, st) != "" {
 			continue
 		}
-		chain := st.Chain()
-		info := facts.Stage(p.File, st, p.Facts.StageBuildArgs(p.File, st))
+		sf := p.Stage(st)
+		chain, info := sf.Chain, sf.Info
 		if info.Family == facts.Windows || !p.Facts.RunsNode(info, chain) {
 			continue
 		}
-		if _, ok := facts.ChainEnv(chain)["NODE_ENV"]; ok {
+		if _, ok := sf.Env(nil)["NODE_ENV"]; ok {
 			continue
 		}
 		if facts.ArgNames(p.File, chain)["NODE_ENV"] {
@@ -92,7 +92,7 @@ func nodeenvDevCommand(p *Pass, st *dockerfile.Stage, chain []*dockerfile.Stage)
 			}
 		}
 	}
-	for _, s := range p.Facts.StageServices(p.File, st) {
+	for _, s := range p.Stage(st).Services {
 		if s.Command != nil {
 			cmds = append(cmds, strings.Join(s.Command, " "))
 		}

@@ -56,7 +56,7 @@ func runNonRoot(p *Pass) {
 func nonrootStage(p *Pass, st *dockerfile.Stage) {
 	line := st.From.Start
 	label := nonrootLabel(st)
-	svcs := nonrootServices(p, st)
+	svcs := p.Stage(st).Services
 	if devReason(p, st) != "" {
 		p.Report(line, "%s is built for development; its user is left as is", label)
 		return
@@ -67,12 +67,8 @@ func nonrootStage(p *Pass, st *dockerfile.Stage) {
 			return
 		}
 	}
-	var args map[string]string
-	if len(svcs) > 0 {
-		args = svcs[0].Args
-	}
-	info := facts.Stage(p.File, st, args)
-	chain := nonrootChain(st)
+	info := p.Stage(st).Info
+	chain := p.Stage(st).Chain
 	if info.EndsNonRoot() {
 		user := info.User
 		if user == "" {
@@ -92,7 +88,7 @@ func nonrootStage(p *Pass, st *dockerfile.Stage) {
 		p.NeedsHuman(line, "%s runs as root, but the OS of %s is unknown, so no user could be created safely; add a non-root USER by hand", label, info.Image.Ref)
 		return
 	}
-	if port, ok := nonrootPrivilegedPort(p, chain, svcs, args); ok {
+	if port, ok := nonrootPrivilegedPort(p, chain, svcs, p.Stage(st).BuildArgs); ok {
 		p.NeedsHuman(nonrootPortLine(chain, port, line), "binds port %d as root; switch to an unprivileged port or add CAP_NET_BIND_SERVICE, then run %s as a non-root user", port, label)
 		return
 	}
@@ -318,26 +314,6 @@ func nonrootChooseAccount(p *Pass, st *dockerfile.Stage, chain []*dockerfile.Sta
 	}
 	acct.create = sc.Render(p.File.Escape)
 	return acct, true
-}
-
-// nonrootServices returns the compose services that build the stage.
-func nonrootServices(p *Pass, st *dockerfile.Stage) []facts.Service {
-	var out []facts.Service
-	for _, s := range p.Facts.Services {
-		if t := p.File.Target(s.Target); t != nil && t.Index == st.Index {
-			out = append(out, s)
-		}
-	}
-	return out
-}
-
-// nonrootChain returns the stages from the one built on an image down to st.
-func nonrootChain(st *dockerfile.Stage) []*dockerfile.Stage {
-	var chain []*dockerfile.Stage
-	for s := st; s != nil && len(chain) < 64; s = s.BaseStage {
-		chain = append([]*dockerfile.Stage{s}, chain...)
-	}
-	return chain
 }
 
 // nonrootWorkdirBefore returns the working directory the base stages leave.

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/composeopt/composeopt/migrate/dockerfile"
+	"github.com/composeopt/composeopt/migrate/facts"
 )
 
 // PkgCache keeps package-manager caches and indexes out of image layers.
@@ -48,7 +49,7 @@ func runPkgCache(p *Pass) {
 			// It can go when every later use of the package manager (in this
 			// stage and the stages built on it) is a RUN this rule rewrites,
 			// since each rewritten install refreshes the index itself.
-			later := append(runs[i+1:len(runs):len(runs)], derivedRuns(p.File, st)...)
+			later := append(runs[i+1:len(runs):len(runs)], derivedRuns(p.Stage(st))...)
 			if isOnly(sc, "apt-get", "update") && len(mounts) == 0 && allRewritable(later, "apt") {
 				p.Edit(dockerfile.Replace(in, ""))
 				continue
@@ -72,15 +73,10 @@ func isOnly(sc *dockerfile.Script, name, sub string) bool {
 }
 
 // derivedRuns returns the RUN instructions of every stage built on st.
-func derivedRuns(f *dockerfile.File, st *dockerfile.Stage) []*dockerfile.Instruction {
+func derivedRuns(sf *facts.StageFacts) []*dockerfile.Instruction {
 	var out []*dockerfile.Instruction
-	for _, other := range f.Stages {
-		for b := other.BaseStage; b != nil; b = b.BaseStage {
-			if b == st {
-				out = append(out, other.Find("run")...)
-				break
-			}
-		}
+	for _, other := range sf.Derived {
+		out = append(out, other.Find("run")...)
 	}
 	return out
 }

@@ -31,7 +31,7 @@ func runProdDeps(p *Pass) {
 		if why := devReason(p, st); why != "" {
 			continue
 		}
-		info := facts.Stage(p.File, st, prodDepsArgs(p))
+		info := p.Stage(st).Info
 		if !info.Family.HasShell() && info.Family != facts.Unknown {
 			continue
 		}
@@ -59,13 +59,6 @@ func runProdDeps(p *Pass) {
 			}
 		}
 	}
-}
-
-func prodDepsArgs(p *Pass) map[string]string {
-	if len(p.Facts.Services) > 0 {
-		return p.Facts.Services[0].Args
-	}
-	return nil
 }
 
 type prodDepsRun struct {
@@ -125,7 +118,7 @@ func (r *prodDepsRun) fixPip(c dockerfile.Command) (dockerfile.Command, bool) {
 			return c, false
 		}
 	}
-	if _, ok := prodDepsEnv(r.st, r.in)["PIP_NO_CACHE_DIR"]; ok {
+	if _, ok := r.p.Stage(r.st).Env(r.in)["PIP_NO_CACHE_DIR"]; ok {
 		return c, false
 	}
 	i := slices.Index(c.Words, "install")
@@ -141,28 +134,6 @@ func (r *prodDepsRun) fixPip(c dockerfile.Command) (dockerfile.Command, bool) {
 		Words: slices.Insert(slices.Clone(c.Words), i+1, "--no-cache-dir"),
 		Src:   c.Src[:at] + " --no-cache-dir" + c.Src[at:],
 	}, true
-}
-
-// prodDepsEnv returns the ENV values set before an instruction in the stage chain.
-func prodDepsEnv(st *dockerfile.Stage, before *dockerfile.Instruction) map[string]string {
-	var chain []*dockerfile.Stage
-	for s := st; s != nil && len(chain) < 64; s = s.BaseStage {
-		chain = append([]*dockerfile.Stage{s}, chain...)
-	}
-	env := map[string]string{}
-	for _, s := range chain {
-		for _, in := range s.Instructions {
-			if in == before {
-				return env
-			}
-			if in.Cmd == "env" {
-				for i := 0; i+1 < len(in.Args); i += 3 {
-					env[in.Args[i]] = strings.Trim(in.Args[i+1], `"'`)
-				}
-			}
-		}
-	}
-	return env
 }
 
 // nodeReady checks what every Node package-manager rewrite needs: the
@@ -335,10 +306,7 @@ var prodDepsDevGroups = map[string]bool{"dev": true, "test": true, "tests": true
 // poetryVersion finds a pinned Poetry in the stage chain (pip install
 // poetry==X, POETRY_VERSION=X); an unpinned pip install means a current one.
 func (r *prodDepsRun) poetryVersion() (int, int, bool) {
-	var chain []*dockerfile.Stage
-	for s := r.st; s != nil && len(chain) < 64; s = s.BaseStage {
-		chain = append([]*dockerfile.Stage{s}, chain...)
-	}
+	chain := r.p.Stage(r.st).Chain
 	unpinned := false
 	for _, s := range chain {
 		for _, in := range s.Instructions {
@@ -406,10 +374,7 @@ func (r *prodDepsRun) copied(name string) bool {
 	if !r.p.Facts.Has(name) || facts.Ignored(r.p.Facts, name) {
 		return false
 	}
-	var chain []*dockerfile.Stage
-	for s := r.st; s != nil && len(chain) < 64; s = s.BaseStage {
-		chain = append([]*dockerfile.Stage{s}, chain...)
-	}
+	chain := r.p.Stage(r.st).Chain
 	for _, s := range chain {
 		for _, in := range s.Instructions {
 			if in == r.in {

@@ -25,15 +25,10 @@ func (r *prodDepsRun) needsDevLater() (int, string) {
 			return in.Start, "`" + strings.Join(in.Args, " ") + "`"
 		}
 	}
-	for _, s := range r.p.File.Stages {
-		for b := s.BaseStage; b != nil; b = b.BaseStage {
-			if b != r.st {
-				continue
-			}
-			for _, in := range s.Find("run") {
-				if check(strings.Join(in.Args, " "), false) {
-					return in.Start, "`" + strings.Join(in.Args, " ") + "` in stage " + s.Name
-				}
+	for _, s := range r.p.Stage(r.st).Derived {
+		for _, in := range s.Find("run") {
+			if check(strings.Join(in.Args, " "), false) {
+				return in.Start, "`" + strings.Join(in.Args, " ") + "` in stage " + s.Name
 			}
 		}
 	}

@@ -31,12 +31,12 @@ func runPythonEnv(p *Pass) {
 		if devReason(p, st) != "" {
 			continue
 		}
-		chain := st.Chain()
-		info := facts.Stage(p.File, st, p.Facts.StageBuildArgs(p.File, st))
+		sf := p.Stage(st)
+		chain, info := sf.Chain, sf.Info
 		if info.Family == facts.Windows || p.Facts.PythonCommand(info, chain) == "" {
 			continue
 		}
-		env := facts.ChainEnv(chain)
+		env := sf.Env(nil)
 		args := facts.ArgNames(p.File, chain)
 		var set []string
 		for _, k := range pythonenvVars {

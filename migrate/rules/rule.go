@@ -53,6 +53,7 @@ type Pass struct {
 	Facts   *facts.Build
 	Options Options
 	rule    *Rule
+	stages  *facts.Stages
 
 	edits    []dockerfile.Edit
 	findings []Finding
@@ -69,6 +70,14 @@ func (p *Pass) Report(line int, format string, args ...any) {
 // NeedsHuman records a finding a person must follow up.
 func (p *Pass) NeedsHuman(line int, format string, args ...any) {
 	p.findings = append(p.findings, Finding{Rule: p.rule.ID, Line: line, Message: fmt.Sprintf(format, args...), NeedsHuman: true})
+}
+
+// Stage returns the facts of a stage of this parse, computed once.
+func (p *Pass) Stage(st *dockerfile.Stage) *facts.StageFacts {
+	if p.stages == nil {
+		p.stages = facts.NewStages(p.Facts, p.File)
+	}
+	return p.stages.Of(st)
 }
 
 // Runtime returns the stages compose builds (each service's target, or the
@@ -135,7 +144,7 @@ func Apply(src []byte, fb *facts.Build, enabled []*Rule, opts Options) (*Result,
 				return nil, fmt.Errorf("after rule %s: %w", r.ID, err)
 			}
 			res.File = f
-			p := &Pass{File: f, Facts: fb, Options: opts, rule: r}
+			p := &Pass{File: f, Facts: fb, Options: opts, rule: r, stages: facts.NewStages(fb, f)}
 			r.Run(p)
 			for _, fd := range p.findings {
 				key := [2]string{fd.Rule, fd.Message}

@@ -40,7 +40,7 @@ func runWorkdirAbsolute(p *Pass) {
 		case st.BaseStage != nil:
 			cur = final[st.BaseStage.Index]
 		default:
-			info := facts.Stage(p.File, st, p.Facts.StageBuildArgs(p.File, st))
+			info := p.Stage(st).Info
 			if info.Family == facts.Windows {
 				final[st.Index] = state{}
 				continue

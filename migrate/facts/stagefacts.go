@@ -1,0 +1,137 @@
+package facts
+
+import (
+	"strings"
+
+	"github.com/composeopt/composeopt/migrate/dockerfile"
+)
+
+// StageFacts is what is known of one stage of one parse of a Dockerfile.
+// Rules read it instead of walking stages themselves; Stages computes it
+// once per stage and parse.
+type StageFacts struct {
+	Stage *dockerfile.Stage
+	// Chain is the stage and the stages it builds on, root first (at most
+	// 64 stages, the nearest ones).
+	Chain []*dockerfile.Stage
+	// Services are the compose services whose target is this stage.
+	Services []Service
+	// BuildArgs are the compose build args in effect: those of the
+	// services that build the stage (the first service to set one wins),
+	// or, for a stage no service targets, those of every service.
+	BuildArgs map[string]string
+	// Info is the base image, family and user of the stage.
+	Info StageInfo
+	// Derived are the later stages built on this one (FROM it, directly
+	// or through other stages).
+	Derived []*dockerfile.Stage
+
+	env map[*dockerfile.Instruction]map[string]string
+}
+
+// Stages computes and caches the facts of the stages of one parse.
+type Stages struct {
+	b *Build
+	f *dockerfile.File
+	m map[int]*StageFacts
+}
+
+// NewStages returns the (lazily computed) stage facts of a parse of the
+// build's Dockerfile.
+func NewStages(b *Build, f *dockerfile.File) *Stages {
+	return &Stages{b: b, f: f, m: map[int]*StageFacts{}}
+}
+
+// Of returns the facts of st, computing them on first use.
+func (s *Stages) Of(st *dockerfile.Stage) *StageFacts {
+	if sf, ok := s.m[st.Index]; ok {
+		return sf
+	}
+	sf := &StageFacts{Stage: st, Chain: st.Chain()}
+	sf.Services = s.b.StageServices(s.f, st)
+	sf.BuildArgs = map[string]string{}
+	from := sf.Services
+	if len(from) == 0 {
+		from = s.b.Services
+	}
+	for _, svc := range from {
+		for k, v := range svc.Args {
+			if _, ok := sf.BuildArgs[k]; !ok {
+				sf.BuildArgs[k] = v
+			}
+		}
+	}
+	sf.Info = Stage(s.f, st, sf.BuildArgs)
+	for _, other := range s.f.Stages {
+		for b := other.BaseStage; b != nil; b = b.BaseStage {
+			if b == st {
+				sf.Derived = append(sf.Derived, other)
+				break
+			}
+		}
+	}
+	s.m[st.Index] = sf
+	return sf
+}
+
+// Env returns the variables ENV sets in the chain before the instruction
+// (in the whole chain when before is nil), last value wins, with the
+// quotes around a value removed; values are not expanded.
+func (sf *StageFacts) Env(before *dockerfile.Instruction) map[string]string {
+	if sf.env == nil {
+		sf.env = map[*dockerfile.Instruction]map[string]string{}
+	}
+	if e, ok := sf.env[before]; ok {
+		return e
+	}
+	env := map[string]string{}
+walk:
+	for _, s := range sf.Chain {
+		for _, in := range s.Instructions {
+			if in == before {
+				break walk
+			}
+			if in.Cmd == "env" {
+				for i := 0; i+1 < len(in.Args); i += 3 {
+					env[in.Args[i]] = strings.Trim(in.Args[i+1], `"'`)
+				}
+			}
+		}
+	}
+	sf.env[before] = env
+	return env
+}
+
+// User returns the USER in effect before the instruction (at the end of
+// the stage when before is nil); "" is the image's default user.
+func (sf *StageFacts) User(before *dockerfile.Instruction) string {
+	user := ""
+	for _, s := range sf.Chain {
+		for _, in := range s.Instructions {
+			if in == before {
+				return user
+			}
+			if in.Cmd == "user" && len(in.Args) > 0 {
+				user = in.Args[0]
+			}
+		}
+	}
+	return user
+}
+
+// Instructions returns the instructions of the chain with the command,
+// root stage first, up to (not including) before when it is not nil.
+func (sf *StageFacts) Instructions(cmd string, before *dockerfile.Instruction) []*dockerfile.Instruction {
+	var out []*dockerfile.Instruction
+	for _, s := range sf.Chain {
+		for _, in := range s.Instructions {
+			if in == before {
+				return out
+			}
+			if in.Cmd == cmd {
+				out = append(out, in)
+			}
+		}
+	}
+	return out
+}
