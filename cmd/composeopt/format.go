@@ -9,6 +9,7 @@ import (
 
 	"github.com/composeopt/composeopt/migrate"
 	"github.com/composeopt/composeopt/migrate/report"
+	"github.com/composeopt/composeopt/migrate/verify"
 )
 
 // Output formats of plan.
@@ -42,7 +43,7 @@ func checkFormat(value string, allowed ...string) error {
 }
 
 // readVerify reads --verify-json results ("" = none, "-" = standard input).
-func readVerify(path string, stdin io.Reader) ([]report.VerifyResult, error) {
+func readVerify(path string, stdin io.Reader) ([]verify.Result, error) {
 	if path == "" {
 		return nil, nil
 	}
@@ -54,12 +55,12 @@ func readVerify(path string, stdin io.Reader) ([]report.VerifyResult, error) {
 }
 
 // writePlanFormat writes the plan as Markdown or JSON.
-func writePlanFormat(w io.Writer, plan *migrate.Plan, format string, verify []report.VerifyResult) error {
+func writePlanFormat(w io.Writer, plan *migrate.Plan, format string, measured []verify.Result) error {
 	doc := report.New(plan)
 	var out []byte
 	switch format {
 	case formatMarkdown:
-		out = doc.Markdown(report.MarkdownOptions{Verify: verify})
+		out = doc.Markdown(report.MarkdownOptions{Verify: measured})
 	case formatJSON:
 		var err error
 		if out, err = doc.JSON(); err != nil {

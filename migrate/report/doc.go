@@ -18,8 +18,10 @@
 // # Verify results
 //
 // The pull-request table can show what building and running the images
-// measured. The results are read from a JSON array (ReadVerify) whose
-// elements have this shape; `composeopt verify --json` writes it:
+// measured, with a Mermaid bar chart of the image sizes below it. The
+// results are read (ReadVerify) from the JSON array `composeopt verify
+// --json` writes: verify.Result, the one record type of a verification. A
+// hand-written file may give just its flat summary fields:
 //
 //	[
 //	  {
@@ -29,12 +31,10 @@
 //	    "build_seconds_before": 200.4,  // wall-clock build time, original
 //	    "build_seconds_after": 130.2,   // wall-clock build time, optimized
 //	    "user": "1000 (node)",          // user the optimized container runs as ("", "0", "root" = root)
-//	    "healthy": true                 // health check passed; false = failed; null or absent = no health check
+//	    "healthy": "healthy"            // or "unhealthy", "timeout", "exited", "none"; true, false, null also read
 //	  }
 //	]
 //
 // A zero or absent number means "not measured" and is shown as a dash.
-// "healthy" may also be one of the strings "healthy", "unhealthy",
-// "timeout", "starting" or "none". Unknown fields are ignored, so the writer
-// may add more.
+// Unknown fields are ignored, so the writer may add more.
 package report

@@ -3,19 +3,21 @@ package report
 import (
 	"bytes"
 	"fmt"
+	"math"
 	"path"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/composeopt/composeopt/migrate"
+	"github.com/composeopt/composeopt/migrate/verify"
 )
 
 // MarkdownOptions tune the pull-request description.
 type MarkdownOptions struct {
-	// Verify are measured results; when set, the table shows image size,
+	// Verify are measured results (verify --json); when set, the table shows image size,
 	// build time, user and health per service.
-	Verify []VerifyResult
+	Verify []verify.Result
 }
 
 // Title is the pull-request title (also the commit subject).
@@ -121,11 +123,11 @@ func (d *Document) Markdown(opts MarkdownOptions) []byte {
 	fmt.Fprintf(&b, "# %s\n\n%s\n\n", d.Title(), escapeHTML(d.summaryText(" (see \"Needs a human\" below)")))
 
 	b.WriteString("## Services\n\n")
-	verify := map[string]VerifyResult{}
+	measured := map[string]verify.Result{}
 	for _, v := range opts.Verify {
-		verify[v.Service] = v
+		measured[v.Service] = v
 	}
-	if len(verify) > 0 {
+	if len(measured) > 0 {
 		b.WriteString("| Service | Dockerfile | Base image | Rules applied | Image size | Build time | User | Health |\n")
 		b.WriteString("|---|---|---|---|---|---|---|---|\n")
 	} else {
@@ -163,8 +165,8 @@ func (d *Document) Markdown(opts MarkdownOptions) []byte {
 			applied = "not migrated: " + escapeHTML(s.Reason)
 		}
 		row := []string{"**" + s.Name + "**", dockerfile, base, applied}
-		if len(verify) > 0 {
-			row = append(row, verifyCells(verify[s.Name], verify[s.Name].Service != "")...)
+		if len(measured) > 0 {
+			row = append(row, verifyCells(measured[s.Name], measured[s.Name].Service != "")...)
 		}
 		b.WriteString("|")
 		for _, c := range row {
@@ -173,6 +175,7 @@ func (d *Document) Markdown(opts MarkdownOptions) []byte {
 		b.WriteString("\n")
 	}
 	b.WriteString("\n")
+	b.WriteString(d.sizeChart(measured))
 
 	if d.Summary.Builds.Migrate > 0 {
 		b.WriteString("## Why each change\n\n")
@@ -278,34 +281,84 @@ func (d *Document) checklist(humans bool) []string {
 	)
 }
 
+// sizeChart is a Mermaid bar chart of the image size before and after per
+// service that has both, in the table's order, or "" when none has. Mermaid's
+// xychart draws the two series on top of each other, the optimized bar in
+// front of the original one.
+func (d *Document) sizeChart(measured map[string]verify.Result) string {
+	var names, before, after []string
+	top := 0.0
+	for _, s := range d.Services {
+		v, ok := measured[s.Name]
+		if !ok || v.Original.Size <= 0 || v.Optimized.Size <= 0 {
+			continue
+		}
+		b, a := mib(v.Original.Size), mib(v.Optimized.Size)
+		top = max(top, b, a)
+		names = append(names, strconv.Quote(strings.NewReplacer(`"`, "", `\`, "").Replace(s.Name)))
+		before = append(before, strconv.FormatFloat(b, 'f', 1, 64))
+		after = append(after, strconv.FormatFloat(a, 'f', 1, 64))
+	}
+	if len(names) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString("Image size in MiB per service: original (back bar) and optimized (front bar).\n\n")
+	b.WriteString("```mermaid\nxychart-beta\n")
+	b.WriteString("    title \"Image size (MiB): original vs optimized\"\n")
+	fmt.Fprintf(&b, "    x-axis [%s]\n", strings.Join(names, ", "))
+	fmt.Fprintf(&b, "    y-axis \"MiB\" 0 --> %s\n", strconv.FormatFloat(niceCeil(top), 'f', -1, 64))
+	fmt.Fprintf(&b, "    bar [%s]\n", strings.Join(before, ", "))
+	fmt.Fprintf(&b, "    bar [%s]\n", strings.Join(after, ", "))
+	b.WriteString("```\n\n")
+	return b.String()
+}
+
+func mib(n int64) float64 { return math.Round(float64(n)/(1<<20)*10) / 10 }
+
+// niceCeil rounds v up to 1, 2 or 5 times a power of ten, for an axis end.
+func niceCeil(v float64) float64 {
+	if v <= 0 {
+		return 1
+	}
+	p := math.Pow(10, math.Floor(math.Log10(v)))
+	for _, m := range []float64{1, 2, 5, 10} {
+		if v <= m*p {
+			return m * p
+		}
+	}
+	return 10 * p
+}
+
 // verifyCells renders size, build time, user and health for one service.
-func verifyCells(v VerifyResult, ok bool) []string {
+func verifyCells(v verify.Result, ok bool) []string {
 	if !ok {
 		return []string{"—", "—", "—", "—"}
 	}
+	before, after := v.Original, v.Optimized
 	size := "—"
 	switch {
-	case v.SizeBefore > 0 && v.SizeAfter > 0:
-		size = fmt.Sprintf("%s → %s (×%.2f)", bytesize(v.SizeBefore), bytesize(v.SizeAfter), float64(v.SizeAfter)/float64(v.SizeBefore))
-	case v.SizeAfter > 0:
-		size = bytesize(v.SizeAfter)
+	case before.Size > 0 && after.Size > 0:
+		size = fmt.Sprintf("%s → %s (×%.2f)", bytesize(before.Size), bytesize(after.Size), float64(after.Size)/float64(before.Size))
+	case after.Size > 0:
+		size = bytesize(after.Size)
 	}
 	build := "—"
 	switch {
-	case v.BuildSecondsBefore > 0 && v.BuildSecondsAfter > 0:
-		build = seconds(v.BuildSecondsBefore) + " → " + seconds(v.BuildSecondsAfter)
-	case v.BuildSecondsAfter > 0:
-		build = seconds(v.BuildSecondsAfter)
+	case before.ColdBuild > 0 && after.ColdBuild > 0:
+		build = seconds(before.ColdBuild.Seconds()) + " → " + seconds(after.ColdBuild.Seconds())
+	case after.ColdBuild > 0:
+		build = seconds(after.ColdBuild.Seconds())
 	}
 	user := "`" + v.User + "`"
 	if isRoot(v.User) {
 		user = "⚠️ root"
 	}
 	health := "no health check"
-	if v.Healthy != nil {
+	if passed, ran := v.HealthOK(); ran {
 		health = "✅ healthy"
-		if !*v.Healthy {
-			health = "❌ unhealthy"
+		if !passed {
+			health = "❌ " + v.Healthy
 		}
 	}
 	return []string{size, build, user, health}

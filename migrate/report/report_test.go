@@ -1,15 +1,19 @@
 package report
 
 import (
+	"bytes"
 	"encoding/json"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/composeopt/composeopt/compose"
 	"github.com/composeopt/composeopt/migrate"
 	"github.com/composeopt/composeopt/migrate/changeset"
 	"github.com/composeopt/composeopt/migrate/rules"
+	"github.com/composeopt/composeopt/migrate/verify"
 )
 
 // samplePlan is a plan with one build to migrate, one already migrated,
@@ -189,21 +193,28 @@ func TestMarkdown(t *testing.T) {
 }
 
 func TestMarkdownVerify(t *testing.T) {
-	healthy := true
 	doc := New(samplePlan(t))
-	md := string(doc.Markdown(MarkdownOptions{Verify: []VerifyResult{
-		{Service: "web", SizeBefore: 450_000_000, SizeAfter: 180_000_000, BuildSecondsBefore: 200, BuildSecondsAfter: 130, User: "1000 (node)", Healthy: &healthy},
-		{Service: "api", SizeAfter: 90_000_000, User: "0"},
+	md := string(doc.Markdown(MarkdownOptions{Verify: []verify.Result{
+		{Service: "web", Original: verify.ImageResult{Built: true, Size: 450_000_000, ColdBuild: 200 * time.Second},
+			Optimized: verify.ImageResult{Built: true, Size: 180_000_000, ColdBuild: 130 * time.Second}, User: "1000 (node)", Healthy: "healthy"},
+		{Service: "api", Optimized: verify.ImageResult{Built: true, Size: 90_000_000}, User: "0", Healthy: "timeout"},
 	}}))
 	for _, want := range []string{
 		"| Service | Dockerfile | Base image | Rules applied | Image size | Build time | User | Health |",
 		"| 450.0 MB → 180.0 MB (×0.40) | 3m20s → 2m10s | `1000 (node)` | ✅ healthy |",
-		"| 90.0 MB | — | ⚠️ root | no health check |",
+		"| 90.0 MB | — | ⚠️ root | ❌ timeout |",
 		"| **cache** | — | — | not migrated: image-only service (no build:) | — | — | — | — |",
+		// The size chart: only web has both sizes; below the table.
+		"|\n\nImage size in MiB per service: original (back bar) and optimized (front bar).\n\n```mermaid\nxychart-beta\n",
+		"    x-axis [\"web\"]\n    y-axis \"MiB\" 0 --> 500\n    bar [429.2]\n    bar [171.7]\n```\n",
 	} {
 		if !strings.Contains(md, want) {
 			t.Errorf("markdown lacks %q:\n%s", want, md)
 		}
+	}
+	// Without measurements there is no chart.
+	if md := string(doc.Markdown(MarkdownOptions{})); strings.Contains(md, "xychart") {
+		t.Errorf("a chart without verify results:\n%s", md)
 	}
 }
 
@@ -212,19 +223,49 @@ func TestReadVerify(t *testing.T) {
 		{"service": "a", "size_before": 10, "size_after": 5, "build_seconds_before": 1.5, "build_seconds_after": 1, "user": "app", "healthy": true},
 		{"service": "b", "healthy": "unhealthy", "extra": 1},
 		{"service": "c", "healthy": null},
-		{"service": "d", "healthy": "none"}
+		{"service": "d", "healthy": "none"},
+		{"service": "e", "original": {"built": true, "size_bytes": 7, "cold_build_ns": 2000000000}, "healthy": false}
 	]`))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(res) != 4 || res[0].SizeAfter != 5 || res[0].BuildSecondsBefore != 1.5 || *res[0].Healthy != true ||
-		*res[1].Healthy != false || res[2].Healthy != nil || res[3].Healthy != nil {
+	if len(res) != 5 || res[0].Optimized.Size != 5 || res[0].Original.ColdBuild != 1500*time.Millisecond || res[0].Healthy != "healthy" ||
+		res[1].Healthy != "unhealthy" || res[2].Healthy != "none" || res[3].Healthy != "none" ||
+		res[4].Original.Size != 7 || res[4].Original.ColdBuild != 2*time.Second || res[4].Healthy != "unhealthy" {
 		t.Errorf("got %+v", res)
 	}
-	for _, bad := range []string{`{}`, `[{"size_after": 1}]`, `[{"service": "a", "healthy": 3}]`, `[{"service": "a", "size_after": -1}]`} {
+	for _, bad := range []string{`{}`, `[{"size_after": 1}]`, `[{"service": "a", "healthy": 3}]`, `[{"service": "a", "healthy": "maybe"}]`, `[{"service": "a", "size_after": -1}]`} {
 		if _, err := ReadVerify(strings.NewReader(bad)); err == nil {
 			t.Errorf("%s: no error", bad)
 		}
+	}
+}
+
+// What verify --json writes, plan --verify-json reads back unchanged: one
+// record type for both.
+func TestVerifyRoundTrip(t *testing.T) {
+	in := []verify.Result{{
+		Service:   "web",
+		Original:  verify.ImageResult{Built: true, Image: "a", Size: 100, Layers: 9, ColdBuild: 3 * time.Second, Rebuild: time.Second},
+		Optimized: verify.ImageResult{Built: true, Image: "b", Size: 40, Layers: 5, ColdBuild: 2 * time.Second, RebuildDeps: time.Second},
+		HTTP:      &verify.HTTPCompare{Port: 80, Path: "/", Original: 200, Optimized: 200, Match: true},
+		Healthy:   "healthy", User: "10001", NonRoot: true, Running: true, OK: true,
+	}}
+	data, err := json.Marshal(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, flat := range []string{`"size_before":100`, `"size_after":40`, `"build_seconds_before":3`, `"build_seconds_after":2`} {
+		if !strings.Contains(string(data), flat) {
+			t.Errorf("JSON lacks %s: %s", flat, data)
+		}
+	}
+	out, err := ReadVerify(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(in, out) {
+		t.Errorf("round trip:\n in %+v\nout %+v", in, out)
 	}
 }
 
