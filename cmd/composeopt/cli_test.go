@@ -186,3 +186,10 @@ func TestVersion(t *testing.T) {
 		t.Errorf("--version printed %q", stdout)
 	}
 }
+
+func TestVerifyParallelFlag(t *testing.T) {
+	_, errOut, code := composeopt(t, t.TempDir(), "verify", "--parallel", "-1")
+	if code != 1 || !strings.Contains(errOut, "--parallel: -1 is not a number of builds") {
+		t.Errorf("verify --parallel -1: exit %d, stderr %q", code, errOut)
+	}
+}

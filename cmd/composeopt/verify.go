@@ -31,17 +31,31 @@ HEALTHCHECK, and answers HTTP like the original.
 
 When the migration is not applied yet, the plan's optimized Dockerfiles
 and ignore files are built from a temporary directory. Progress goes to
-standard error, the table to standard output. The exit status is 1 when
+standard error (one status line per service, redrawn in place, on a
+terminal), the table to standard output, followed on a terminal by a bar
+chart of the image sizes.
+
+The cold builds of all services run in the same builder, up to --parallel
+at once (the number of CPUs by default): they share base-image pulls and
+common steps, and their times are measured while sharing the machine, so
+compare original with optimized within one run. The rebuild timings run
+one build at a time so that no other build skews them. Then the run
+checks, again up to --parallel at once. The exit status is 1 when
 an optimized image fails to build, runs as root, stops, or never becomes
 healthy. The containers and images it creates are removed unless --keep.`,
 		Example: `  composeopt verify
   composeopt verify --json verify.json stage-server
-  composeopt verify --builder my-remote-builder --rebuild-deps`,
+  composeopt verify --builder my-remote-builder --rebuild-deps
+  composeopt verify --parallel 1   # cold build times with nothing else running`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := validateAnsi(g); err != nil {
 				return err
 			}
+			if o.Parallel < 0 {
+				return fmt.Errorf("--parallel: %d is not a number of builds (want 1 or more, or 0 for the number of CPUs)", o.Parallel)
+			}
 			o.Progress = cmd.ErrOrStderr()
+			o.Live = g.ansi != "never" && isTerminal(o.Progress)
 			if err := verify.Engine(cmd.Context(), o); err != nil {
 				return err
 			}
@@ -66,6 +80,9 @@ healthy. The containers and images it creates are removed unless --keep.`,
 				return err
 			}
 			verify.WriteTable(cmd.OutOrStdout(), results)
+			if isTerminal(cmd.OutOrStdout()) {
+				verify.WriteChart(cmd.OutOrStdout(), results)
+			}
 			if jsonFile != "" {
 				if err := writeVerifyJSON(jsonFile, results); err != nil {
 					return err
@@ -84,6 +101,7 @@ healthy. The containers and images it creates are removed unless --keep.`,
 	fs.StringVar(&o.Builder, "builder", "", "BuildKit builder to use (passed to docker buildx build --builder)")
 	fs.BoolVar(&o.RebuildDeps, "rebuild-deps", false, "Also time a rebuild after a dependency-manifest change")
 	fs.BoolVar(&o.Keep, "keep", false, "Keep the containers and images verify creates")
+	fs.IntVar(&o.Parallel, "parallel", 0, "Builds and run checks at once (0: the number of CPUs); rebuilds are always timed one at a time")
 	fs.StringVar(&jsonFile, "json", "", "Write the results as JSON to `FILE` (readable by plan --verify-json)")
 	return cmd
 }

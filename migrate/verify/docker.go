@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"sort"
@@ -21,10 +20,10 @@ const Label = "dev.composeopt.verify"
 // Engine API so that contexts, DOCKER_HOST and buildx builders behave exactly
 // as they do for the user.
 type docker struct {
-	bin      string
-	builder  string
-	buildx   bool
-	progress io.Writer
+	bin     string
+	builder string
+	buildx  bool
+	rep     *reporter
 }
 
 func newDocker(o Options) *docker {
@@ -32,15 +31,11 @@ func newDocker(o Options) *docker {
 	if bin == "" {
 		bin = "docker"
 	}
-	p := o.Progress
-	if p == nil {
-		p = io.Discard
-	}
-	return &docker{bin: bin, builder: o.Builder, progress: p}
+	return &docker{bin: bin, builder: o.Builder, rep: newReporter(o.Progress, false, nil)}
 }
 
 func (d *docker) logf(service, format string, args ...any) {
-	fmt.Fprintf(d.progress, "[%s] %s\n", service, fmt.Sprintf(format, args...))
+	d.rep.logf(service, format, args...)
 }
 
 func (d *docker) command(ctx context.Context, args ...string) *exec.Cmd {

@@ -13,61 +13,105 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
+// settleNoHealthcheck is how long a service without HEALTHCHECK must stay up
+// (a variable so that tests with a fake engine need not wait).
+var settleNoHealthcheck = 5 * time.Second
+
 // Limits for the run checks.
 const (
-	settleNoHealthcheck = 5 * time.Second // how long a service without HEALTHCHECK must stay up
-	maxHealthWait       = 5 * time.Minute
-	oneShotTimeout      = 10 * time.Minute
-	httpWait            = 30 * time.Second // how long a port may take to answer
+	maxHealthWait  = 5 * time.Minute
+	oneShotTimeout = 10 * time.Minute
+	httpWait       = 30 * time.Second // how long a port may take to answer
 )
 
-// session holds what one target's verification created, for clean-up.
+// session holds one target's verification: its result so far and what it
+// created, for clean-up.
 type session struct {
 	d          *docker
 	t          Target
 	o          Options
 	r          *Result
+	origTag    string
+	optTag     string
+	mu         sync.Mutex // guards images (the two cold builds run at once)
 	images     []string
 	containers []string
 	tmpDirs    []string
+	cleaned    bool
 }
 
-func verifyOne(ctx context.Context, d *docker, t Target, o Options) Result {
-	r := Result{Service: t.Service}
-	s := &session{d: d, t: t, o: o, r: &r}
-	defer s.cleanup(ctx)
-
+func newSession(d *docker, t Target, o Options) *session {
 	id := randomID()
 	name := sanitize(t.Service)
-	origTag := "composeopt-verify/" + name + ":original-" + id
-	optTag := "composeopt-verify/" + name + ":optimized-" + id
-
-	d.logf(t.Service, "building original (cold)…")
-	r.Original = s.coldBuild(ctx, t.Dockerfile, origTag)
-	d.logf(t.Service, "building optimized (cold)…")
-	r.Optimized = s.coldBuild(ctx, t.Optimized, optTag)
-	if !r.Original.Built {
-		// Not the optimizer's fault, but worth saying: nothing to compare with.
-		d.logf(t.Service, "original does not build: %s", firstLine(r.Original.BuildError))
+	return &session{
+		d: d, t: t, o: o, r: &Result{Service: t.Service},
+		origTag: "composeopt-verify/" + name + ":original-" + id,
+		optTag:  "composeopt-verify/" + name + ":optimized-" + id,
 	}
-	if !r.Optimized.Built {
-		s.fail("optimized image does not build: %s", r.Optimized.BuildError)
-		return r
+}
+
+// buildOriginal and buildOptimized are the cold builds (phase 1).
+func (s *session) buildOriginal(ctx context.Context) {
+	s.d.rep.begin(s.t.Service, "building original")
+	defer s.d.rep.end(s.t.Service, "building original")
+	s.d.logf(s.t.Service, "building original (cold)…")
+	s.r.Original = s.coldBuild(ctx, s.t.Dockerfile, s.origTag)
+	if !s.r.Original.Built {
+		// Not the optimizer's fault, but worth saying: nothing to compare with.
+		s.d.logf(s.t.Service, "original does not build: %s", firstLine(s.r.Original.BuildError))
+	}
+}
+
+func (s *session) buildOptimized(ctx context.Context) {
+	s.d.rep.begin(s.t.Service, "building optimized")
+	defer s.d.rep.end(s.t.Service, "building optimized")
+	s.d.logf(s.t.Service, "building optimized (cold)…")
+	s.r.Optimized = s.coldBuild(ctx, s.t.Optimized, s.optTag)
+}
+
+// rebuilds times the rebuilds (phase 2) when the optimized image built.
+func (s *session) rebuilds(ctx context.Context) {
+	if !s.r.Optimized.Built {
+		return
 	}
 	if err := s.measureRebuilds(ctx); err != nil {
 		s.fail("rebuild measurement: %v", err)
 	}
+}
+
+// finish runs the checks (phase 3) and settles the result.
+func (s *session) finish(ctx context.Context) {
+	t, r := s.t, s.r
+	defer func() {
+		r.OK = len(r.Errors) == 0
+		result := "ok"
+		if !r.OK {
+			result = "FAIL: " + firstLine(r.Errors[0])
+		}
+		s.d.rep.finish(t.Service, result)
+		s.d.logf(t.Service, "done: ok=%v", r.OK)
+	}()
+	if !r.Optimized.Built {
+		s.fail("optimized image does not build: %s", r.Optimized.BuildError)
+		return
+	}
 	if ctx.Err() != nil {
 		s.fail("cancelled: %v", ctx.Err())
-		return r
+		return
 	}
-	s.runChecks(ctx, origTag, optTag)
-	r.OK = len(r.Errors) == 0
-	d.logf(t.Service, "done: ok=%v", r.OK)
-	return r
+	s.d.rep.begin(t.Service, "running")
+	defer s.d.rep.end(t.Service, "running")
+	s.runChecks(ctx, s.origTag, s.optTag)
+}
+
+func (s *session) addImage(tag string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.images = append(s.images, tag)
 }
 
 func (s *session) fail(format string, args ...any) {
@@ -90,7 +134,7 @@ func (s *session) coldBuild(ctx context.Context, dockerfile, tag string) ImageRe
 		ir.BuildError = err.Error()
 		return ir
 	}
-	s.images = append(s.images, tag)
+	s.addImage(tag)
 	info, err := s.d.inspectImage(ctx, tag)
 	if err != nil {
 		ir.BuildError = fmt.Sprintf("built, but cannot inspect: %v", err)
@@ -132,15 +176,18 @@ func (s *session) measureRebuilds(ctx context.Context) error {
 			}
 			label := [...]string{"original", "optimized"}[i]
 			s.d.logf(t.Service, "rebuilding %s after %s change (%s)…", label, what, rel)
+			step := "rebuilding " + label + " after " + what + " change"
+			s.d.rep.begin(t.Service, step)
 			tag := ir.Image + "-" + suffix // distinct tags leave no dangling images
 			took, err := s.d.build(ctx, buildSpec{
 				context: ctxCopy, dockerfile: inContext(t.Context, ctxCopy, dockerfiles[i]),
 				target: t.BuildTarget, tag: tag, args: t.Args,
 			})
+			s.d.rep.end(t.Service, step)
 			if err != nil {
 				return fmt.Errorf("rebuilding %s after touching %s: %w", label, rel, err)
 			}
-			s.images = append(s.images, tag)
+			s.addImage(tag)
 			set(ir, took)
 			s.d.logf(t.Service, "  %s rebuild: %s", label, took.Round(100*time.Millisecond))
 		}
@@ -450,7 +497,12 @@ func (s *session) logsTail(ctx context.Context, id string) string {
 }
 
 // cleanup removes what the session created, even when ctx is cancelled.
+// It runs once; later calls do nothing.
 func (s *session) cleanup(ctx context.Context) {
+	if s.cleaned {
+		return
+	}
+	s.cleaned = true
 	for _, dir := range s.tmpDirs {
 		os.RemoveAll(dir)
 	}

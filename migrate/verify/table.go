@@ -106,3 +106,57 @@ func humanBytes(n int64) string {
 	}
 	return fmt.Sprintf("%.1f%ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }
+
+// WriteChart prints the image sizes before and after as a compact bar
+// chart, two bars per service scaled to the largest image, e.g.
+//
+//	image size      original ░  optimized █
+//	stage-server    ░░░░░░░░░░░░░░░░░░░░░░░░ 906.0MiB
+//	                █████████▋               369.0MiB (-59%)
+//
+// Services without both sizes are left out; nothing is printed when none
+// has them.
+func WriteChart(w io.Writer, rs []Result) {
+	const width = 24
+	var top int64
+	var shown []Result
+	for _, r := range rs {
+		if r.Original.Built && r.Optimized.Built && r.Original.Size > 0 && r.Optimized.Size > 0 {
+			shown = append(shown, r)
+			top = max(top, r.Original.Size, r.Optimized.Size)
+		}
+	}
+	if len(shown) == 0 {
+		return
+	}
+	name := len("image size")
+	for _, r := range shown {
+		name = max(name, len([]rune(r.Service)))
+	}
+	fmt.Fprintf(w, "\n%-*s  original ░  optimized █\n", name, "image size")
+	for _, r := range shown {
+		fmt.Fprintf(w, "%-*s  %s %s\n", name, r.Service, bar(r.Original.Size, top, width, '░'), humanBytes(r.Original.Size))
+		fmt.Fprintf(w, "%-*s  %s %s%s\n", name, "", bar(r.Optimized.Size, top, width, '█'), humanBytes(r.Optimized.Size), sizeDelta(r))
+	}
+}
+
+// bar is v/top of width cells of fill, with eighth blocks for the last
+// partial cell of a solid bar, padded to width.
+func bar(v, top int64, width int, fill rune) string {
+	eighths := int(float64(v) / float64(top) * float64(width*8))
+	eighths = max(eighths, 1)
+	full, part := eighths/8, eighths%8
+	var b strings.Builder
+	b.WriteString(strings.Repeat(string(fill), full))
+	n := full
+	if part > 0 && n < width {
+		if fill == '█' {
+			b.WriteRune([]rune(" ▏▎▍▌▋▊▉")[part])
+		} else {
+			b.WriteRune(fill)
+		}
+		n++
+	}
+	b.WriteString(strings.Repeat(" ", width-n))
+	return b.String()
+}

@@ -18,7 +18,9 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"runtime"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -43,6 +45,13 @@ type Options struct {
 	RebuildDeps bool      // also time a rebuild after a dependency-manifest change
 	Keep        bool      // keep containers and images for inspection
 	Progress    io.Writer // progress lines; nil discards them
+	// Live redraws one status line per service on Progress (a terminal)
+	// instead of writing plain lines.
+	Live bool
+	// Parallel is how many builds, and how many run checks, go at once;
+	// 0 means the number of CPUs. Rebuild timings are always measured one
+	// build at a time.
+	Parallel int
 }
 
 // Result is the outcome of verifying one Target.
@@ -61,6 +70,9 @@ type Result struct {
 	Running bool     `json:"running"` // up after the start period, or exited 0 for one-shot
 	Errors  []string `json:"errors,omitempty"`
 	OK      bool     `json:"ok"`
+	// Parallel is how many builds could run at once while the cold build
+	// times were measured (they share the machine; rebuilds never do).
+	Parallel int `json:"parallel,omitempty"`
 }
 
 // ImageResult describes one built image. Durations are in nanoseconds in JSON.
@@ -107,9 +119,18 @@ func Engine(ctx context.Context, o Options) error {
 	return nil
 }
 
-// Run verifies each target in turn. It returns an error only when it cannot
-// work at all (no engine, cancelled); problems with a target are recorded in
-// that target's Result.
+// Run verifies the targets. It returns an error only when it cannot work
+// at all (no engine, cancelled); problems with a target are recorded in
+// that target's Result, and the results are in the order of targets.
+//
+// It works in three phases so that a large project takes the time of its
+// slowest builds rather than the sum of all: (1) the cold builds of every
+// original and optimized Dockerfile, up to o.Parallel at once in the same
+// builder, which shares base-image pulls and the build steps they have in
+// common; (2) the rebuild measurements, one build at a time, because a
+// rebuild takes seconds and any other build running beside it would skew
+// the figure; (3) the run checks, up to o.Parallel at once (they mostly
+// wait for health checks and settle periods).
 func Run(ctx context.Context, targets []Target, o Options) ([]Result, error) {
 	if err := Engine(ctx, o); err != nil {
 		return nil, err
@@ -119,13 +140,74 @@ func Run(ctx context.Context, targets []Target, o Options) ([]Result, error) {
 	if o.Builder != "" && !d.buildx {
 		return nil, fmt.Errorf("--builder %q needs the docker buildx plugin, which is not installed", o.Builder)
 	}
-	results := make([]Result, 0, len(targets))
-	for _, t := range targets {
-		if err := ctx.Err(); err != nil {
-			return results, fmt.Errorf("verify cancelled before %s: %w", t.Service, err)
+	n := o.Parallel
+	if n <= 0 {
+		n = runtime.NumCPU()
+	}
+	names := make([]string, len(targets))
+	for i, t := range targets {
+		names[i] = t.Service
+	}
+	d.rep = newReporter(o.Progress, o.Live, names)
+	defer d.rep.close()
+
+	sessions := make([]*session, len(targets))
+	for i, t := range targets {
+		sessions[i] = newSession(d, t, o)
+		sessions[i].r.Parallel = min(n, 2*len(targets))
+	}
+	defer func() {
+		for _, s := range sessions {
+			s.cleanup(ctx)
 		}
-		r := verifyOne(ctx, d, t, o)
-		results = append(results, r)
+	}()
+
+	// 1. Cold builds.
+	if n > 1 && len(targets) > 1 {
+		d.rep.logf("verify", "cold builds: up to %d at once; rebuilds are then timed one at a time", n)
+	}
+	var jobs []func()
+	for _, s := range sessions {
+		jobs = append(jobs, func() { s.buildOriginal(ctx) }, func() { s.buildOptimized(ctx) })
+	}
+	pool(n, jobs)
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("verify cancelled during the builds: %w", err)
+	}
+	// 2. Rebuild timings, sequentially.
+	for _, s := range sessions {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("verify cancelled before the rebuilds of %s: %w", s.t.Service, err)
+		}
+		s.rebuilds(ctx)
+	}
+	// 3. Run checks.
+	jobs = jobs[:0]
+	for _, s := range sessions {
+		jobs = append(jobs, func() { s.finish(ctx); s.cleanup(ctx) })
+	}
+	pool(n, jobs)
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("verify cancelled: %w", err)
+	}
+	results := make([]Result, len(sessions))
+	for i, s := range sessions {
+		results[i] = *s.r
 	}
 	return results, nil
+}
+
+// pool runs jobs, at most n at once, in order of starting.
+func pool(n int, jobs []func()) {
+	sem := make(chan struct{}, max(n, 1))
+	var wg sync.WaitGroup
+	for _, job := range jobs {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			job()
+		}()
+	}
+	wg.Wait()
 }
