@@ -36,6 +36,10 @@ type Options struct {
 	// Catalogue replaces the rule catalogue (nil = rules.All()); tests use it
 	// to check what the planner does with a rule that misbehaves.
 	Catalogue []*rules.Rule
+	// Repo says which services of the whole repository build each
+	// Dockerfile, and which contexts other Dockerfiles share (nil = only
+	// this project's).
+	Repo *RepoIndex
 }
 
 // Status says what happens to a build.
@@ -211,7 +215,7 @@ func planBuild(p *compose.Project, b *compose.Build, enabled []*rules.Rule, opts
 			return fail(StatusFailed, "%s %s; composeopt leaves it alone (--force replaces it)", rel(p.Dir, bp.Optimized), why)
 		}
 	}
-	services := serviceFacts(p, b)
+	services := opts.Repo.servicesFor(b, serviceFacts(p, b))
 	for _, s := range services {
 		if s.Target != "" && df.Stage(s.Target) == nil {
 			return fail(StatusFailed, "%s: service %s targets stage %q, which the Dockerfile does not define", rel(p.Dir, b.Dockerfile), s.Name, s.Target)
@@ -265,7 +269,7 @@ func planBuild(p *compose.Project, b *compose.Build, enabled []*rules.Rule, opts
 		}
 	}
 	bp.Status = StatusMigrate
-	if err := planIgnore(bp, b, fb, res.File); err != nil {
+	if err := planIgnore(bp, b, opts.Repo.sharedContext(b), fb, res.File); err != nil {
 		return fail(StatusFailed, "%v", err)
 	}
 	bp.content = out
@@ -326,10 +330,10 @@ func serviceFacts(p *compose.Project, b *compose.Build) []facts.Service {
 }
 
 // planIgnore computes the .dockerignore of a build.
-func planIgnore(bp *BuildPlan, b *compose.Build, fb *facts.Build, df *dockerfile.File) error {
+func planIgnore(bp *BuildPlan, b *compose.Build, sharedContext bool, fb *facts.Build, df *dockerfile.File) error {
 	contextIgnore := filepath.Join(b.Context, ".dockerignore")
 	bp.IgnoreFile = contextIgnore
-	if b.SharedContext {
+	if sharedContext {
 		bp.IgnoreFile = bp.Optimized + ".dockerignore"
 	}
 	existing, err := readOptional(bp.IgnoreFile)

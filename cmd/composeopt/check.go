@@ -89,6 +89,7 @@ func flagGlobals(cmd *cobra.Command) *globals {
 	g.projectDir, _ = fs.GetString("project-directory")
 	g.envFiles, _ = fs.GetStringArray("env-file")
 	g.profiles, _ = fs.GetStringArray("profile")
+	g.recursive, _ = fs.GetBool("recursive")
 	if a, err := fs.GetString("ansi"); err == nil {
 		g.ansi = a
 	}

@@ -24,6 +24,8 @@ type globals struct {
 	envFiles   []string
 	profiles   []string
 	ansi       string
+	// recursive plans every compose project below the directory (-r).
+	recursive bool
 }
 
 func newRootCmd() *cobra.Command {
@@ -56,6 +58,7 @@ including those behind profiles, unless SERVICE names are given.`,
 	pf.StringVar(&g.projectDir, "project-directory", "", "Alternate working directory (default: the directory of the first compose file)")
 	pf.StringArrayVar(&g.envFiles, "env-file", nil, "Alternate environment files")
 	pf.StringArrayVar(&g.profiles, "profile", nil, "Profiles to enable (every service is considered regardless)")
+	pf.BoolVarP(&g.recursive, "recursive", "r", false, "Every compose project below the directory (--project-directory, or the working directory), as one change set")
 	pf.StringVar(&g.ansi, "ansi", "auto", `Control when to print ANSI colours ("never"|"always"|"auto"); NO_COLOR is honoured`)
 	root.AddCommand(newPlanCmd(g), newApplyCmd(g), newCheckCmd(g), newVerifyCmd(g), newRulesCmd(), newExplainCmd())
 	return root
@@ -164,8 +167,12 @@ func (r *ruleFlags) options(projectDir string) (migrate.Options, error) {
 	return migrate.Options{Skip: skip, Rules: o, Force: r.force}, nil
 }
 
-// makePlan loads the project and computes the plan.
+// makePlan loads the project (or, with -r, every project below the
+// directory) and computes the plan.
 func makePlan(cmd *cobra.Command, g *globals, rf *ruleFlags, services []string) (*migrate.Plan, error) {
+	if g.recursive {
+		return makeRepoPlan(cmd, g, rf, services)
+	}
 	ctx := cmd.Context()
 	p, err := g.load(ctx, services)
 	if err != nil {
@@ -175,6 +182,7 @@ func makePlan(cmd *cobra.Command, g *globals, rf *ruleFlags, services []string) 
 	if err != nil {
 		return nil, err
 	}
+	opts.Repo = repoIndex(ctx, p)
 	return migrate.Make(ctx, p, opts)
 }
 

@@ -1,0 +1,175 @@
+package migrate
+
+import (
+	"bytes"
+	"fmt"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
+
+	"github.com/composeopt/composeopt/compose"
+	"github.com/composeopt/composeopt/migrate/facts"
+)
+
+// RepoIndex is what every compose project of a repository says about the
+// Dockerfiles it builds. A Dockerfile's optimized content depends on the
+// Dockerfile, its context and every service of the repository that builds
+// it, so that planning any one project writes the same file as planning
+// another that builds the same Dockerfile.
+type RepoIndex struct {
+	// services lists, per original Dockerfile, the services building it, in
+	// project order; identical entries are kept once.
+	services map[string][]facts.Service
+	// dockerfiles lists, per context directory, the Dockerfiles built from it.
+	dockerfiles map[string][]string
+}
+
+// NewRepoIndex indexes the builds of projects, in the order given.
+func NewRepoIndex(projects []*compose.Project) *RepoIndex {
+	x := &RepoIndex{services: map[string][]facts.Service{}, dockerfiles: map[string][]string{}}
+	for _, p := range projects {
+		x.add(p)
+	}
+	return x
+}
+
+func (x *RepoIndex) add(p *compose.Project) {
+	for _, b := range p.Builds {
+		for _, s := range serviceFacts(p, b) {
+			if !slices.ContainsFunc(x.services[b.Dockerfile], func(t facts.Service) bool { return reflect.DeepEqual(s, t) }) {
+				x.services[b.Dockerfile] = append(x.services[b.Dockerfile], s)
+			}
+		}
+		if !slices.Contains(x.dockerfiles[b.Context], b.Dockerfile) {
+			x.dockerfiles[b.Context] = append(x.dockerfiles[b.Context], b.Dockerfile)
+		}
+	}
+}
+
+// servicesFor returns the services of the repository that build b, followed
+// by those of own (the planned project's) the index does not know.
+func (x *RepoIndex) servicesFor(b *compose.Build, own []facts.Service) []facts.Service {
+	if x == nil {
+		return own
+	}
+	out := slices.Clone(x.services[b.Dockerfile])
+	for _, s := range own {
+		if !slices.ContainsFunc(out, func(t facts.Service) bool { return reflect.DeepEqual(s, t) }) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// sharedContext reports whether another Dockerfile of the repository is
+// built from b's context.
+func (x *RepoIndex) sharedContext(b *compose.Build) bool {
+	if b.SharedContext {
+		return true
+	}
+	if x == nil {
+		return false
+	}
+	for _, df := range x.dockerfiles[b.Context] {
+		if df != b.Dockerfile {
+			return true
+		}
+	}
+	return false
+}
+
+// Part is one compose project of a recursive plan.
+type Part struct {
+	// Label names the project (see compose.Found).
+	Label string
+	// Plan is the project's plan; nil when it did not load or plan.
+	Plan *Plan
+	// Err is why the project has no plan.
+	Err error
+}
+
+// Merge combines the plans of the compose projects below root into one:
+// one change set, services named "<label>:<service>" (the label alone is
+// left out for the project at the root), project-relative paths relative to
+// root. A project that did not load is a skip that needs a human. When a
+// project's change set disagrees with another's about a file, its builds
+// are not migrated and the first project's change stands.
+func Merge(root string, parts []Part) *Plan {
+	merged := &compose.Project{Name: filepath.Base(root), Dir: root}
+	plan := &Plan{Project: merged}
+	owner := map[string]string{} // file path → label of the project whose change holds it
+	for _, part := range parts {
+		name := func(s string) string {
+			if part.Label == "." {
+				return s
+			}
+			return part.Label + ":" + s
+		}
+		if part.Plan == nil {
+			msg := "the compose project was not planned"
+			if part.Err != nil {
+				msg = part.Err.Error()
+			}
+			merged.Skipped = append(merged.Skipped, compose.Skip{Service: part.Label, Reason: msg, NeedsHuman: true})
+			continue
+		}
+		p := part.Plan
+		merged.Files = append(merged.Files, p.Project.Files...)
+		for _, w := range p.Warnings {
+			plan.Warnings = append(plan.Warnings, part.Label+": "+w)
+		}
+		for _, s := range p.Project.Services {
+			c := *s
+			c.Name = name(s.Name)
+			merged.Services = append(merged.Services, &c)
+		}
+		for _, s := range p.Project.Skipped {
+			s.Service = name(s.Service)
+			merged.Skipped = append(merged.Skipped, s)
+		}
+		// A file another project changes differently is a conflict.
+		conflict := ""
+		for _, f := range p.Changes.Files {
+			for _, g := range plan.Changes.Files {
+				if filepath.Clean(g.Path) == filepath.Clean(f.Path) && !bytes.Equal(g.New, f.New) {
+					conflict = fmt.Sprintf("%s is also changed, differently, by project %s", rel(root, f.Path), owner[filepath.Clean(g.Path)])
+				}
+			}
+		}
+		for _, bp := range p.Builds {
+			c := *bp
+			b := *bp.Build
+			b.Services = nil
+			for _, s := range bp.Build.Services {
+				b.Services = append(b.Services, name(s))
+			}
+			c.Build = &b
+			if conflict != "" && (c.Status == StatusMigrate || c.Status == StatusUpToDate) {
+				c.Status, c.Reason = StatusFailed, "not migrated with the others: "+conflict+"; plan this project on its own"
+			}
+			plan.Builds = append(plan.Builds, &c)
+		}
+		if conflict != "" {
+			continue
+		}
+		for _, f := range p.Changes.Files {
+			key := filepath.Clean(f.Path)
+			if _, dup := owner[key]; dup {
+				continue // the same change, already in the set
+			}
+			owner[key] = part.Label
+			// Add cannot fail: the path is new to the set.
+			_ = plan.Changes.Add(f)
+		}
+	}
+	return plan
+}
+
+// Labelled returns the label of a merged service name and the service name.
+func Labelled(name string) (label, service string) {
+	if i := strings.LastIndex(name, ":"); i >= 0 {
+		return name[:i], name[i+1:]
+	}
+	return ".", name
+}
