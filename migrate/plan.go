@@ -103,13 +103,7 @@ func Make(ctx context.Context, p *compose.Project, opts Options) (*Plan, error) 
 	if err != nil {
 		return nil, err
 	}
-	if opts.Rules.UID == 0 {
-		def := rules.DefaultOptions()
-		opts.Rules.UID = def.UID
-		if opts.Rules.HealthFlags == "" {
-			opts.Rules.HealthFlags = def.HealthFlags
-		}
-	}
+	opts.Rules = opts.Rules.WithDefaults()
 	plan := &Plan{Project: p, Warnings: append([]string(nil), p.Warnings...)}
 	refs := map[*compose.Build]string{}
 	for _, b := range p.Builds {

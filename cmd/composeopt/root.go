@@ -117,13 +117,14 @@ type ruleFlags struct {
 func (r *ruleFlags) register(cmd *cobra.Command) {
 	fs := cmd.Flags()
 	r.flags = fs
+	def := rules.DefaultOptions()
 	fs.StringSliceVar(&r.skip, "skip", nil, "Rule IDs not to apply (repeatable or comma-separated; list them with: composeopt rules)")
-	fs.IntVar(&r.uid, "uid", 10001, "UID/GID of the non-root account created where the image has none")
+	fs.IntVar(&r.uid, "uid", def.UID, "UID/GID of the non-root account created where the image has none")
 	fs.StringVar(&r.healthPath, "health-path", "", "HTTP path the health check probes (default: a route found in the code, or /)")
-	fs.StringVar(&r.interval, "health-interval", "30s", "HEALTHCHECK --interval")
-	fs.StringVar(&r.timeout, "health-timeout", "5s", "HEALTHCHECK --timeout")
-	fs.StringVar(&r.startPeriod, "health-start-period", "40s", "HEALTHCHECK --start-period")
-	fs.IntVar(&r.retries, "health-retries", 3, "HEALTHCHECK --retries")
+	fs.StringVar(&r.interval, "health-interval", def.Health.Interval.String(), "HEALTHCHECK --interval")
+	fs.StringVar(&r.timeout, "health-timeout", def.Health.Timeout.String(), "HEALTHCHECK --timeout")
+	fs.StringVar(&r.startPeriod, "health-start-period", def.Health.StartPeriod.String(), "HEALTHCHECK --start-period")
+	fs.IntVar(&r.retries, "health-retries", def.Health.Retries, "HEALTHCHECK --retries")
 	fs.BoolVar(&r.force, "force", false, "Replace an existing <Dockerfile>.optimized that composeopt did not write (by default it is left alone and reported)")
 }
 
@@ -152,18 +153,23 @@ func (r *ruleFlags) options(projectDir string) (migrate.Options, error) {
 	interval := pick("health-interval", r.interval, cfg.Healthcheck.Interval)
 	timeout := pick("health-timeout", r.timeout, cfg.Healthcheck.Timeout)
 	startPeriod := pick("health-start-period", r.startPeriod, cfg.Healthcheck.StartPeriod)
-	for _, d := range []string{interval, timeout, startPeriod} {
-		if _, err := time.ParseDuration(d); err != nil {
-			return migrate.Options{}, fmt.Errorf("health check timing %q: %w", d, err)
+	o := rules.DefaultOptions()
+	for _, t := range []struct {
+		text string
+		d    *time.Duration
+	}{{interval, &o.Health.Interval}, {timeout, &o.Health.Timeout}, {startPeriod, &o.Health.StartPeriod}} {
+		d, err := time.ParseDuration(t.text)
+		if err != nil {
+			return migrate.Options{}, fmt.Errorf("health check timing %q: %w", t.text, err)
 		}
+		*t.d = d
 	}
 	if uid <= 0 || uid > 65535 {
 		return migrate.Options{}, fmt.Errorf("--uid %d: want 1 to 65535", uid)
 	}
-	o := rules.DefaultOptions()
 	o.UID = uid
 	o.HealthPath = pick("health-path", r.healthPath, cfg.Healthcheck.Path)
-	o.HealthFlags = fmt.Sprintf("--interval=%s --timeout=%s --start-period=%s --retries=%d", interval, timeout, startPeriod, retries)
+	o.Health.Retries = retries
 	return migrate.Options{Skip: skip, Rules: o, Force: r.force}, nil
 }
 

@@ -205,11 +205,8 @@ func healthcheckMake(p *Pass, st *dockerfile.Stage, chain []*dockerfile.Stage, s
 	if !strings.HasPrefix(path, "/") {
 		path = "/" + path
 	}
-	flags := p.Options.HealthFlags
-	if flags == "" {
-		flags = DefaultOptions().HealthFlags
-	}
-	timeout := healthcheckTimeout(flags)
+	flags := p.Options.Health.Flags()
+	timeout := healthcheckTimeout(p.Options.Health.Timeout)
 	url := fmt.Sprintf("http://127.0.0.1:%d%s", port, path)
 	var cmd []string
 	switch probe {
@@ -242,15 +239,7 @@ func healthcheckMake(p *Pass, st *dockerfile.Stage, chain []*dockerfile.Stage, s
 
 // healthcheckTimeout returns the probe's own timeout in seconds: one
 // second less than the HEALTHCHECK --timeout (default 5s), at least 1.
-func healthcheckTimeout(flags string) int {
-	t := 5 * time.Second
-	for _, f := range strings.Fields(flags) {
-		if v, ok := strings.CutPrefix(f, "--timeout="); ok {
-			if d, err := time.ParseDuration(v); err == nil {
-				t = d
-			}
-		}
-	}
+func healthcheckTimeout(t time.Duration) int {
 	s := int(t/time.Second) - 1
 	if s < 1 {
 		s = 1

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/composeopt/composeopt/migrate/facts"
 )
@@ -213,14 +214,36 @@ func TestHealthcheckRoutesByLanguage(t *testing.T) {
 func TestHealthcheckOptions(t *testing.T) {
 	opts := DefaultOptions()
 	opts.HealthPath = "ready"
-	opts.HealthFlags = "--interval=10s --timeout=3s"
+	opts.Health.Interval = 10 * time.Second
+	opts.Health.Timeout = 3 * time.Second
+	opts.Health.StartPeriod = 90 * time.Second
 	res, err := Apply([]byte(healthcheckPython), healthcheckMatrixPy(), []*Rule{Healthcheck}, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := "HEALTHCHECK --interval=10s --timeout=3s \\\n    CMD [\"python\", \"-c\", \"import urllib.request; urllib.request.urlopen('http://127.0.0.1:5000/ready', timeout=2)\"]\n"
+	want := "HEALTHCHECK --interval=10s --timeout=3s --start-period=1m30s --retries=3 \\\n    CMD [\"python\", \"-c\", \"import urllib.request; urllib.request.urlopen('http://127.0.0.1:5000/ready', timeout=2)\"]\n"
 	if !strings.Contains(string(res.Output), want) {
 		t.Errorf("got\n%s", res.Output)
+	}
+}
+
+// TestHealthFlags checks the flags' text: durations written the short way,
+// and zero fields replaced by the defaults.
+func TestHealthFlags(t *testing.T) {
+	for _, c := range []struct {
+		h    Health
+		want string
+	}{
+		{DefaultOptions().Health, "--interval=30s --timeout=5s --start-period=40s --retries=3"},
+		{Health{Interval: time.Minute, Timeout: 90 * time.Second, StartPeriod: time.Hour, Retries: 1}, "--interval=1m --timeout=1m30s --start-period=1h --retries=1"},
+		{Options{}.WithDefaults().Health, "--interval=30s --timeout=5s --start-period=40s --retries=3"},
+	} {
+		if got := c.h.Flags(); got != c.want {
+			t.Errorf("Flags() = %q, want %q", got, c.want)
+		}
+	}
+	if got := (Options{}).WithDefaults().UID; got != 10001 {
+		t.Errorf("default UID %d, want 10001", got)
 	}
 }
 

@@ -273,11 +273,7 @@ func nonrootChooseAccount(p *Pass, st *dockerfile.Stage, chain []*dockerfile.Sta
 	if user := nonrootImageUser(info); user != "" {
 		return nonrootAccount{user: user, chown: user + ":" + user, after: -1}, true
 	}
-	uid := p.Options.UID
-	if uid <= 0 {
-		uid = DefaultOptions().UID
-	}
-	id := strconv.Itoa(uid)
+	id := strconv.Itoa(p.Options.UID)
 	acct := nonrootAccount{user: nonrootName, chown: nonrootName + ":" + nonrootName, after: -1}
 	var cmds [][]string
 	switch info.Family {

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/composeopt/composeopt/migrate/dockerfile"
 	"github.com/composeopt/composeopt/migrate/facts"
@@ -35,16 +36,67 @@ type Finding struct {
 	NeedsHuman bool `json:"needs_human,omitempty"`
 }
 
-// Options tune the rules.
+// Options tune the rules. DefaultOptions is the one place their defaults
+// are set; a zero field means its default (WithDefaults fills it in).
 type Options struct {
-	UID         int    // account id for a created user (default 10001)
-	HealthPath  string // forced health-check path ("" = discover)
-	HealthFlags string // HEALTHCHECK flags
+	UID        int    // account id for a created user
+	HealthPath string // forced health-check path ("" = discover)
+	Health     Health // HEALTHCHECK timing
+}
+
+// Health is the timing of an added HEALTHCHECK.
+type Health struct {
+	Interval, Timeout, StartPeriod time.Duration
+	Retries                        int
 }
 
 // DefaultOptions returns the defaults.
 func DefaultOptions() Options {
-	return Options{UID: 10001, HealthFlags: "--interval=30s --timeout=5s --start-period=40s --retries=3"}
+	return Options{
+		UID:    10001,
+		Health: Health{Interval: 30 * time.Second, Timeout: 5 * time.Second, StartPeriod: 40 * time.Second, Retries: 3},
+	}
+}
+
+// WithDefaults returns o with every zero field set to its default.
+func (o Options) WithDefaults() Options {
+	def := DefaultOptions()
+	if o.UID == 0 {
+		o.UID = def.UID
+	}
+	if o.Health.Interval == 0 {
+		o.Health.Interval = def.Health.Interval
+	}
+	if o.Health.Timeout == 0 {
+		o.Health.Timeout = def.Health.Timeout
+	}
+	if o.Health.StartPeriod == 0 {
+		o.Health.StartPeriod = def.Health.StartPeriod
+	}
+	if o.Health.Retries == 0 {
+		o.Health.Retries = def.Health.Retries
+	}
+	return o
+}
+
+// Flags returns the HEALTHCHECK flags, durations written the short way
+// (30s, 1m, 1m30s).
+func (h Health) Flags() string {
+	return fmt.Sprintf("--interval=%s --timeout=%s --start-period=%s --retries=%d",
+		shortDuration(h.Interval), shortDuration(h.Timeout), shortDuration(h.StartPeriod), h.Retries)
+}
+
+// shortDuration is time.Duration.String without zero trailing units
+// ("1m" for 1m0s, "1h" for 1h0m0s).
+func shortDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }
 
 // Pass is one rule's view of one build.
@@ -126,6 +178,7 @@ const maxPasses = 5
 
 // Apply runs the enabled rules on src until nothing changes.
 func Apply(src []byte, fb *facts.Build, enabled []*Rule, opts Options) (*Result, error) {
+	opts = opts.WithDefaults()
 	res := &Result{Output: src, Lines: map[string][]int{}}
 	applied := map[string]bool{}
 	// Findings are kept across passes (a rule may explain a change only in
