@@ -92,14 +92,49 @@ func Load(ctx context.Context, opts Options) (*Project, error) {
 		byKey[key] = b
 		p.Builds = append(p.Builds, b)
 	}
-	for _, b := range p.Builds {
-		for _, o := range p.Builds {
-			if o != b && o.Context == b.Context {
-				b.SharedContext = true
+	markSharedContexts(p.Builds, all, chains)
+	return p, nil
+}
+
+// markSharedContexts sets SharedContext on every build whose context
+// another build of the project also uses: any service of the model, named
+// or not, including builds composeopt skips (dockerfile_inline, a
+// dockerfile: from a variable, a missing Dockerfile). Such a sibling reads
+// <context>/.dockerignore too, so the context's own ignore file must not be
+// changed for one build.
+func markSharedContexts(builds []*Build, all types.Services, chains map[string][]buildElem) {
+	users := map[string]map[string]bool{} // context → Dockerfiles (or inline markers) building it
+	add := func(ctx, df string) {
+		if users[ctx] == nil {
+			users[ctx] = map[string]bool{}
+		}
+		users[ctx][df] = true
+	}
+	for _, b := range builds {
+		add(b.Context, b.Dockerfile)
+	}
+	for name, sc := range all {
+		if sc.Build == nil || isRemoteContext(sc.Build.Context) {
+			continue
+		}
+		switch {
+		case sc.Build.DockerfileInline != "":
+			add(sc.Build.Context, "inline:"+name)
+		case lastDockerfile(chains[name]) != nil && strings.Contains(lastDockerfile(chains[name]).value.Value, "$"):
+			add(sc.Build.Context, "variable:"+name) // may be any Dockerfile
+		default:
+			df := resolveDockerfile(sc.Build)
+			if orig, ok := readGeneratedHeader(df); ok {
+				df = filepath.Join(filepath.Dir(df), orig.Original)
 			}
+			add(sc.Build.Context, df)
 		}
 	}
-	return p, nil
+	for _, b := range builds {
+		if len(users[b.Context]) > 1 {
+			b.SharedContext = true
+		}
+	}
 }
 
 // loadState is what EditDockerfileRefs needs from the load: the options to

@@ -11,7 +11,9 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -106,11 +108,13 @@ func Make(ctx context.Context, p *compose.Project, opts Options) (*Plan, error) 
 	opts.Rules = opts.Rules.WithDefaults()
 	plan := &Plan{Project: p, Warnings: append([]string(nil), p.Warnings...)}
 	refs := map[*compose.Build]string{}
+	// What the repository runs inside its containers, read once for all builds.
+	repo := facts.GatherRepo(p.Dir)
 	for _, b := range p.Builds {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		bp := planBuild(p, b, enabled, opts)
+		bp := planBuild(p, b, enabled, opts, repo)
 		plan.Builds = append(plan.Builds, bp)
 		if bp.Status == StatusMigrate {
 			refs[b] = bp.Optimized
@@ -181,7 +185,7 @@ func enabledRules(catalogue []*rules.Rule, skip []string) ([]*rules.Rule, error)
 }
 
 // planBuild derives one build's optimized Dockerfile and ignore file.
-func planBuild(p *compose.Project, b *compose.Build, enabled []*rules.Rule, opts Options) *BuildPlan {
+func planBuild(p *compose.Project, b *compose.Build, enabled []*rules.Rule, opts Options, repo *facts.Repo) *BuildPlan {
 	bp := &BuildPlan{Build: b, Optimized: OptimizedName(b.Dockerfile)}
 	fail := func(status Status, format string, args ...any) *BuildPlan {
 		bp.Status = status
@@ -263,7 +267,7 @@ func planBuild(p *compose.Project, b *compose.Build, enabled []*rules.Rule, opts
 		}
 	}
 	bp.Status = StatusMigrate
-	if err := planIgnore(bp, b, opts.Repo.sharedContext(b), fb, res.File); err != nil {
+	if err := planIgnore(bp, p, b, opts.Repo.sharedContext(b), fb, res.File, repo); err != nil {
 		return fail(StatusFailed, "%v", err)
 	}
 	bp.content = out
@@ -324,7 +328,7 @@ func serviceFacts(p *compose.Project, b *compose.Build) []facts.Service {
 }
 
 // planIgnore computes the .dockerignore of a build.
-func planIgnore(bp *BuildPlan, b *compose.Build, sharedContext bool, fb *facts.Build, df *dockerfile.File) error {
+func planIgnore(bp *BuildPlan, p *compose.Project, b *compose.Build, sharedContext bool, fb *facts.Build, df *dockerfile.File, repo *facts.Repo) error {
 	contextIgnore := filepath.Join(b.Context, ".dockerignore")
 	bp.IgnoreFile = contextIgnore
 	if sharedContext {
@@ -341,22 +345,166 @@ func planIgnore(bp *BuildPlan, b *compose.Build, sharedContext bool, fb *facts.B
 			return err
 		}
 	}
+	keep := copySources(df)
+	ev := ignoreEvidence(p, fb, df, keep, repo)
+	ecosystems := fb.Ecosystems()
+	for _, e := range fb.Scan.Ecosystems {
+		if !slices.Contains(ecosystems, e) {
+			ecosystems = append(ecosystems, e)
+		}
+	}
 	out, err := ignore.Generate(ignore.Input{
 		Existing:       existing,
-		Ecosystems:     fb.Ecosystems(),
+		Ecosystems:     ecosystems,
 		ContextDir:     b.Context,
-		Keep:           copySources(df),
+		Keep:           keep,
 		RebuiltOutputs: rebuiltOutputs(df),
+		Retain:         ev.retain,
+		Exclude:        ev.exclude,
 	})
 	if err != nil {
 		return fmt.Errorf("%s: %w", bp.IgnoreFile, err)
 	}
 	bp.ignoreContent = out.Content
 	bp.Ignored = out.Added
+	bp.Findings = append(bp.Findings, ev.findings...)
 	for _, w := range out.Warnings {
 		bp.Findings = append(bp.Findings, rules.Finding{Rule: "dockerignore", Message: w, NeedsHuman: true})
 	}
 	return nil
+}
+
+// Default ignore patterns that repository evidence can keep in the context.
+var (
+	testPatterns = []string{"test", "tests", "**/__tests__"}
+	docsPatterns = []string{"docs"}
+)
+
+// ignoreDecision is what the repository and the Dockerfile say the ignore
+// file must keep or leave out.
+type ignoreDecision struct {
+	retain, exclude []string
+	findings        []rules.Finding
+}
+
+// ignoreEvidence decides, from evidence, which defaults the ignore file
+// must not add and which credential files it must leave out. Tests and
+// documentation stay in the context when any build of this Dockerfile uses
+// them: a test or docs command the repository runs inside one of the
+// build's services (scripts, Makefiles, CI workflows, READMEs, compose
+// commands), a RUN of a test runner in any stage, or a development target
+// that copies the whole context.
+func ignoreEvidence(p *compose.Project, fb *facts.Build, df *dockerfile.File, keep []string, repo *facts.Repo) ignoreDecision {
+	var d ignoreDecision
+	known := func(name string) bool {
+		return slices.ContainsFunc(p.Services, func(s *compose.Service) bool { return s.Name == name })
+	}
+	note := func(format string, args ...any) {
+		d.findings = append(d.findings, rules.Finding{Rule: "dockerignore", Message: fmt.Sprintf(format, args...)})
+	}
+	kinds := []struct {
+		name     string
+		patterns []string
+		isCmd    func([]string) bool
+	}{
+		{"tests", testPatterns, facts.IsTestCommand},
+		{"docs", docsPatterns, facts.IsDocsCommand},
+	}
+	for _, k := range kinds {
+		var why []string
+		for _, e := range repo.InImage(k.name, fb.Services, known) {
+			why = append(why, fmt.Sprintf("%s runs `%s` in the container", e.Where, e.What))
+		}
+		for _, in := range df.Instructions {
+			if in.Cmd != "run" {
+				continue
+			}
+			cmds := [][]string{in.Args}
+			if src, ok := in.ShellForm(); ok {
+				cmds = facts.ShellCommands(src)
+			}
+			for _, words := range cmds {
+				if k.isCmd(words) {
+					why = append(why, fmt.Sprintf("the Dockerfile runs `%s` (line %d)", facts.JoinWords(words), in.Start))
+					break
+				}
+			}
+		}
+		for _, t := range fb.Targets() {
+			st := df.Target(t)
+			if st == nil || !copiesWholeContext(st) {
+				continue
+			}
+			if r := rules.DevStage(df, fb, st); r != "" {
+				why = append(why, fmt.Sprintf("the development stage %s copies the whole context (%s)", stageName(st), r))
+			}
+		}
+		if len(why) == 0 {
+			continue
+		}
+		d.retain = append(d.retain, k.patterns...)
+		note("kept %s in the build context: %s", k.name, strings.Join(why, "; "))
+	}
+
+	// Credential files under a copied directory stay out of the context,
+	// unless a COPY names one (the secrets rule reports that) or an install
+	// reads it (a registry token: excluding it would break the install).
+	whole := slices.Contains(keep, ".")
+	installs := false
+	for _, in := range df.Instructions {
+		if in.Cmd == "run" && facts.InstallReadsRegistryConfig(strings.Join(in.Args, " ")) {
+			installs = true
+		}
+	}
+	for _, c := range fb.Scan.Credentials {
+		copied, named := whole, false
+		for _, k := range keep {
+			k = strings.TrimSuffix(k, "/")
+			if k == c.Path {
+				named = true
+			} else if k != "." && strings.HasPrefix(c.Path, k+"/") {
+				copied = true
+			}
+		}
+		base := path.Base(c.Path)
+		switch {
+		case named || !copied:
+		case base == ".env" || strings.HasPrefix(base, ".env."):
+			// The defaults leave every .env file out already.
+		case c.Registry && installs && !strings.Contains(c.Path, "/"):
+			d.findings = append(d.findings, rules.Finding{Rule: "dockerignore", NeedsHuman: true, Message: fmt.Sprintf(
+				"%s (%s) is copied into the image; it was not left out because the dependency install reads it: pass the token with `RUN --mount=type=secret` and keep the file out of the context", c.Path, c.Kind)})
+		default:
+			d.exclude = append(d.exclude, c.Path)
+			note("left %s (%s) out of the build context", c.Path, c.Kind)
+		}
+	}
+	return d
+}
+
+// copiesWholeContext reports whether a stage or one it is built on copies
+// the whole build context.
+func copiesWholeContext(st *dockerfile.Stage) bool {
+	for s := st; s != nil; s = s.BaseStage {
+		for _, in := range s.Instructions {
+			if (in.Cmd != "copy" && in.Cmd != "add") || len(in.Flag("from")) > 0 || len(in.Args) < 2 {
+				continue
+			}
+			for _, a := range in.Args[:len(in.Args)-1] {
+				if c := strings.TrimPrefix(filepath.ToSlash(filepath.Clean(a)), "/"); c == "." || c == "" {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+func stageName(st *dockerfile.Stage) string {
+	if st.Name != "" {
+		return st.Name
+	}
+	return fmt.Sprintf("%d", st.Index)
 }
 
 func readOptional(path string) ([]byte, error) {

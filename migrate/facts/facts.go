@@ -65,6 +65,9 @@ type Build struct {
 	// SourcePorts are the ports the context's sources and server
 	// configuration files listen on (see ListenPorts).
 	SourcePorts []Port
+	// Scan is what a bounded walk of the whole context found (ecosystems at
+	// any depth, credential files); zero when not gathered from disk.
+	Scan ContextScan
 	// RouteExts maps each of HealthRoutes to the extensions of the source
 	// files it was found in (nil when the facts were not gathered from disk).
 	RouteExts map[string][]string
@@ -236,6 +239,7 @@ func Gather(contextDir string, services []Service) (*Build, error) {
 	}
 	b.HealthRoutes, b.RouteExts = findHealthRoutes(contextDir)
 	b.SourcePorts = findSourcePorts(contextDir)
+	b.Scan = ScanContext(contextDir)
 	if b.Files["go.mod"] {
 		b.GoCgo = goCgo(contextDir)
 	}

@@ -49,6 +49,14 @@ type Input struct {
 	RebuiltOutputs []string
 	// Header is an optional comment placed under BeginMarker in a new section.
 	Header string
+	// Retain lists default patterns not to add (such as "tests" or "docs")
+	// because the repository uses those paths inside the image. A line of
+	// an earlier composeopt section equal to one of them is removed.
+	Retain []string
+	// Exclude lists extra paths to leave out of the context, such as the
+	// credential files found in it. Like the VCS and cache defaults, only a
+	// Keep entry naming the path itself overrides them.
+	Exclude []string
 }
 
 // Output is the generated .dockerignore.
@@ -60,6 +68,9 @@ type Output struct {
 	// Warnings report problems Generate must not fix itself, chiefly user
 	// lines that exclude a path the Dockerfile copies.
 	Warnings []string
+	// Retired lists lines of an earlier composeopt section removed because
+	// Input.Retain names them.
+	Retired []string
 }
 
 // def is one default line. Negated defaults re-include a path.
@@ -96,6 +107,8 @@ var ecosystemDefaults = map[string][]def{
 		".ruff_cache", "**/*.egg-info", ".tox"),
 	"go":   content("bin"),
 	"java": append(junk(".gradle"), content("target", "build")...),
+	// .NET build outputs of every project in the context.
+	"dotnet": content("**/bin", "**/obj"),
 }
 
 // defaults returns the candidate lines for in, in the order they are written.
@@ -123,8 +136,17 @@ func defaults(in Input, wholeContext bool) ([]def, []string) {
 			out = append(out, content(p)...)
 		}
 	}
-	// Drop repeats (e.g. "build" from java and RebuiltOutputs) keeping the first.
+	for _, x := range in.Exclude {
+		if p, ok := contextRelative(x); ok && p != "." {
+			out = append(out, junk(p)...)
+		}
+	}
+	// Drop repeats (e.g. "build" from java and RebuiltOutputs) keeping the
+	// first, and the retained defaults.
 	seen := map[string]bool{}
+	for _, r := range in.Retain {
+		seen[r] = true
+	}
 	uniq := out[:0]
 	for _, d := range out {
 		if !seen[d.pattern] {
@@ -186,6 +208,16 @@ func Generate(in Input) (Output, error) {
 	if begin >= 0 && end < 0 {
 		end = len(lines)
 	}
+	// Earlier composeopt lines for paths the repository now needs go.
+	if begin >= 0 && len(in.Retain) > 0 {
+		for i := end - 1; i > begin; i-- {
+			if p := lines[i].pattern; p != "" && slices.ContainsFunc(in.Retain, func(r string) bool { return normalize(r) == p }) {
+				out.Retired = append([]string{lines[i].text}, out.Retired...)
+				lines = slices.Delete(lines, i, i+1)
+				end--
+			}
+		}
+	}
 	present := map[string]bool{}
 	for i := range lines {
 		l := &lines[i]
@@ -229,7 +261,7 @@ func Generate(in Input) (Output, error) {
 		at += len(fresh)
 	} else {
 		if len(fresh) == 0 {
-			return Output{Content: in.Existing, Warnings: out.Warnings}, nil
+			return Output{Content: in.Existing, Warnings: out.Warnings, Retired: out.Retired}, nil
 		}
 		if n := len(lines); n > 0 {
 			if lines[n-1].eol == "" {
@@ -268,7 +300,7 @@ func Generate(in Input) (Output, error) {
 			newPatterns = true
 		}
 	}
-	if !newPatterns && len(dropped) == 0 {
+	if !newPatterns && len(dropped) == 0 && len(out.Retired) == 0 {
 		// Nothing to change (every default was dropped or already there).
 		return Output{Content: in.Existing, Warnings: out.Warnings}, nil
 	}

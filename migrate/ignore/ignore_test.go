@@ -269,3 +269,72 @@ func TestGenerateHeaderStaysOneLine(t *testing.T) {
 		t.Errorf("unexpected header:\n%s", out.Content)
 	}
 }
+
+// Retained defaults are not added, and an earlier composeopt line for one
+// of them is removed; Exclude adds paths that only an explicit Keep overrides.
+func TestRetainAndExclude(t *testing.T) {
+	dir := makeContext(t, "tests/test_a.py", "docs/index.md", "deploy/id_rsa", "keys/signing.key", "app.py")
+	in := Input{ContextDir: dir, Keep: []string{".", "keys/signing.key"}, Retain: []string{"test", "tests", "**/__tests__"},
+		Exclude: []string{"deploy/id_rsa", "keys/signing.key"}}
+	out, err := Generate(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if isExcluded(t, out.Content, "tests/test_a.py") {
+		t.Errorf("retained tests/ excluded:\n%s", out.Content)
+	}
+	if !isExcluded(t, out.Content, "docs/index.md") {
+		t.Errorf("docs/ not excluded:\n%s", out.Content)
+	}
+	if !isExcluded(t, out.Content, "deploy/id_rsa") {
+		t.Errorf("credential not excluded:\n%s", out.Content)
+	}
+	if isExcluded(t, out.Content, "keys/signing.key") {
+		t.Errorf("explicitly copied file excluded:\n%s", out.Content)
+	}
+
+	// A file written by an earlier run that excluded tests/: the line goes.
+	old, err := Generate(Input{ContextDir: dir, Keep: []string{"."}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !isExcluded(t, old.Content, "tests/test_a.py") {
+		t.Fatalf("default no longer excludes tests/:\n%s", old.Content)
+	}
+	in.Existing = old.Content
+	again, err := Generate(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if isExcluded(t, again.Content, "tests/test_a.py") || !slices.Contains(again.Retired, "tests") {
+		t.Errorf("earlier tests line kept (retired %q):\n%s", again.Retired, again.Content)
+	}
+	// Idempotent.
+	in.Existing = again.Content
+	third, err := Generate(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(third.Content, again.Content) {
+		t.Errorf("second run changed the file:\n%s\n---\n%s", again.Content, third.Content)
+	}
+}
+
+func TestDotnetDefaults(t *testing.T) {
+	dir := makeContext(t, "Api/Api.csproj", "Api/bin/Debug/Api.dll", "Api/obj/project.assets.json", "Api/Program.cs")
+	out, err := Generate(Input{ContextDir: dir, Keep: []string{"."}, Ecosystems: []string{"dotnet"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{"Api/bin/Debug/Api.dll", "Api/obj/project.assets.json"} {
+		if !isExcluded(t, out.Content, p) {
+			t.Errorf("%s not excluded:\n%s", p, out.Content)
+		}
+	}
+	if isExcluded(t, out.Content, "Api/Program.cs") {
+		t.Errorf("source excluded:\n%s", out.Content)
+	}
+	if len(out.Warnings) > 0 {
+		t.Errorf("warnings: %q", out.Warnings)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/composeopt/composeopt/migrate/dockerfile"
+	"github.com/composeopt/composeopt/migrate/facts"
 )
 
 // devNames are stage names, compose targets and environment values that
@@ -18,6 +19,13 @@ func isDevName(name string) bool {
 	name = strings.ToLower(strings.Trim(name, `"'`))
 	return devNames[name] || strings.HasPrefix(name, "dev-") || strings.HasSuffix(name, "-dev") ||
 		strings.HasSuffix(name, "-development") || strings.HasSuffix(name, "-debug")
+}
+
+// DevStage says why stage st of f is built for development ("" when it is
+// not): the decision the rules make, for the planner's other uses (which
+// paths a development target reads).
+func DevStage(f *dockerfile.File, fb *facts.Build, st *dockerfile.Stage) string {
+	return devReason(&Pass{File: f, Facts: fb}, st)
 }
 
 // devReason says why a stage is built for development ("" when it is not).

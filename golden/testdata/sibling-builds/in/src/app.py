@@ -1,0 +1,2 @@
+import http.server
+http.server.test(port=8000)

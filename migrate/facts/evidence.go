@@ -1,0 +1,420 @@
+package facts
+
+import (
+	"bufio"
+	"bytes"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// Repo is what the repository itself says about how its images are used:
+// the commands that its scripts, Makefiles, CI workflows and READMEs run
+// inside a compose service's container (`docker compose run|exec SVC CMD`).
+// It is gathered once per project and shared by every build and rule.
+type Repo struct {
+	// Runs are the commands found, in file and line order.
+	Runs []Run
+}
+
+// Run is one command the repository runs inside a service's container.
+type Run struct {
+	// Service is the service named after run/exec ("" when it is a
+	// variable, which may be any service).
+	Service string
+	// Command is the command run in the container.
+	Command []string
+	// File is the project-relative (slash-separated) file it was found in.
+	File string
+	Line int
+}
+
+// Where names the file and line of a run ("scripts/ci.sh:4").
+func (r Run) Where() string { return r.File + ":" + strconv.Itoa(r.Line) }
+
+// Repository scan limits: the evidence is read from small text files near
+// the top of the project.
+const (
+	repoMaxDepth = 4
+	repoMaxFiles = 400     // files read
+	repoMaxWalk  = 20000   // directory entries visited
+	repoMaxSize  = 1 << 20 // bytes per file
+)
+
+// repoSkipDirs are directories that hold no evidence of how the project is
+// run (dependencies, outputs, VCS data).
+var repoSkipDirs = map[string]bool{
+	".git": true, "node_modules": true, ".venv": true, "venv": true, "__pycache__": true, "vendor": true,
+	"target": true, "dist": true, "build": true, ".tox": true, ".gradle": true, ".idea": true, ".vscode": true,
+}
+
+// repoEvidenceFile reports whether a project-relative file may say how the
+// project runs its containers.
+func repoEvidenceFile(rel string) bool {
+	base := strings.ToLower(path.Base(rel))
+	dir := path.Dir(rel)
+	switch {
+	case strings.HasPrefix(dir, ".github/workflows") || strings.HasPrefix(dir, ".circleci") ||
+		strings.HasPrefix(dir, ".buildkite") || strings.HasPrefix(dir, ".woodpecker") || dir == ".ci":
+		return strings.HasSuffix(base, ".yml") || strings.HasSuffix(base, ".yaml") || strings.HasSuffix(base, ".sh")
+	case base == "makefile" || base == "gnumakefile" || strings.HasSuffix(base, ".mk") || base == "justfile" ||
+		base == "taskfile.yml" || base == "taskfile.yaml" || base == "jenkinsfile" || base == "procfile":
+		return true
+	case base == ".gitlab-ci.yml" || base == ".travis.yml" || base == "azure-pipelines.yml" ||
+		base == "bitbucket-pipelines.yml" || base == "cloudbuild.yaml" || base == "tox.ini" || base == "noxfile.py":
+		return true
+	case strings.HasPrefix(base, "readme") || strings.HasPrefix(base, "contributing") || strings.HasPrefix(base, "development") || strings.HasPrefix(base, "testing"):
+		return strings.HasSuffix(base, ".md") || strings.HasSuffix(base, ".rst") || strings.HasSuffix(base, ".txt") || !strings.Contains(base, ".")
+	case strings.HasSuffix(base, ".sh") || strings.HasSuffix(base, ".bash") || strings.HasSuffix(base, ".ps1"):
+		return true
+	case base == "package.json" && dir == ".":
+		return true
+	}
+	// Extension-less scripts in the usual script directories.
+	first := strings.SplitN(rel, "/", 2)[0]
+	return (first == "scripts" || first == "script" || first == "bin" || first == "ci") && !strings.Contains(base, ".")
+}
+
+// GatherRepo scans the project directory for the commands it runs inside
+// its containers. Only regular files are read (no symbolic link is
+// followed), within the limits above; unreadable files are skipped.
+func GatherRepo(dir string) *Repo {
+	r := &Repo{}
+	if dir == "" {
+		return r
+	}
+	files, walked := 0, 0
+	_ = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return nil
+		}
+		walked++
+		if walked > repoMaxWalk || files >= repoMaxFiles {
+			return filepath.SkipAll
+		}
+		rel, err := filepath.Rel(dir, p)
+		if err != nil {
+			return nil
+		}
+		rel = filepath.ToSlash(rel)
+		if d.IsDir() {
+			if p != dir && (repoSkipDirs[d.Name()] || strings.Count(rel, "/") >= repoMaxDepth) {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !d.Type().IsRegular() || !repoEvidenceFile(rel) {
+			return nil
+		}
+		info, err := d.Info()
+		if err != nil || info.Size() > repoMaxSize {
+			return nil
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return nil
+		}
+		files++
+		r.Runs = append(r.Runs, scanRuns(rel, data)...)
+		return nil
+	})
+	sort.SliceStable(r.Runs, func(i, j int) bool {
+		if r.Runs[i].File != r.Runs[j].File {
+			return r.Runs[i].File < r.Runs[j].File
+		}
+		return r.Runs[i].Line < r.Runs[j].Line
+	})
+	return r
+}
+
+// composeCall finds a docker compose invocation on a line.
+var composeCall = regexp.MustCompile(`\bdocker(?:-compose|\s+compose)\b`)
+
+// composeValueFlags are docker compose flags (global, run and exec) that
+// take a separate value.
+var composeValueFlags = map[string]bool{
+	"-f": true, "--file": true, "-p": true, "--project-name": true, "--profile": true, "--env-file": true,
+	"--project-directory": true, "--ansi": true, "--progress": true, "--parallel": true,
+	"-e": true, "--env": true, "-w": true, "--workdir": true, "-u": true, "--user": true, "-v": true,
+	"--volume": true, "--entrypoint": true, "--publish": true, "--name": true, "-l": true, "--label": true,
+	"--env-from-file": true, "--index": true, "--cap-add": true, "--cap-drop": true, "--pull": true,
+}
+
+// scanRuns finds `docker compose run|exec SERVICE COMMAND` in a text file.
+// Lines continued with a trailing backslash are joined first.
+func scanRuns(rel string, data []byte) []Run {
+	var out []Run
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Buffer(make([]byte, 0, 64*1024), repoMaxSize)
+	line, start := 0, 0
+	var joined strings.Builder
+	for sc.Scan() {
+		line++
+		text := strings.TrimRight(sc.Text(), "\r")
+		if joined.Len() == 0 {
+			start = line
+		}
+		if strings.HasSuffix(text, `\`) {
+			joined.WriteString(strings.TrimSuffix(text, `\`))
+			joined.WriteByte(' ')
+			continue
+		}
+		joined.WriteString(text)
+		full := joined.String()
+		joined.Reset()
+		for _, loc := range composeCall.FindAllStringIndex(full, -1) {
+			if svc, cmd, ok := parseComposeRun(full[loc[1]:]); ok {
+				out = append(out, Run{Service: svc, Command: cmd, File: rel, Line: start})
+			}
+		}
+	}
+	return out
+}
+
+// shellWords splits a command line into words, dropping quotes and
+// stopping at a shell operator, a comment or a closing Markdown backtick.
+func shellWords(s string) []string {
+	cmds := shellCommands(s, true)
+	if len(cmds) == 0 {
+		return nil
+	}
+	return cmds[0]
+}
+
+// shellCommands splits a shell script into its simple commands' words
+// (quotes dropped) at ;, |, &, ( and ), up to a comment. With first, it
+// stops after the first command, and a backtick ends it.
+func shellCommands(s string, first bool) [][]string {
+	var cmds [][]string
+	var words []string
+	var cur strings.Builder
+	var quote rune
+	inWord := false
+	flush := func() {
+		if inWord {
+			words = append(words, cur.String())
+			cur.Reset()
+			inWord = false
+		}
+	}
+	end := func() bool {
+		flush()
+		if len(words) > 0 {
+			cmds = append(cmds, words)
+			words = nil
+		}
+		return first && len(cmds) > 0
+	}
+	for _, c := range s {
+		switch {
+		case quote != 0:
+			if c == quote {
+				quote = 0
+			} else {
+				cur.WriteRune(c)
+			}
+		case c == '"' || c == '\'':
+			quote, inWord = c, true
+		case c == '`':
+			if first {
+				end()
+				return cmds
+			}
+			flush()
+		case c == ' ' || c == '\t':
+			flush()
+		case c == '#' && !inWord:
+			end()
+			return cmds
+		case c == ';' || c == '|' || c == '&' || c == '(' || c == ')':
+			if end() {
+				return cmds
+			}
+		default:
+			cur.WriteRune(c)
+			inWord = true
+		}
+	}
+	end()
+	return cmds
+}
+
+// parseComposeRun reads what follows `docker compose`: global flags, then
+// run or exec, their flags, the service and the command.
+func parseComposeRun(rest string) (string, []string, bool) {
+	words := shellWords(rest)
+	i := 0
+	skipFlags := func() {
+		for i < len(words) && strings.HasPrefix(words[i], "-") {
+			if !strings.Contains(words[i], "=") && composeValueFlags[words[i]] {
+				i++
+			}
+			i++
+		}
+	}
+	skipFlags()
+	if i >= len(words) || (words[i] != "run" && words[i] != "exec") {
+		return "", nil, false
+	}
+	i++
+	skipFlags()
+	if i >= len(words) {
+		return "", nil, false
+	}
+	svc := words[i]
+	if strings.ContainsAny(svc, "$%{") {
+		svc = "" // a variable: any service
+	}
+	cmd := words[i+1:]
+	if len(cmd) == 0 {
+		return "", nil, false
+	}
+	return svc, cmd, true
+}
+
+// testRunners are programs that run a test suite.
+var testRunners = map[string]bool{
+	"pytest": true, "py.test": true, "tox": true, "nox": true, "nosetests": true, "jest": true, "mocha": true,
+	"vitest": true, "ava": true, "karma": true, "rspec": true, "phpunit": true, "pest": true, "behave": true,
+	"cucumber": true, "cucumber-js": true, "playwright": true, "cypress": true, "ctest": true, "unittest": true,
+	"green": true, "ward": true, "codecept": true,
+}
+
+// testVerbs are subcommands that run tests when given to these programs.
+var testVerbs = map[string][]string{
+	"npm": {"test", "t", "run"}, "yarn": {"test", "run"}, "pnpm": {"test", "t", "run"}, "bun": {"test", "run"},
+	"go": {"test"}, "cargo": {"test"}, "dotnet": {"test"}, "mvn": {"test", "verify", "integration-test"},
+	"mvnw": {"test", "verify"}, "gradle": {"test", "check"}, "gradlew": {"test", "check"}, "rake": {"test", "spec"},
+	"rails": {"test"}, "make": {"test", "check", "tests"}, "manage.py": {"test"}, "artisan": {"test"},
+	"composer": {"test"}, "mix": {"test"},
+}
+
+// IsTestCommand reports whether a command (as words) runs a test suite:
+// a test runner, a package manager's test script, `python -m pytest`, a
+// shell running one of these, or a runner given a test directory.
+func IsTestCommand(words []string) bool {
+	for i := 0; i < len(words); i++ {
+		w := words[i]
+		base := path.Base(w)
+		switch {
+		case testRunners[base]:
+			return true
+		case (base == "sh" || base == "bash" || base == "ash") && i+2 < len(words) && words[i+1] == "-c":
+			return slices.ContainsFunc(shellCommands(words[i+2], false), IsTestCommand)
+		case strings.HasPrefix(base, "python") && i+2 < len(words) && words[i+1] == "-m":
+			if testRunners[words[i+2]] || words[i+2] == "nose" || words[i+2] == "nose2" {
+				return true
+			}
+		}
+		if verbs, ok := testVerbs[base]; ok && i+1 < len(words) {
+			next := words[i+1]
+			if next == "run" && i+2 < len(words) {
+				next = words[i+2]
+				if base != "npm" && base != "yarn" && base != "pnpm" && base != "bun" {
+					continue
+				}
+				if next == "test" || strings.HasPrefix(next, "test:") || strings.HasPrefix(next, "test-") {
+					return true
+				}
+				continue
+			}
+			if slices.Contains(verbs, next) && next != "run" {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// docsTools are programs that build documentation from a docs directory.
+var docsTools = map[string]bool{"mkdocs": true, "sphinx-build": true, "sphinx-autobuild": true, "jekyll": true, "hugo": true, "docusaurus": true, "antora": true, "pdoc": true, "typedoc": true, "jsdoc": true}
+
+// IsDocsCommand reports whether a command builds or serves documentation.
+func IsDocsCommand(words []string) bool {
+	for i, w := range words {
+		base := path.Base(w)
+		if docsTools[base] {
+			return true
+		}
+		if (base == "sh" || base == "bash") && i+2 < len(words) && words[i+1] == "-c" {
+			return slices.ContainsFunc(shellCommands(words[i+2], false), IsDocsCommand)
+		}
+		if base == "make" && i+1 < len(words) && (words[i+1] == "docs" || words[i+1] == "html") {
+			return true
+		}
+		if w == "docs" || strings.HasPrefix(w, "docs/") {
+			return true
+		}
+	}
+	return false
+}
+
+// ShellCommands splits a RUN or compose command line into the words of each
+// simple command (quotes removed).
+func ShellCommands(s string) [][]string { return shellCommands(s, false) }
+
+// Evidence is one reason to keep a path in the image's build context.
+type Evidence struct {
+	Where string // file:line, or "compose service NAME"
+	What  string // the command, as words joined by spaces
+}
+
+// InImage says which of the repository's commands run tests (kind "tests")
+// or build documentation (kind "docs") inside a container of one of the
+// services; a command for an unknown or variable service counts for every
+// build, since keeping a path is the safe side. The compose commands of the
+// build's own services count too.
+func (r *Repo) InImage(kind string, services []Service, known func(string) bool) []Evidence {
+	is := IsTestCommand
+	if kind == "docs" {
+		is = IsDocsCommand
+	}
+	var out []Evidence
+	for _, s := range services {
+		if s.Command != nil && is(commandWords(s.Command)) {
+			out = append(out, Evidence{Where: "compose service " + s.Name, What: JoinWords(s.Command)})
+		}
+	}
+	if r == nil {
+		return out
+	}
+	for _, run := range r.Runs {
+		mine := run.Service == "" || (known != nil && !known(run.Service))
+		for _, s := range services {
+			if s.Name == run.Service {
+				mine = true
+			}
+		}
+		if mine && is(run.Command) {
+			out = append(out, Evidence{Where: run.Where(), What: JoinWords(run.Command)})
+		}
+	}
+	return out
+}
+
+// commandWords turns a compose command (exec form, or one string for the
+// shell) into words.
+func commandWords(cmd []string) []string {
+	if len(cmd) == 1 {
+		return shellWords(cmd[0])
+	}
+	return cmd
+}
+
+// JoinWords writes words back as one command line, quoting those with spaces.
+func JoinWords(words []string) string {
+	out := make([]string, len(words))
+	for i, w := range words {
+		if strings.ContainsAny(w, " \t") {
+			w = `"` + w + `"`
+		}
+		out[i] = w
+	}
+	return strings.Join(out, " ")
+}

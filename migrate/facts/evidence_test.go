@@ -1,0 +1,170 @@
+package facts
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+func TestScanRuns(t *testing.T) {
+	src := strings.Join([]string{
+		"test:",
+		"\tdocker compose -f compose.yaml run --rm \\",
+		"\t  -e APP_ENV=test web pytest tests/",
+		"      - run: docker-compose exec -T app npm run test:unit && echo done",
+		"Run `docker compose exec api bundle exec rspec` to test.",
+		"docker compose up -d db",
+		"docker compose run --rm ${SERVICE} go test ./...",
+		"docker compose run --entrypoint=sh worker -c 'python -m pytest -x'",
+	}, "\n")
+	got := scanRuns("Makefile", []byte(src))
+	want := []Run{
+		{Service: "web", Command: []string{"pytest", "tests/"}, File: "Makefile", Line: 2},
+		{Service: "app", Command: []string{"npm", "run", "test:unit"}, File: "Makefile", Line: 4},
+		{Service: "api", Command: []string{"bundle", "exec", "rspec"}, File: "Makefile", Line: 5},
+		{Service: "", Command: []string{"go", "test", "./..."}, File: "Makefile", Line: 7},
+		{Service: "worker", Command: []string{"-c", "python -m pytest -x"}, File: "Makefile", Line: 8},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("got %d runs %+v, want %d", len(got), got, len(want))
+	}
+	for i := range want {
+		if got[i].Service != want[i].Service || !slices.Equal(got[i].Command, want[i].Command) || got[i].Line != want[i].Line {
+			t.Errorf("run %d = %+v, want %+v", i, got[i], want[i])
+		}
+	}
+}
+
+func TestIsTestCommand(t *testing.T) {
+	for _, c := range []struct {
+		cmd  string
+		want bool
+	}{
+		{"pytest tests/", true},
+		{"python -m pytest", true},
+		{"python manage.py test", true},
+		{"npm test", true},
+		{"npm run test:e2e", true},
+		{"yarn test", true},
+		{"go test ./...", true},
+		{"./mvnw verify", true},
+		{"sh -c 'npm ci && npm test'", true},
+		{"bundle exec rspec", true},
+		{"npm start", false},
+		{"npm run build", false},
+		{"python app.py", false},
+		{"gunicorn app:app", false},
+		{"go run .", false},
+		{"psql -U postgres", false},
+	} {
+		if got := IsTestCommand(shellWords(c.cmd)); got != c.want {
+			t.Errorf("IsTestCommand(%q) = %v, want %v", c.cmd, got, c.want)
+		}
+	}
+	if !IsDocsCommand(shellWords("mkdocs build -f docs/mkdocs.yml")) || IsDocsCommand(shellWords("npm start")) {
+		t.Error("IsDocsCommand")
+	}
+}
+
+func TestGatherRepoAndInImage(t *testing.T) {
+	dir := t.TempDir()
+	write := func(rel, content string) {
+		p := filepath.Join(dir, filepath.FromSlash(rel))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(".github/workflows/ci.yml", "steps:\n  - run: docker compose run web pytest\n")
+	write("README.md", "    docker compose exec other-project-svc npm test\n")
+	write("node_modules/x/README.md", "docker compose run web pytest\n") // not evidence
+	write("src/app.py", "docker compose run web pytest\n")               // not a script, CI or README
+	// A symlinked script is not followed.
+	outside := filepath.Join(t.TempDir(), "run.sh")
+	if err := os.WriteFile(outside, []byte("docker compose run api go test ./...\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(outside, filepath.Join(dir, "run.sh")); err != nil {
+		t.Fatal(err)
+	}
+	r := GatherRepo(dir)
+	if len(r.Runs) != 2 {
+		t.Fatalf("runs = %+v, want the workflow's and the README's", r.Runs)
+	}
+	known := func(s string) bool { return s == "web" || s == "api" }
+	if ev := r.InImage("tests", []Service{{Name: "web"}}, known); len(ev) != 2 {
+		// the README names a service the project does not have: it may be any
+		t.Errorf("web evidence = %+v", ev)
+	}
+	if ev := r.InImage("tests", []Service{{Name: "api"}}, known); len(ev) != 1 || ev[0].Where != "README.md:1" {
+		t.Errorf("api evidence = %+v", ev)
+	}
+	if ev := r.InImage("tests", []Service{{Name: "api", Command: []string{"pytest", "-q"}}}, known); len(ev) != 2 || ev[0].Where != "compose service api" {
+		t.Errorf("compose command evidence = %+v", ev)
+	}
+	if ev := r.InImage("docs", []Service{{Name: "web"}}, known); len(ev) != 0 {
+		t.Errorf("docs evidence = %+v", ev)
+	}
+}
+
+func TestCredentialKind(t *testing.T) {
+	files := map[string]string{
+		"deploy/id_rsa":            "-----BEGIN OPENSSH PRIVATE KEY-----\n",
+		"certs/server.key":         "-----BEGIN EC PRIVATE KEY-----\n",
+		"certs/ca.pem":             "-----BEGIN CERTIFICATE-----\n",
+		".npmrc":                   "//registry.npmjs.org/:_authToken=abc\n",
+		"sub/.npmrc":               "//registry.npmjs.org/:_authToken=${NPM_TOKEN}\n",
+		".pypirc":                  "[pypi]\nusername = __token__\npassword = pypi-abc\n",
+		".aws/credentials":         "[default]\naws_secret_access_key = abc\n",
+		"gcp/service-account.json": `{"type": "service_account", "private_key": "-----BEGIN"}`,
+		"config/prod.env":          "A=1\n",
+		".env.example":             "A=\n",
+		"package.json":             "{}\n",
+	}
+	want := map[string]bool{"deploy/id_rsa": true, "certs/server.key": true, ".npmrc": true, ".pypirc": true,
+		".aws/credentials": true, "gcp/service-account.json": true, "config/prod.env": true}
+	for rel, content := range files {
+		kind, registry := CredentialKind(rel, func() ([]byte, bool) { return []byte(content), true })
+		if (kind != "") != want[rel] {
+			t.Errorf("CredentialKind(%s) = %q, want credential %v", rel, kind, want[rel])
+		}
+		if registry != (rel == ".npmrc") {
+			t.Errorf("CredentialKind(%s) registry = %v", rel, registry)
+		}
+	}
+	// Without content, the name decides.
+	if k, _ := CredentialKind("keys/tls.pem", nil); k == "" {
+		t.Error("a .pem without content must count as a key by its name")
+	}
+}
+
+func TestScanContext(t *testing.T) {
+	dir := t.TempDir()
+	for rel, content := range map[string]string{
+		"pom.xml":                 "<project/>",
+		"frontend/package.json":   "{}",
+		"tools/Tool/Tool.csproj":  "<Project/>",
+		"node_modules/a/pom.xml":  "",
+		"deploy/id_ed25519":       "key",
+		"frontend/node_modules/x": "",
+	} {
+		p := filepath.Join(dir, filepath.FromSlash(rel))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sc := ScanContext(dir)
+	if !slices.Equal(sc.Ecosystems, []string{"node", "java", "dotnet"}) {
+		t.Errorf("ecosystems = %q", sc.Ecosystems)
+	}
+	if len(sc.Credentials) != 1 || sc.Credentials[0].Path != "deploy/id_ed25519" {
+		t.Errorf("credentials = %+v", sc.Credentials)
+	}
+}
