@@ -42,6 +42,9 @@ type Options struct {
 	// Dockerfile, and which contexts other Dockerfiles share (nil = only
 	// this project's).
 	Repo *RepoIndex
+	// InspectImage, when set (--inspect-images), reads the facts of a real
+	// base image; they replace the image table's for that reference.
+	InspectImage func(ctx context.Context, ref string) (facts.ImageFacts, error)
 }
 
 // Status says what happens to a build.
@@ -107,6 +110,9 @@ func Make(ctx context.Context, p *compose.Project, opts Options) (*Plan, error) 
 	}
 	opts.Rules = opts.Rules.WithDefaults()
 	plan := &Plan{Project: p, Warnings: append([]string(nil), p.Warnings...)}
+	if opts.InspectImage != nil {
+		plan.Warnings = append(plan.Warnings, inspectBases(ctx, p, opts.InspectImage)...)
+	}
 	refs := map[*compose.Build]string{}
 	// What the repository runs inside its containers, read once for all builds.
 	repo := facts.GatherRepo(p.Dir)
@@ -599,4 +605,42 @@ func unwrapAll(err error) []error {
 		return out
 	}
 	return []error{err}
+}
+
+// inspectBases reads the real base images of every build (each reference
+// once) and records their facts for the rules; an image that cannot be
+// read is a warning, and the table's facts stand for it.
+func inspectBases(ctx context.Context, p *compose.Project, inspect func(context.Context, string) (facts.ImageFacts, error)) []string {
+	var warnings []string
+	done := map[string]bool{}
+	for _, b := range p.Builds {
+		src, err := os.ReadFile(b.Dockerfile)
+		if err != nil {
+			continue // planBuild reports it
+		}
+		df, err := dockerfile.Parse(src)
+		if err != nil {
+			continue
+		}
+		for _, s := range serviceFacts(p, b) {
+			args := facts.GlobalArgs(df, s.Args)
+			for _, st := range df.Stages {
+				if st.BaseStage != nil {
+					continue
+				}
+				ref := facts.ExpandArgs(st.Base, args)
+				if done[ref] || strings.EqualFold(ref, "scratch") || strings.Contains(ref, "$") {
+					continue
+				}
+				done[ref] = true
+				real, err := inspect(ctx, ref)
+				if err != nil {
+					warnings = append(warnings, fmt.Sprintf("%s: %v; using the image table's facts", rel(p.Dir, b.Dockerfile), err))
+					continue
+				}
+				facts.SetInspected(ref, real)
+			}
+		}
+	}
+	return warnings
 }

@@ -14,6 +14,8 @@ import (
 
 	"github.com/composeopt/composeopt/compose"
 	"github.com/composeopt/composeopt/migrate"
+	"github.com/composeopt/composeopt/migrate/facts"
+	"github.com/composeopt/composeopt/migrate/inspect"
 	"github.com/composeopt/composeopt/migrate/rules"
 )
 
@@ -112,6 +114,8 @@ type ruleFlags struct {
 	startPeriod string
 	retries     int
 	force       bool
+	// inspect is --inspect-images.
+	inspect bool
 }
 
 func (r *ruleFlags) register(cmd *cobra.Command) {
@@ -126,6 +130,7 @@ func (r *ruleFlags) register(cmd *cobra.Command) {
 	fs.StringVar(&r.startPeriod, "health-start-period", def.Health.StartPeriod.String(), "HEALTHCHECK --start-period")
 	fs.IntVar(&r.retries, "health-retries", def.Health.Retries, "HEALTHCHECK --retries")
 	fs.BoolVar(&r.force, "force", false, "Replace an existing <Dockerfile>.optimized that composeopt did not write (by default it is left alone and reported)")
+	fs.BoolVar(&r.inspect, "inspect-images", false, "Read the real base images (local engine, then registry) instead of relying on the image table only; facts are cached per digest")
 }
 
 // options merges the project's config file under the command-line flags.
@@ -170,7 +175,20 @@ func (r *ruleFlags) options(projectDir string) (migrate.Options, error) {
 	o.UID = uid
 	o.HealthPath = pick("health-path", r.healthPath, cfg.Healthcheck.Path)
 	o.Health.Retries = retries
-	return migrate.Options{Skip: skip, Rules: o, Force: r.force}, nil
+	mo := migrate.Options{Skip: skip, Rules: o, Force: r.force}
+	if r.inspect {
+		iopts := inspect.Options{Local: true, Remote: true}
+		mo.InspectImage = func(ctx context.Context, ref string) (facts.ImageFacts, error) {
+			ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+			defer cancel()
+			res, err := inspect.Image(ctx, ref, iopts)
+			if err != nil {
+				return facts.ImageFacts{}, err
+			}
+			return inspect.Merge(facts.LookupImage(ref), res.Facts), nil
+		}
+	}
+	return mo, nil
 }
 
 // makePlan loads the project (or, with -r, every project below the
