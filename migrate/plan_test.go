@@ -41,7 +41,7 @@ func project(t *testing.T) *compose.Project {
 // appendTo is a test rule that appends text to the Dockerfile of the build
 // whose context ends in dir.
 func appendTo(dir, text string) *rules.Rule {
-	return &rules.Rule{ID: "test-append", Title: "test", Rationale: "test", Run: func(p *rules.Pass) {
+	return &rules.Rule{ID: "test-append", Title: "test", Doc: "test", Run: func(p *rules.Pass) {
 		if filepath.Base(p.Facts.Context) != dir || strings.Contains(string(p.File.Src), text) {
 			return
 		}

@@ -37,7 +37,7 @@ func newExplainCmd() *cobra.Command {
 			if r == nil {
 				return fmt.Errorf("unknown rule %q (see `composeopt rules`)", args[0])
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "%s: %s\n\n%s\n", r.ID, r.Title, report.Wrap(r.Rationale, 78))
+			fmt.Fprintf(cmd.OutOrStdout(), "%s: %s\n\n%s\n", r.ID, r.Title, report.Wrap(r.Doc, 78))
 			return nil
 		},
 	}

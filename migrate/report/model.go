@@ -316,7 +316,7 @@ func ruleTitle(id string) string {
 
 func ruleRationale(id string) string {
 	if r := rules.Lookup(id); r != nil {
-		return r.Rationale
+		return r.Doc
 	}
 	return ""
 }

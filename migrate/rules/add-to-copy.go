@@ -13,7 +13,7 @@ import (
 var AddToCopy = &Rule{
 	ID:    "add-to-copy",
 	Title: "Use COPY instead of ADD for local files",
-	Rationale: "ADD also downloads URLs, clones git repositories and unpacks local tar archives, so a " +
+	Doc: "ADD also downloads URLs, clones git repositories and unpacks local tar archives, so a " +
 		"reader has to check its sources to know what it does; COPY only copies. ADD stays where " +
 		"that extra behaviour is used: remote sources, archives (by file name, and by content when the " +
 		"file is in the build context), paths with variables, and flags COPY does not share.",

@@ -1,9 +1,10 @@
 package rules
 
-// catalogue lists every rule in the order they run: hygiene fixes first,
-// then the multi-stage split (which shapes the stages), then rules that
-// rewrite installs, then additions to the runtime stage, and the non-root
-// user last, because it places USER after every RUN the others add.
+// catalogue lists every rule. The run order comes from each rule's After
+// (see All); the list breaks ties. In effect: hygiene fixes first, then
+// the multi-stage split (which shapes the stages), then rules that rewrite
+// installs, then additions to the runtime stage, and the non-root user
+// last, because it places USER after every RUN the others add.
 func catalogue() []*Rule {
 	return []*Rule{
 		MaintainerLabel,

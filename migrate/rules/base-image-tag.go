@@ -10,7 +10,7 @@ import (
 var BaseImageTag = &Rule{
 	ID:    "base-image-tag",
 	Title: "Report base images without a version tag",
-	Rationale: "An untagged base image means :latest, which moves whenever the publisher pushes, so " +
+	Doc: "An untagged base image means :latest, which moves whenever the publisher pushes, so " +
 		"the same Dockerfile builds a different image from one day to the next and can break without " +
 		"any change in the project. The right version cannot be chosen offline, so the rule only " +
 		"reports these FROM lines; stage references and scratch are not images and are skipped.",

@@ -15,7 +15,7 @@ import (
 var CacheMount = &Rule{
 	ID:    "cache-mount",
 	Title: "Keep dependency downloads in a BuildKit cache mount",
-	Rationale: "Every change to a manifest re-runs the install step, which then fetches every " +
+	Doc: "Every change to a manifest re-runs the install step, which then fetches every " +
 		"package again. A `RUN --mount=type=cache` on the tool's download directory (npm, yarn, " +
 		"pnpm, pip, go, maven, gradle, apt's package lists) keeps those downloads on the builder " +
 		"between builds and out of the image. Mounts are added to every stage that installs, " +
@@ -23,7 +23,8 @@ var CacheMount = &Rule{
 		"chain of stages, so that no later step relies on a cache the mount moved out of the image. " +
 		"RUNs that cannot be parsed, tools pointed at another cache directory, users whose uid or " +
 		"home is unknown, and non-root installs that would need root-owned parent directories are left alone.",
-	Run: runCacheMount,
+	After: []string{"prod-deps", "pkg-cache"},
+	Run:   runCacheMount,
 }
 
 // cachemountRun is one RUN of a chain of stages, as the rule sees it.

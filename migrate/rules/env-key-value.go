@@ -10,7 +10,7 @@ import (
 var EnvKeyValue = &Rule{
 	ID:    "env-key-value",
 	Title: "Write ENV as key=value",
-	Rationale: "The space-separated `ENV key value` form can set only one variable, " +
+	Doc: "The space-separated `ENV key value` form can set only one variable, " +
 		"reads ambiguously when the value has spaces, and BuildKit's checks flag it " +
 		"(LegacyKeyValueFormat). The key=value form means the same to the builder.",
 	Run: runEnvKeyValue,

@@ -9,7 +9,7 @@ import (
 var ExecForm = &Rule{
 	ID:    "exec-form",
 	Title: "Use exec form for CMD and ENTRYPOINT",
-	Rationale: "In shell form the container's first process is /bin/sh, which does not " +
+	Doc: "In shell form the container's first process is /bin/sh, which does not " +
 		"pass SIGTERM on to the application, so `docker stop` waits for its timeout and " +
 		"then kills it without a clean shutdown. When the command uses no shell feature " +
 		"(variables, pipes, globs, &&), the JSON form runs the same program directly.",

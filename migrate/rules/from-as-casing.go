@@ -11,7 +11,7 @@ import (
 var FromAsCasing = &Rule{
 	ID:    "from-as-casing",
 	Title: "Write AS in the same case as FROM",
-	Rationale: "`FROM image as name` under an upper-case FROM (or the reverse) fails BuildKit's " +
+	Doc: "`FROM image as name` under an upper-case FROM (or the reverse) fails BuildKit's " +
 		"FromAsCasing check; the builder itself accepts both. Only the AS keyword changes, to the " +
 		"case of its FROM.",
 	Run: runFromAsCasing,

@@ -18,7 +18,7 @@ import (
 var Healthcheck = &Rule{
 	ID:    "healthcheck",
 	Title: "Add an HTTP HEALTHCHECK when the app's port is known",
-	Rationale: "Without a health check Docker only knows whether the process exists, not whether it " +
+	Doc: "Without a health check Docker only knows whether the process exists, not whether it " +
 		"answers, so a hung server keeps receiving traffic and `depends_on: condition: service_healthy` " +
 		"cannot be used. The check is added only with evidence: an HTTP port from PORT, EXPOSE or the " +
 		"compose ports, and a probe program the image already has (node or python, else busybox wget on " +
@@ -26,7 +26,9 @@ var Healthcheck = &Rule{
 		"found in the sources of the image's language, else / (where any answer below 500 counts). " +
 		"Images that have a HEALTHCHECK (even NONE), services with a compose healthcheck, distroless " +
 		"and scratch images, and conflicting port evidence are left alone and reported.",
-	Run: runHealthcheck,
+	After:   []string{"multi-stage", "python-env", "node-env"},
+	Options: []string{"health-path", "health-interval", "health-timeout", "health-start-period", "health-retries"},
+	Run:     runHealthcheck,
 }
 
 // healthcheckTail are the final instructions the HEALTHCHECK goes before.

@@ -1,8 +1,6 @@
 package rules
 
 import (
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -99,22 +97,6 @@ func factsWith(files []string, svcs ...facts.Service) *facts.Build {
 	}
 	if len(svcs) == 0 {
 		fb.Services = []facts.Service{{Name: "app"}}
-	}
-	return fb
-}
-
-// contextFacts builds facts over a temporary context holding files.
-func contextFacts(t *testing.T, files map[string]string) *facts.Build {
-	t.Helper()
-	dir := t.TempDir()
-	for name, body := range files {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	fb, err := facts.Gather(dir, []facts.Service{{Name: "app"}})
-	if err != nil {
-		t.Fatal(err)
 	}
 	return fb
 }

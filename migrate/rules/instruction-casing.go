@@ -10,7 +10,7 @@ import (
 var InstructionCasing = &Rule{
 	ID:    "instruction-casing",
 	Title: "Write instruction keywords in one case",
-	Rationale: "Keywords are case-insensitive to the builder, but a file that mixes `RUN` and `run` " +
+	Doc: "Keywords are case-insensitive to the builder, but a file that mixes `RUN` and `run` " +
 		"(or writes `Run`) is harder to scan and fails BuildKit's ConsistentInstructionCasing check. " +
 		"The case used by most instructions wins, upper case on a tie, as in BuildKit's own check.",
 	Run: runInstructionCasing,

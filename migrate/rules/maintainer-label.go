@@ -10,7 +10,7 @@ import (
 var MaintainerLabel = &Rule{
 	ID:    "maintainer-label",
 	Title: "Replace MAINTAINER with the OCI authors label",
-	Rationale: "MAINTAINER has been deprecated for years and BuildKit's checks flag it " +
+	Doc: "MAINTAINER has been deprecated for years and BuildKit's checks flag it " +
 		"(MaintainerDeprecated). The standard org.opencontainers.image.authors label carries the " +
 		"same contact and is what registries and scanners read. When the stage already has that " +
 		"label, the MAINTAINER line is simply dropped.",

@@ -15,7 +15,7 @@ import (
 var MultiStage = &Rule{
 	ID:    "multi-stage",
 	Title: "Build in builder stages and ship a lean runtime stage",
-	Rationale: "Compilers, header packages, dev dependencies and build inputs are needed to " +
+	Doc: "Compilers, header packages, dev dependencies and build inputs are needed to " +
 		"produce an application, not to run it; when they sit in the image compose runs, " +
 		"they cost size on every pull and give an attacker tools. The stage compose builds is " +
 		"rebuilt from the same base (or the matching minimal runtime image for Go and Java): " +
@@ -24,7 +24,8 @@ var MultiStage = &Rule{
 		"run-time libraries the original image had. Files that are already multi-stage, " +
 		"development targets, unknown ecosystems and stages that mix build and other work in " +
 		"one RUN are left as written; a toolchain left in an existing runtime stage is reported.",
-	Run: runSplit,
+	After: []string{"maintainer-label", "instruction-casing", "from-as-casing", "workdir-absolute", "add-to-copy", "base-image-tag", "env-key-value", "exec-form"},
+	Run:   runSplit,
 }
 
 // splitKind says what an instruction of the original stage does.

@@ -14,13 +14,14 @@ import (
 var NodeEnv = &Rule{
 	ID:    "node-env",
 	Title: "Set NODE_ENV=production in Node runtime images",
-	Rationale: "Many Node libraries (Express, React's server renderer, most loggers) switch off " +
+	Doc: "Many Node libraries (Express, React's server renderer, most loggers) switch off " +
 		"debugging aids and enable caching only when NODE_ENV is production, so an image without it " +
 		"runs the slower development code paths. The variable also makes npm, yarn and pnpm skip " +
 		"devDependencies, which is why it is placed at the end of the stage, after every RUN that might " +
 		"still need them for a build. Stages that set NODE_ENV, take it from a build ARG or compose " +
 		"build arg, are built for development, or start a development server are left alone.",
-	Run: runNodeEnv,
+	After: []string{"multi-stage"},
+	Run:   runNodeEnv,
 }
 
 // nodeenvTail are the commands that may follow the inserted ENV: none of

@@ -14,7 +14,7 @@ import (
 var NonRoot = &Rule{
 	ID:    "non-root-user",
 	Title: "Run the application as an unprivileged user",
-	Rationale: "A process that runs as root inside the container holds root over everything " +
+	Doc: "A process that runs as root inside the container holds root over everything " +
 		"mounted into it and is one kernel or runtime bug away from root on the host, so an " +
 		"exploited application should find itself without privileges. The rule reuses a user the " +
 		"Dockerfile or base image already provides (node in the Node images), otherwise creates a " +
@@ -25,7 +25,9 @@ var NonRoot = &Rule{
 		"services whose compose file sets `user:`, images that bind a port below 1024 or start as " +
 		"root by design (nginx, databases, entrypoints that drop privileges with gosu or su-exec) " +
 		"and bases whose tools are unknown are left as they are and reported.",
-	Run: runNonRoot,
+	After:   []string{"multi-stage", "prod-deps", "pkg-cache", "cache-mount", "python-env", "node-env", "healthcheck"},
+	Options: []string{"uid"},
+	Run:     runNonRoot,
 }
 
 // nonrootName is the account the rule creates.

@@ -13,13 +13,14 @@ import (
 var PkgCache = &Rule{
 	ID:    "pkg-cache",
 	Title: "Leave no package-manager cache in the image",
-	Rationale: "Package indexes and downloaded archives are only needed while packages " +
+	Doc: "Package indexes and downloaded archives are only needed while packages " +
 		"install; left in a layer they add megabytes to every pull and can never be " +
 		"removed by a later RUN. apk gets --no-cache; apt-get refreshes its index, installs " +
 		"with -y --no-install-recommends and deletes /var/lib/apt/lists in the same RUN; " +
 		"dnf, yum and microdnf end with `clean all`. A RUN that mounts the cache directory " +
 		"as a BuildKit cache is left alone, since the mount already keeps it out of the image.",
-	Run: runPkgCache,
+	After: []string{"multi-stage", "prod-deps"},
+	Run:   runPkgCache,
 }
 
 func runPkgCache(p *Pass) {

@@ -15,7 +15,7 @@ import (
 var ProdDeps = &Rule{
 	ID:    "prod-deps",
 	Title: "Install only production dependencies in the runtime image",
-	Rationale: "Test runners, compilers, linters and type definitions are needed to build and check " +
+	Doc: "Test runners, compilers, linters and type definitions are needed to build and check " +
 		"the code, not to run it, yet they often make up most of node_modules or site-packages. " +
 		"In the stages compose runs, npm, yarn, pnpm and poetry installs are told to skip development " +
 		"dependencies (npm installs become `npm ci` when the lockfile is copied in and matches " +
@@ -23,7 +23,8 @@ var ProdDeps = &Rule{
 		"Stages a compose service uses for development or tests, stages that later build, test or " +
 		"start the app with a development tool, and installs whose lifecycle scripts need one are left " +
 		"as they are; splitting those into build and runtime stages is a separate rule's job.",
-	Run: runProdDeps,
+	After: []string{"multi-stage"},
+	Run:   runProdDeps,
 }
 
 func runProdDeps(p *Pass) {

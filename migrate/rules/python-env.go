@@ -12,7 +12,7 @@ import (
 var PythonEnv = &Rule{
 	ID:    "python-env",
 	Title: "Set PYTHONDONTWRITEBYTECODE and PYTHONUNBUFFERED in Python images",
-	Rationale: "PYTHONUNBUFFERED=1 sends print and logging output straight to the container log " +
+	Doc: "PYTHONUNBUFFERED=1 sends print and logging output straight to the container log " +
 		"instead of holding it in a buffer that is lost when the process dies. " +
 		"PYTHONDONTWRITEBYTECODE=1 stops the interpreter from writing __pycache__ directories into " +
 		"the image while later build steps and the application run; it is set right after FROM so that " +
@@ -20,7 +20,8 @@ var PythonEnv = &Rule{
 		"is given --no-compile). PYTHONHASHSEED=random is not added: hash randomization has been the " +
 		"interpreter's default since Python 3.3, so the setting changes nothing. Variables the stage " +
 		"already sets, or declares as ARG, are left as they are.",
-	Run: runPythonEnv,
+	After: []string{"multi-stage"},
+	Run:   runPythonEnv,
 }
 
 // pythonenvVars are the variables the rule sets, in the order written.

@@ -1,8 +1,3 @@
-// Package rules holds the optimizer's rules. A rule is data (a stable ID, a
-// title and a rationale) plus a function that inspects one build's
-// Dockerfile and the facts gathered about it, and returns line edits and
-// findings. Rules run one after another; the Dockerfile is re-parsed after
-// every rule that changed it, so each rule sees the previous rules' output.
 package rules
 
 import (
@@ -15,14 +10,22 @@ import (
 	"github.com/composeopt/composeopt/migrate/facts"
 )
 
-// Rule is one optimization.
+// Rule is one optimization: data (what `composeopt rules` and `explain`
+// print, the README table and the pages under docs/ are generated from
+// it) and the function that applies it.
 type Rule struct {
 	// ID is stable across releases; users refer to it in --skip and config.
 	ID string
 	// Title is a one-line summary.
 	Title string
-	// Rationale explains why the change is made.
-	Rationale string
+	// Doc explains what the rule changes, why, and what it leaves alone.
+	Doc string
+	// After lists the IDs of rules that must run before this one (their
+	// output is this rule's input). All orders the catalogue by it.
+	After []string
+	// Options names the command-line flags (and .composeopt.yaml keys)
+	// that tune the rule; their values arrive in Pass.Options.
+	Options []string
 	// Run inspects the pass and records edits and findings.
 	Run func(p *Pass)
 }
@@ -147,8 +150,53 @@ func (p *Pass) Runtime() []*dockerfile.Stage {
 	return out
 }
 
-// All returns every rule in run order.
-func All() []*Rule { return append([]*Rule(nil), catalogue()...) }
+// All returns every rule in run order: each rule after the rules its
+// After names, otherwise in catalogue order.
+func All() []*Rule { return runOrder(catalogue()) }
+
+// runOrder sorts rules so that every rule comes after those its After
+// names (a stable topological sort: among the rules that may run next, the
+// first in the list goes first). After IDs not in the list are ignored;
+// rules in a cycle keep their list order after all the others.
+func runOrder(list []*Rule) []*Rule {
+	index := map[string]int{}
+	for i, r := range list {
+		index[r.ID] = i
+	}
+	done := make([]bool, len(list))
+	var out []*Rule
+	for len(out) < len(list) {
+		next := -1
+		for i, r := range list {
+			if done[i] {
+				continue
+			}
+			ready := true
+			for _, a := range r.After {
+				if j, ok := index[a]; ok && !done[j] {
+					ready = false
+					break
+				}
+			}
+			if ready {
+				next = i
+				break
+			}
+		}
+		if next < 0 { // a cycle: keep list order
+			for i, r := range list {
+				if !done[i] {
+					done[i] = true
+					out = append(out, r)
+				}
+			}
+			break
+		}
+		done[next] = true
+		out = append(out, list[next])
+	}
+	return out
+}
 
 // Lookup returns the rule with the ID (case-insensitive).
 func Lookup(id string) *Rule {

@@ -15,14 +15,15 @@ import (
 var Secrets = &Rule{
 	ID:    "secrets",
 	Title: "Report secrets passed through ARG, ENV or copied files",
-	Rationale: "ENV values are stored in the image configuration and build-arg values in its " +
+	Doc: "ENV values are stored in the image configuration and build-arg values in its " +
 		"history, where anyone who can pull the image can read them; a copied key or .env file " +
 		"stays in its layer even if a later step deletes it. The rule reports ARG and ENV names " +
 		"that look like credentials, literal values shaped like well-known tokens, and copied " +
 		"credential files, naming only the variable or file, never the value. Nothing is changed: " +
 		"the fix (a `RUN --mount=type=secret` for build steps, runtime secrets from the " +
 		"orchestrator) needs the project's own secret plumbing.",
-	Run: runSecrets,
+	After: []string{"multi-stage"},
+	Run:   runSecrets,
 }
 
 // secretsWords are name parts that denote a credential by themselves.

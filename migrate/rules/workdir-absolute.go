@@ -12,7 +12,7 @@ import (
 var WorkdirAbsolute = &Rule{
 	ID:    "workdir-absolute",
 	Title: "Use absolute WORKDIR paths",
-	Rationale: "A relative WORKDIR is resolved against whatever directory the base image happens to " +
+	Doc: "A relative WORKDIR is resolved against whatever directory the base image happens to " +
 		"set, so the files of the build silently move when the base image changes; BuildKit flags " +
 		"it (WorkdirRelativePath). The path is resolved against the stage's previous WORKDIR, or the " +
 		"base image's when it is known (/ for the common OS and language images, /go for golang). " +
