@@ -33,8 +33,13 @@ demo:
 golden-update:
 	$(GO) test ./golden -update
 
+# Plan benchmarks on synthetic projects (golden/synth), each beside the
+# compose-go load of the same project, printed as a table; the slow cases
+# run once. BENCH_COUNT=3 repeats each case.
+BENCH_COUNT ?= 1
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem $$($(GO) list ./... | grep -v /golden/e2e)
+	@{ $(GO) test -run '^$$' -bench 'Plan/(services=10|services=100|lines=1000|lines=4000|node_modules=100000)$$' -benchtime 3x -count $(BENCH_COUNT) -benchmem ./migrate && \
+	   $(GO) test -run '^$$' -bench 'Plan/(services=1000|lines=16000)$$' -benchtime 1x -count $(BENCH_COUNT) -benchmem -timeout 30m ./migrate; } | $(GO) run ./golden/benchtable
 
 bench-images:
 	$(GO) test -run '^$$' -bench BenchmarkImages -benchtime 1x -timeout 60m ./golden/e2e/

@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/compose-spec/compose-go/v2/cli"
 	"github.com/compose-spec/compose-go/v2/loader"
@@ -24,6 +25,16 @@ import (
 
 	"github.com/composeopt/composeopt/migrate/dockerfile"
 )
+
+// loads counts the compose-go loads of this process (see Loads).
+var loads atomic.Int64
+
+// Loads returns how many times this process has loaded a compose project
+// with compose-go: once per Load, and once per verification of compose
+// edits. A counter for tests that check the planner's design (one load and
+// one verifying reload per plan, whatever the number of services), not a
+// timing.
+func Loads() int64 { return loads.Load() }
 
 // Load reads the compose project described by opts the way `docker compose`
 // does and collects its services and local builds.
@@ -159,6 +170,7 @@ type loaded struct {
 // loadModel resolves the compose files and loads them with compose-go using
 // docker compose's option order.
 func loadModel(ctx context.Context, opts Options) (*loaded, error) {
+	loads.Add(1)
 	base := opts.WorkingDir
 	if base == "" {
 		wd, err := os.Getwd()

@@ -13,9 +13,12 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"sort"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/composeopt/composeopt/compose"
 	"github.com/composeopt/composeopt/migrate/changeset"
@@ -116,14 +119,14 @@ func Make(ctx context.Context, p *compose.Project, opts Options) (*Plan, error) 
 	refs := map[*compose.Build]string{}
 	// What the repository runs inside its containers, read once for all builds.
 	repo := facts.GatherRepo(p.Dir)
-	for _, b := range p.Builds {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		bp := planBuild(p, b, enabled, opts, repo)
+	builds, err := planBuilds(ctx, p, enabled, opts, repo)
+	if err != nil {
+		return nil, err
+	}
+	for _, bp := range builds {
 		plan.Builds = append(plan.Builds, bp)
 		if bp.Status == StatusMigrate {
-			refs[b] = bp.Optimized
+			refs[bp.Build] = bp.Optimized
 		}
 	}
 	edits, err := compose.EditDockerfileRefs(p, refs)
@@ -190,8 +193,35 @@ func enabledRules(catalogue []*rules.Rule, skip []string) ([]*rules.Rule, error)
 	return out, nil
 }
 
+// planBuilds plans every build of p. Builds are independent (each reads
+// its own Dockerfile and context), so they are planned in parallel by at
+// most GOMAXPROCS workers; the result is in p.Builds order whatever the
+// order they finish in.
+func planBuilds(ctx context.Context, p *compose.Project, enabled []*rules.Rule, opts Options, repo *facts.Repo) ([]*BuildPlan, error) {
+	out := make([]*BuildPlan, len(p.Builds))
+	byName := indexServices(p)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(p.Builds)) {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(p.Builds) || ctx.Err() != nil {
+					return
+				}
+				out[i] = planBuild(p, byName, p.Builds[i], enabled, opts, repo)
+			}
+		})
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // planBuild derives one build's optimized Dockerfile and ignore file.
-func planBuild(p *compose.Project, b *compose.Build, enabled []*rules.Rule, opts Options, repo *facts.Repo) *BuildPlan {
+func planBuild(p *compose.Project, byName map[string]*compose.Service, b *compose.Build, enabled []*rules.Rule, opts Options, repo *facts.Repo) *BuildPlan {
 	bp := &BuildPlan{Build: b, Optimized: OptimizedName(b.Dockerfile)}
 	fail := func(status Status, format string, args ...any) *BuildPlan {
 		bp.Status = status
@@ -219,7 +249,7 @@ func planBuild(p *compose.Project, b *compose.Build, enabled []*rules.Rule, opts
 			return fail(StatusFailed, "%s %s; composeopt leaves it alone (--force replaces it)", rel(p.Dir, bp.Optimized), why)
 		}
 	}
-	services := opts.Repo.servicesFor(b, serviceFacts(p, b))
+	services := opts.Repo.servicesFor(b, serviceFacts(byName, b))
 	for _, s := range services {
 		if s.Target != "" && df.Stage(s.Target) == nil {
 			return fail(StatusFailed, "%s: service %s targets stage %q, which the Dockerfile does not define", rel(p.Dir, b.Dockerfile), s.Name, s.Target)
@@ -309,11 +339,19 @@ func foreignOptimized(optimized, original string) string {
 	return ""
 }
 
-func serviceFacts(p *compose.Project, b *compose.Build) []facts.Service {
-	byName := map[string]*compose.Service{}
+// indexServices maps the names of p's services to them.
+func indexServices(p *compose.Project) map[string]*compose.Service {
+	byName := make(map[string]*compose.Service, len(p.Services))
 	for _, s := range p.Services {
 		byName[s.Name] = s
 	}
+	return byName
+}
+
+// serviceFacts returns what the rules need to know of the services that
+// use b; byName is indexServices of b's project (built once per project:
+// once per build made plans quadratic in services).
+func serviceFacts(byName map[string]*compose.Service, b *compose.Build) []facts.Service {
 	var out []facts.Service
 	for _, name := range b.Services {
 		s := byName[name]
@@ -613,6 +651,7 @@ func unwrapAll(err error) []error {
 func inspectBases(ctx context.Context, p *compose.Project, inspect func(context.Context, string) (facts.ImageFacts, error)) []string {
 	var warnings []string
 	done := map[string]bool{}
+	byName := indexServices(p)
 	for _, b := range p.Builds {
 		src, err := os.ReadFile(b.Dockerfile)
 		if err != nil {
@@ -622,7 +661,7 @@ func inspectBases(ctx context.Context, p *compose.Project, inspect func(context.
 		if err != nil {
 			continue
 		}
-		for _, s := range serviceFacts(p, b) {
+		for _, s := range serviceFacts(byName, b) {
 			args := facts.GlobalArgs(df, s.Args)
 			for _, st := range df.Stages {
 				if st.BaseStage != nil {

@@ -35,8 +35,9 @@ func NewRepoIndex(projects []*compose.Project) *RepoIndex {
 }
 
 func (x *RepoIndex) add(p *compose.Project) {
+	byName := indexServices(p)
 	for _, b := range p.Builds {
-		for _, s := range serviceFacts(p, b) {
+		for _, s := range serviceFacts(byName, b) {
 			if !slices.ContainsFunc(x.services[b.Dockerfile], func(t facts.Service) bool { return reflect.DeepEqual(s, t) }) {
 				x.services[b.Dockerfile] = append(x.services[b.Dockerfile], s)
 			}

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync/atomic"
 
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
 )
@@ -26,6 +27,8 @@ type File struct {
 	Syntax       string
 	Instructions []*Instruction
 	Stages       []*Stage
+
+	upper bool // see UpperCase; set by Parse
 }
 
 // Instruction is one Dockerfile instruction with its source range.
@@ -73,8 +76,17 @@ type SyntaxError struct {
 func (e *SyntaxError) Error() string { return e.Err.Error() }
 func (e *SyntaxError) Unwrap() error { return e.Err }
 
+// parses counts the calls of Parse (see Parses).
+var parses atomic.Int64
+
+// Parses returns how many Dockerfiles this process has parsed. A counter
+// for tests that check the planner's design (a parse per rule that changed
+// the text, not per rule), not a timing.
+func Parses() int64 { return parses.Load() }
+
 // Parse parses a Dockerfile.
 func Parse(src []byte) (*File, error) {
+	parses.Add(1)
 	res, err := parser.Parse(bytes.NewReader(src))
 	if err != nil {
 		var le *parser.LocationError
@@ -138,6 +150,7 @@ func Parse(src []byte) (*File, error) {
 		}
 		f.Instructions = append(f.Instructions, in)
 	}
+	f.upper = f.countCase()
 	return f, nil
 }
 

@@ -12,8 +12,11 @@ func (f *File) Keyword(cmd string) string {
 }
 
 // UpperCase reports whether most instructions are written in upper case
-// (upper case on a tie).
-func (f *File) UpperCase() bool {
+// (upper case on a tie). Parse counts once: rules ask for every line they
+// add, and counting each time made long files quadratic.
+func (f *File) UpperCase() bool { return f.upper }
+
+func (f *File) countCase() bool {
 	upper, lower := 0, 0
 	for _, in := range f.Instructions {
 		if in.Node.Value == "" {

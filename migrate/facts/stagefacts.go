@@ -1,6 +1,7 @@
 package facts
 
 import (
+	"sort"
 	"strings"
 
 	"github.com/composeopt/composeopt/migrate/dockerfile"
@@ -27,6 +28,80 @@ type StageFacts struct {
 	Derived []*dockerfile.Stage
 
 	env map[*dockerfile.Instruction]map[string]string
+	idx *chainIndex
+}
+
+// chainIndex places the instructions of a chain in order, so that what is
+// in effect before one instruction (an ENV value, the USER, the earlier
+// RUNs) is found without walking the chain again: rules ask at every RUN,
+// and a walk each time made long Dockerfiles quadratic.
+type chainIndex struct {
+	pos   map[*dockerfile.Instruction]int
+	n     int
+	env   map[string][]setAt
+	users []setAt
+	byCmd map[string][]*dockerfile.Instruction
+	cmdAt map[string][]int
+}
+
+// setAt is a value set by the instruction at position at.
+type setAt struct {
+	at    int
+	value string
+}
+
+func (sf *StageFacts) index() *chainIndex {
+	if sf.idx != nil {
+		return sf.idx
+	}
+	x := &chainIndex{pos: map[*dockerfile.Instruction]int{}, env: map[string][]setAt{}, byCmd: map[string][]*dockerfile.Instruction{}, cmdAt: map[string][]int{}}
+	for _, s := range sf.Chain {
+		for _, in := range s.Instructions {
+			at := x.n
+			x.n++
+			if _, dup := x.pos[in]; !dup {
+				x.pos[in] = at
+			}
+			switch {
+			case in.Cmd == "env":
+				for i := 0; i+1 < len(in.Args); i += 3 {
+					x.env[in.Args[i]] = append(x.env[in.Args[i]], setAt{at, strings.Trim(in.Args[i+1], `"'`)})
+				}
+			case in.Cmd == "user" && len(in.Args) > 0:
+				x.users = append(x.users, setAt{at, in.Args[0]})
+			}
+			x.byCmd[in.Cmd] = append(x.byCmd[in.Cmd], in)
+			x.cmdAt[in.Cmd] = append(x.cmdAt[in.Cmd], at)
+		}
+	}
+	sf.idx = x
+	return x
+}
+
+// before returns the position of the instruction in the chain, or the
+// chain's length when it is nil or not in the chain.
+func (x *chainIndex) before(in *dockerfile.Instruction) int {
+	if at, ok := x.pos[in]; ok && in != nil {
+		return at
+	}
+	return x.n
+}
+
+// last returns the value of the last set before position at.
+func last(sets []setAt, at int) (string, bool) {
+	i := sort.Search(len(sets), func(i int) bool { return sets[i].at >= at })
+	if i == 0 {
+		return "", false
+	}
+	return sets[i-1].value, true
+}
+
+// EnvValue returns the value ENV gives key in the chain before the
+// instruction (in the whole chain when before is nil), as Env does, without
+// building the whole environment.
+func (sf *StageFacts) EnvValue(before *dockerfile.Instruction, key string) (string, bool) {
+	x := sf.index()
+	return last(x.env[key], x.before(before))
 }
 
 // Stages computes and caches the facts of the stages of one parse.
@@ -105,33 +180,21 @@ walk:
 // User returns the USER in effect before the instruction (at the end of
 // the stage when before is nil); "" is the image's default user.
 func (sf *StageFacts) User(before *dockerfile.Instruction) string {
-	user := ""
-	for _, s := range sf.Chain {
-		for _, in := range s.Instructions {
-			if in == before {
-				return user
-			}
-			if in.Cmd == "user" && len(in.Args) > 0 {
-				user = in.Args[0]
-			}
-		}
-	}
+	x := sf.index()
+	user, _ := last(x.users, x.before(before))
 	return user
 }
 
 // Instructions returns the instructions of the chain with the command,
 // root stage first, up to (not including) before when it is not nil.
+// The result shares its array with other calls: append to it only through
+// a copy (its capacity is its length, so append copies).
 func (sf *StageFacts) Instructions(cmd string, before *dockerfile.Instruction) []*dockerfile.Instruction {
-	var out []*dockerfile.Instruction
-	for _, s := range sf.Chain {
-		for _, in := range s.Instructions {
-			if in == before {
-				return out
-			}
-			if in.Cmd == cmd {
-				out = append(out, in)
-			}
-		}
+	x := sf.index()
+	at := x.before(before)
+	n := sort.SearchInts(x.cmdAt[cmd], at)
+	if n == 0 {
+		return nil
 	}
-	return out
+	return x.byCmd[cmd][:n:n]
 }

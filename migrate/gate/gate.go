@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync/atomic"
 
 	"github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/client/llb/sourceresolver"
@@ -42,6 +43,15 @@ func (w Warning) String() string {
 // results do not depend on the machine composeopt runs on.
 var platform = ocispecs.Platform{OS: "linux", Architecture: "amd64"}
 
+// lints and conversions count the BuildKit frontend runs of this process.
+var lints, conversions atomic.Int64
+
+// Counts returns how many times this process has run BuildKit's linter and
+// its Dockerfile-to-LLB conversion. A counter for tests that check the
+// planner's design (both run once per build on its final bytes, never per
+// rule pass), not a timing.
+func Counts() (lint, convert int64) { return lints.Load(), conversions.Load() }
+
 // Lint runs the rule set of `docker build --check` on src without touching the
 // network, honouring any `# check=` directive in the file. name is only used
 // in messages. A file BuildKit cannot parse or convert yields an error that
@@ -53,6 +63,7 @@ func Lint(name string, src []byte) ([]Warning, error) {
 // lintWithArgs lints every stage of src with the given build arguments, which
 // a Dockerfile whose FROM depends on a required ARG needs in order to convert.
 func lintWithArgs(name string, src []byte, args map[string]string) ([]Warning, error) {
+	lints.Add(1)
 	res, err := dockerfile2llb.DockerfileLint(context.Background(), src, convertOpt(name, src, "", args))
 	if err != nil {
 		return nil, fmt.Errorf("lint %s: %w", name, err)
@@ -77,6 +88,7 @@ func lintWithArgs(name string, src []byte, args map[string]string) ([]Warning, e
 // pulling anything. It catches what the parser alone cannot: unknown targets,
 // bad stage references, invalid flag values and ARG expansion problems.
 func Convert(name string, src []byte, target string, args map[string]string) error {
+	conversions.Add(1)
 	ctx := context.Background()
 	res, err := dockerfile2llb.Dockerfile2LLB(ctx, src, convertOpt(name, src, target, args))
 	if err != nil {

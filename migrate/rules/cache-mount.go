@@ -103,13 +103,14 @@ func cachemountRuns(p *Pass, comp []*dockerfile.Stage) []*cachemountRun {
 		sf := p.Stage(st)
 		for _, in := range st.Find("run") {
 			// The RUNs of the chain before this one may create its user.
-			out = append(out, cachemountNewRun(p, st, in, sf.Info, sf.User(in), sf.Env(in), sf.Instructions("run", in)))
+			env := func(k string) (string, bool) { return sf.EnvValue(in, k) }
+			out = append(out, cachemountNewRun(p, st, in, sf.Info, sf.User(in), env, sf.Instructions("run", in)))
 		}
 	}
 	return out
 }
 
-func cachemountNewRun(p *Pass, st *dockerfile.Stage, in *dockerfile.Instruction, info facts.StageInfo, user string, env map[string]string, seen []*dockerfile.Instruction) *cachemountRun {
+func cachemountNewRun(p *Pass, st *dockerfile.Stage, in *dockerfile.Instruction, info facts.StageInfo, user string, env func(string) (string, bool), seen []*dockerfile.Instruction) *cachemountRun {
 	r := &cachemountRun{in: in, stage: st, mounts: in.CacheMountTargets()}
 	r.text = strings.Join(in.Args, " ")
 	for _, h := range in.Heredocs {
@@ -120,10 +121,7 @@ func cachemountNewRun(p *Pass, st *dockerfile.Stage, in *dockerfile.Instruction,
 			r.script = sc
 		}
 	}
-	e := &cachemountEnv{p: p, info: info, env: map[string]string{}}
-	for k, v := range env {
-		e.env[k] = v
-	}
+	e := &cachemountEnv{p: p, info: info, env: env}
 	cachemountWho(e, user, seen)
 	r.env = e
 	return r

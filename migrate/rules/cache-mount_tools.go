@@ -30,7 +30,8 @@ type cachemountTool struct {
 type cachemountEnv struct {
 	p    *Pass
 	info facts.StageInfo
-	env  map[string]string
+	// env returns the value ENV gives a variable at the RUN.
+	env func(string) (string, bool)
 	// root is true when the RUN runs as root.
 	root bool
 	// uid, gid and homeExists describe a known non-root user.
@@ -45,7 +46,7 @@ type cachemountEnv struct {
 // value with an expansion is reported as set but unusable ("$").
 func (e *cachemountEnv) get(keys ...string) (string, bool) {
 	for _, k := range keys {
-		if v, ok := e.env[k]; ok {
+		if v, ok := e.env(k); ok {
 			if strings.Contains(v, "$") || !strings.HasPrefix(v, "/") {
 				return "$", true
 			}
@@ -135,7 +136,7 @@ var cachemountTools = []*cachemountTool{
 			if cachemountHasFlag(c, "--store-dir") {
 				return nil, "pnpm is given its own --store-dir"
 			}
-			if _, ok := e.env["npm_config_store_dir"]; ok {
+			if _, ok := e.env("npm_config_store_dir"); ok {
 				return nil, "npm_config_store_dir moves the pnpm store"
 			}
 			if dir, why := e.dirOr("PNPM_HOME", "store", ""); dir != "" || why != "" {
@@ -160,7 +161,7 @@ var cachemountTools = []*cachemountTool{
 			if cachemountHasFlag(c, "--cache-dir") {
 				return nil, "pip is given its own --cache-dir"
 			}
-			if _, ok := e.env["PIP_NO_CACHE_DIR"]; ok {
+			if _, ok := e.env("PIP_NO_CACHE_DIR"); ok {
 				return nil, "PIP_NO_CACHE_DIR turns pip's cache off"
 			}
 			if v, ok := e.get("PIP_CACHE_DIR"); ok {
@@ -202,7 +203,7 @@ var cachemountTools = []*cachemountTool{
 			if e.info.Image.Base() == "golang" {
 				gopath = "/go" // the official images set GOPATH=/go
 			}
-			if v, ok := e.env["GOPATH"]; ok {
+			if v, ok := e.env("GOPATH"); ok {
 				first, _, _ := strings.Cut(v, ":")
 				if strings.Contains(first, "$") || !strings.HasPrefix(first, "/") {
 					return nil, "GOPATH cannot be resolved"
@@ -214,7 +215,7 @@ var cachemountTools = []*cachemountTool{
 				return nil, why
 			}
 			out := []string{mod}
-			if v := e.env["GOCACHE"]; v == "off" {
+			if v, _ := e.env("GOCACHE"); v == "off" {
 				return out, ""
 			}
 			build, why := e.dirOr("GOCACHE", "", "")
@@ -300,7 +301,7 @@ func cachemountYarnTargets(e *cachemountEnv, c dockerfile.Command) ([]string, st
 		if global == "false" || (global != "true" && facts.YarnMajor(fb) < 4) {
 			return nil, "this Yarn keeps its cache in the project"
 		}
-		if _, ok := e.env["YARN_CACHE_FOLDER"]; ok {
+		if _, ok := e.env("YARN_CACHE_FOLDER"); ok {
 			return nil, "YARN_CACHE_FOLDER moves the Yarn cache"
 		}
 		if v, ok := e.get("YARN_GLOBAL_FOLDER"); ok {

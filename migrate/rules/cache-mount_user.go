@@ -19,7 +19,7 @@ func cachemountWho(e *cachemountEnv, user string, seen []*dockerfile.Instruction
 		}
 		e.root = true
 		e.home = "/root"
-		if v, ok := e.env["HOME"]; ok {
+		if v, ok := e.env("HOME"); ok {
 			if strings.Contains(v, "$") || !strings.HasPrefix(v, "/") {
 				e.unknown = "HOME cannot be resolved"
 				return
@@ -32,7 +32,7 @@ func cachemountWho(e *cachemountEnv, user string, seen []*dockerfile.Instruction
 		e.unknown = fmt.Sprintf("USER %s is set from a variable", user)
 		return
 	}
-	if _, ok := e.env["HOME"]; ok {
+	if _, ok := e.env("HOME"); ok {
 		e.unknown = "HOME is changed for user " + name
 		return
 	}

@@ -119,7 +119,7 @@ func (r *prodDepsRun) fixPip(c dockerfile.Command) (dockerfile.Command, bool) {
 			return c, false
 		}
 	}
-	if _, ok := r.p.Stage(r.st).Env(r.in)["PIP_NO_CACHE_DIR"]; ok {
+	if _, ok := r.p.Stage(r.st).EnvValue(r.in, "PIP_NO_CACHE_DIR"); ok {
 		return c, false
 	}
 	i := slices.Index(c.Words, "install")

@@ -234,18 +234,25 @@ func Apply(src []byte, fb *facts.Build, enabled []*Rule, opts Options) (*Result,
 	// moved along as later edits shift the text.
 	var findings []Finding
 	index := map[[2]string]int{}
+	var stages *facts.Stages
 	for pass := 0; ; pass++ {
 		if pass == maxPasses {
 			return nil, fmt.Errorf("rules %s did not reach a fixed point after %d passes", strings.Join(res.Applied, ", "), maxPasses)
 		}
 		changed := false
 		for _, r := range enabled {
-			f, err := dockerfile.Parse(res.Output)
-			if err != nil {
-				return nil, fmt.Errorf("after rule %s: %w", r.ID, err)
+			// Parse again only when the previous rule changed the text
+			// (rules read the File and never modify it); the stage facts
+			// go with the parse.
+			if res.File == nil {
+				f, err := dockerfile.Parse(res.Output)
+				if err != nil {
+					return nil, fmt.Errorf("after rule %s: %w", r.ID, err)
+				}
+				res.File, stages = f, facts.NewStages(fb, f)
 			}
-			res.File = f
-			p := &Pass{File: f, Facts: fb, Options: opts, rule: r, stages: facts.NewStages(fb, f)}
+			f := res.File
+			p := &Pass{File: f, Facts: fb, Options: opts, rule: r, stages: stages}
 			r.Run(p)
 			for _, fd := range p.findings {
 				key := [2]string{fd.Rule, fd.Message}
@@ -276,6 +283,7 @@ func Apply(src []byte, fb *facts.Build, enabled []*Rule, opts Options) (*Result,
 				}
 			}
 			res.Output = out
+			res.File = nil
 			changed = true
 			if !applied[r.ID] {
 				applied[r.ID] = true

@@ -1,0 +1,93 @@
+package facts
+
+import (
+	"maps"
+	"slices"
+	"testing"
+
+	"github.com/composeopt/composeopt/migrate/dockerfile"
+)
+
+// TestChainIndexMatchesWalk checks the indexed lookups (EnvValue, User,
+// Instructions) against a plain walk of the chain, at every instruction
+// of every stage and at the end (nil).
+func TestChainIndexMatchesWalk(t *testing.T) {
+	src := `FROM alpine AS base
+ENV A=1 B="two"
+USER app
+RUN echo 1
+ENV A=3
+FROM base AS mid
+RUN useradd x
+USER x:x
+ENV HOME=/home/x
+RUN echo 2
+FROM mid
+ENV B=4
+USER root
+RUN echo 3
+`
+	f, err := dockerfile.Parse([]byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := NewStages(&Build{Services: []Service{{Name: "s"}}}, f)
+	for _, stage := range f.Stages {
+		sf := st.Of(stage)
+		var points []*dockerfile.Instruction
+		for _, s := range sf.Chain {
+			points = append(points, s.Instructions...)
+		}
+		points = append(points, nil)
+		for _, at := range points {
+			// The plain walk.
+			env, user := map[string]string{}, ""
+			runs := []*dockerfile.Instruction(nil)
+		walk:
+			for _, s := range sf.Chain {
+				for _, in := range s.Instructions {
+					if in == at {
+						break walk
+					}
+					switch in.Cmd {
+					case "env":
+						for i := 0; i+1 < len(in.Args); i += 3 {
+							env[in.Args[i]] = in.Args[i+1]
+						}
+					case "user":
+						user = in.Args[0]
+					case "run":
+						runs = append(runs, in)
+					}
+				}
+			}
+			for _, k := range []string{"A", "B", "HOME", "NONE"} {
+				want, wok := env[k]
+				want = trimQuotes(want)
+				if got, ok := sf.EnvValue(at, k); got != want || ok != wok {
+					t.Errorf("stage %d before %v: EnvValue(%s) = %q, %v; want %q, %v", stage.Index, at, k, got, ok, want, wok)
+				}
+			}
+			if got := sf.User(at); got != user {
+				t.Errorf("stage %d before %v: User = %q, want %q", stage.Index, at, got, user)
+			}
+			if got := sf.Instructions("run", at); !slices.Equal(got, runs) {
+				t.Errorf("stage %d before %v: %d RUNs, want %d", stage.Index, at, len(got), len(runs))
+			}
+			got := sf.Env(at)
+			for k, v := range env {
+				env[k] = trimQuotes(v)
+			}
+			if !maps.Equal(got, env) {
+				t.Errorf("stage %d before %v: Env = %v, want %v", stage.Index, at, got, env)
+			}
+		}
+	}
+}
+
+func trimQuotes(s string) string {
+	if len(s) >= 2 && (s[0] == '"' || s[0] == '\'') && s[len(s)-1] == s[0] {
+		return s[1 : len(s)-1]
+	}
+	return s
+}

@@ -1,0 +1,120 @@
+package migrate
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/composeopt/composeopt/compose"
+	"github.com/composeopt/composeopt/golden/synth"
+	"github.com/composeopt/composeopt/migrate/dockerfile"
+	"github.com/composeopt/composeopt/migrate/gate"
+	"github.com/composeopt/composeopt/migrate/rules"
+)
+
+// work is what one plan cost in expensive calls, read from the counters
+// of compose, gate and dockerfile.
+type work struct {
+	loads, lints, conversions, parses int64
+}
+
+func countWork(t *testing.T, dir string, opts Options) (work, *Plan) {
+	t.Helper()
+	l0 := compose.Loads()
+	li0, c0 := gate.Counts()
+	p0 := dockerfile.Parses()
+	p, err := compose.Load(context.Background(), compose.Options{WorkingDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, err := Make(context.Background(), p, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	li1, c1 := gate.Counts()
+	return work{compose.Loads() - l0, li1 - li0, c1 - c0, dockerfile.Parses() - p0}, plan
+}
+
+// gated returns the number of builds that went through the quality gate
+// and their targets: every build a rule changed.
+func gated(t *testing.T, plan *Plan) (builds, targets int64) {
+	t.Helper()
+	for _, bp := range plan.Builds {
+		if bp.Status != StatusMigrate {
+			t.Fatalf("%s: %s (%s): the synthetic project should migrate every build", bp.Build.Dockerfile, bp.Status, bp.Reason)
+		}
+		builds++
+		targets += int64(len(bp.Build.Targets))
+	}
+	return builds, targets
+}
+
+// TestPlanWorkIsBounded guards the planner's cost model with call counters
+// (not timings): a plan loads the compose project twice (the load and one
+// reload that verifies all compose edits at once), whatever the number of
+// services; the gate lints each changed build twice (original and result)
+// and converts it to LLB once per compose target, on the final bytes only,
+// however many rule passes it took; a Dockerfile is parsed again only after
+// a rule changed it. A change that brings back a reload per build, a gate
+// per rule pass or a parse per rule fails here.
+func TestPlanWorkIsBounded(t *testing.T) {
+	var perBuild []work
+	for _, n := range []int{10, 30} {
+		dir := t.TempDir()
+		if err := synth.Generate(dir, synth.Options{Services: n}); err != nil {
+			t.Fatal(err)
+		}
+		w, plan := countWork(t, dir, Options{})
+		builds, targets := gated(t, plan)
+		if builds < int64(n)/2 {
+			t.Fatalf("%d services: only %d builds", n, builds)
+		}
+		if w.loads != 2 {
+			t.Errorf("%d services: %d compose loads, want 2 (load + one verifying reload)", n, w.loads)
+		}
+		if w.lints != 2*builds {
+			t.Errorf("%d services: %d lint runs for %d gated builds, want %d", n, w.lints, builds, 2*builds)
+		}
+		if w.conversions != targets {
+			t.Errorf("%d services: %d LLB conversions for %d build targets, want one each", n, w.conversions, targets)
+		}
+		perBuild = append(perBuild, w)
+		t.Logf("%d services, %d builds: %+v", n, builds, w)
+
+		// The same plan with one more rule that needs three extra passes
+		// (it adds one comment line per pass until there are three) must
+		// not convert or load more, and parses only after its own changes.
+		slow := &rules.Rule{ID: "three-passes", Title: "test rule", Run: func(p *rules.Pass) {
+			n := 0
+			for _, l := range p.File.Lines {
+				if strings.HasPrefix(l, "# pass") {
+					n++
+				}
+			}
+			if n < 3 {
+				last := p.File.Instructions[len(p.File.Instructions)-1]
+				p.Edit(dockerfile.Edit{Start: last.End + 1, End: last.End, Text: "# pass\n"})
+			}
+		}}
+		w2, plan2 := countWork(t, dir, Options{Catalogue: append(rules.All(), slow)})
+		if b2, t2 := gated(t, plan2); b2 != builds || t2 != targets {
+			t.Fatalf("the extra rule changed the builds: %d/%d, was %d/%d", b2, t2, builds, targets)
+		}
+		for _, bp := range plan2.Builds {
+			if !strings.Contains(string(bp.content), "# pass\n# pass\n# pass\n") {
+				t.Fatalf("%s: the extra rule did not run three times:\n%s", bp.Optimized, bp.content)
+			}
+		}
+		if w2.loads != w.loads || w2.lints != w.lints || w2.conversions != w.conversions {
+			t.Errorf("%d services: three more rule passes changed the loads, lints or conversions: %+v, was %+v", n, w2, w)
+		}
+		// Each of the three comment lines costs one parse, and each of
+		// the extra passes one parse of its (possibly unchanged) input.
+		if extra := w2.parses - w.parses; extra > 6*builds {
+			t.Errorf("%d services: three more rule passes cost %d more parses for %d builds (more than 6 a build: a parse per rule?)", n, extra, builds)
+		}
+	}
+	if perBuild[1].loads != perBuild[0].loads {
+		t.Errorf("compose loads grow with services: %d for 10, %d for 30", perBuild[0].loads, perBuild[1].loads)
+	}
+}
