@@ -22,8 +22,10 @@ import (
 	"github.com/compose-spec/compose-go/v2/template"
 	"github.com/compose-spec/compose-go/v2/types"
 	"github.com/sirupsen/logrus"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/composeopt/composeopt/migrate/dockerfile"
+	"github.com/composeopt/composeopt/migrate/safefs"
 )
 
 // loads counts the compose-go loads of this process (see Loads).
@@ -50,7 +52,8 @@ func Load(ctx context.Context, opts Options) (*Project, error) {
 		Warnings: ld.warnings,
 	}
 
-	loc, err := newLocator(ld.dir, ld.files)
+	p.Root = ld.root
+	loc, err := newLocator(ld.root, ld.dir, ld.files)
 	if err != nil {
 		return nil, err
 	}
@@ -84,7 +87,7 @@ func Load(ctx context.Context, opts Options) (*Project, error) {
 		svc := convertService(n, sc, p.Dir)
 		p.Services = append(p.Services, svc)
 		p.Warnings = append(p.Warnings, envFileWarnings(n, sc)...)
-		b, skip := resolveBuild(svc, chains[n])
+		b, skip := resolveBuild(ld.root, svc, chains[n])
 		if skip != nil {
 			p.Skipped = append(p.Skipped, *skip)
 			continue
@@ -103,7 +106,7 @@ func Load(ctx context.Context, opts Options) (*Project, error) {
 		byKey[key] = b
 		p.Builds = append(p.Builds, b)
 	}
-	markSharedContexts(p.Builds, all, chains)
+	markSharedContexts(ld.root, p.Builds, all, chains)
 	return p, nil
 }
 
@@ -113,7 +116,7 @@ func Load(ctx context.Context, opts Options) (*Project, error) {
 // dockerfile: from a variable, a missing Dockerfile). Such a sibling reads
 // <context>/.dockerignore too, so the context's own ignore file must not be
 // changed for one build.
-func markSharedContexts(builds []*Build, all types.Services, chains map[string][]buildElem) {
+func markSharedContexts(root *safefs.Root, builds []*Build, all types.Services, chains map[string][]buildElem) {
 	users := map[string]map[string]bool{} // context → Dockerfiles (or inline markers) building it
 	add := func(ctx, df string) {
 		if users[ctx] == nil {
@@ -135,7 +138,7 @@ func markSharedContexts(builds []*Build, all types.Services, chains map[string][
 			add(sc.Build.Context, "variable:"+name) // may be any Dockerfile
 		default:
 			df := resolveDockerfile(sc.Build)
-			if orig, ok := readGeneratedHeader(df); ok {
+			if orig, ok := readGeneratedHeader(root, df); ok {
 				df = filepath.Join(filepath.Dir(df), orig.Original)
 			}
 			add(sc.Build.Context, df)
@@ -161,6 +164,7 @@ type loadState struct {
 // loaded is the raw result of a compose-go load.
 type loaded struct {
 	opts     Options // absolute files, project dir and env files actually used
+	root     *safefs.Root
 	model    *types.Project
 	dir      string
 	files    []string
@@ -218,6 +222,24 @@ func loadModel(ctx context.Context, opts Options) (*loaded, error) {
 		}
 	}
 
+	// Confinement: the project directory is --project-directory or the
+	// directory of the first compose file, as for compose-go. Every compose
+	// file, and every file they include or extend, must be a regular file
+	// of bounded size inside it; they are checked here, before compose-go
+	// reads them, so that a FIFO or a link out of the project is refused
+	// rather than read.
+	rootDir := projectDir
+	if rootDir == "" {
+		rootDir = filepath.Dir(files[0])
+	}
+	root, err := safefs.New(rootDir, opts.AllowOutside...)
+	if err != nil {
+		return nil, err
+	}
+	if err := precheck(root, rootDir, files); err != nil {
+		return nil, err
+	}
+
 	rec := &missingVars{}
 	var model *types.Project
 	logged := captureLogrus(func() {
@@ -256,6 +278,11 @@ func loadModel(ctx context.Context, opts Options) (*loaded, error) {
 		dir = abs(dir)
 	}
 	warnings := append(rec.warnings(), logged...)
+	if dir != rootDir {
+		if root, err = safefs.New(dir, opts.AllowOutside...); err != nil {
+			return nil, err
+		}
+	}
 	return &loaded{
 		opts: Options{
 			Files:            files,
@@ -263,12 +290,30 @@ func loadModel(ctx context.Context, opts Options) (*loaded, error) {
 			EnvFiles:         envFiles,
 			Profiles:         opts.Profiles,
 			WorkingDir:       base,
+			AllowOutside:     opts.AllowOutside,
 		},
+		root:     root,
 		model:    model,
 		dir:      dir,
 		files:    files,
 		warnings: warnings,
 	}, nil
+}
+
+// precheck reads the compose files, and the files they include or extend,
+// through root, so that compose-go never opens a file composeopt would
+// refuse.
+func precheck(root *safefs.Root, dir string, files []string) error {
+	loc := &locator{root: root, files: map[string]*yamlFile{}, lenient: true}
+	if err := loc.init(dir, files); err != nil {
+		return err
+	}
+	for _, n := range loc.serviceOrder() {
+		if _, err := loc.chain(n); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // checkComposeFile fails when path is not a readable regular file.
@@ -278,7 +323,7 @@ func checkComposeFile(path string) error {
 		return fmt.Errorf("compose file %s: %w", path, err)
 	}
 	if !fi.Mode().IsRegular() {
-		return fmt.Errorf("compose file %s: not a regular file", path)
+		return fmt.Errorf("compose file %s: not a regular file (%s)", path, safefs.TypeName(fi.Mode()))
 	}
 	return nil
 }
@@ -315,6 +360,14 @@ func discoverFiles(start, base string, envFiles []string) ([]string, error) {
 		}
 		// An empty COMPOSE_FILE counts as unset, as in docker compose.
 		if v := po.Environment["COMPOSE_FILE"]; v != "" {
+			// A COMPOSE_FILE that comes from the repository's .env is
+			// repository data: it may only name files inside start.
+			var fromRepo *safefs.Root
+			if os.Getenv("COMPOSE_FILE") != v {
+				if fromRepo, err = safefs.New(start); err != nil {
+					return
+				}
+			}
 			sep := po.Environment["COMPOSE_PATH_SEPARATOR"]
 			if sep == "" {
 				sep = string(os.PathListSeparator)
@@ -325,6 +378,10 @@ func discoverFiles(start, base string, envFiles []string) ([]string, error) {
 				}
 				if !filepath.IsAbs(f) {
 					f = filepath.Join(base, f)
+				}
+				if err = fromRepo.Check("COMPOSE_FILE entry", f); err != nil {
+					err = fmt.Errorf(".env: %w", err)
+					return
 				}
 				if err = checkComposeFile(f); err != nil {
 					err = fmt.Errorf("COMPOSE_FILE: %w", err)
@@ -568,8 +625,9 @@ func isRemoteContext(c string) bool {
 }
 
 // resolveBuild turns a service's build into a Build of its own, or says why
-// it is skipped. chain is where the build is written in the YAML files.
-func resolveBuild(svc *Service, chain []buildElem) (*Build, *Skip) {
+// it is skipped. chain is where the build is written in the YAML files; root
+// confines the context and the Dockerfile.
+func resolveBuild(root *safefs.Root, svc *Service, chain []buildElem) (*Build, *Skip) {
 	skip := func(reason string, human bool) (*Build, *Skip) {
 		return nil, &Skip{Service: svc.Name, Reason: reason, NeedsHuman: human}
 	}
@@ -584,12 +642,21 @@ func resolveBuild(svc *Service, chain []buildElem) (*Build, *Skip) {
 	case len(chain) == 0:
 		return skip("cannot find which compose file defines this build", true)
 	}
+	if c := lastContext(chain); strings.Contains(c, "$") {
+		return skip(fmt.Sprintf("build context is set from %s; composeopt migrates only fixed context paths", c), true)
+	}
 	if df := lastDockerfile(chain); df != nil && strings.Contains(df.value.Value, "$") {
 		return skip(fmt.Sprintf("dockerfile: is set from %s; point it at the optimized file by hand", df.value.Value), true)
+	}
+	if err := root.Check("build context", sb.Context); err != nil {
+		return skip(err.Error(), true)
 	}
 	current := filepath.Join(sb.Context, sb.Dockerfile)
 	if filepath.IsAbs(sb.Dockerfile) {
 		current = sb.Dockerfile
+	}
+	if err := root.Check("Dockerfile", current); err != nil {
+		return skip(err.Error(), true)
 	}
 	b := &Build{
 		Context:  sb.Context,
@@ -598,7 +665,10 @@ func resolveBuild(svc *Service, chain []buildElem) (*Build, *Skip) {
 		Targets:  []string{sb.Target},
 	}
 	fi, err := os.Stat(current)
-	if err != nil || !fi.Mode().IsRegular() {
+	if err == nil && !fi.Mode().IsRegular() {
+		return skip(fmt.Sprintf("Dockerfile %s is not a regular file (%s)", current, safefs.TypeName(fi.Mode())), true)
+	}
+	if err != nil {
 		// compose points at a generated file that is gone: re-create it
 		// from the original beside it.
 		if orig, ok := strings.CutSuffix(current, dockerfile.OptimizedSuffix); ok && errors.Is(err, fs.ErrNotExist) && isRegular(orig) {
@@ -608,11 +678,14 @@ func resolveBuild(svc *Service, chain []buildElem) (*Build, *Skip) {
 		return skip(fmt.Sprintf("Dockerfile %s does not exist", current), false)
 	}
 	b.Dockerfile = current
-	if h, ok := readGeneratedHeader(current); ok {
+	if h, ok := readGeneratedHeader(root, current); ok {
 		original := filepath.Join(filepath.Dir(current), h.Original)
+		if err := root.Check("Dockerfile", original); err != nil {
+			return skip(err.Error(), true)
+		}
 		var src []byte
 		if isRegular(original) {
-			src, err = os.ReadFile(original)
+			src, err = root.ReadFile(safefs.Dockerfile, original)
 		}
 		if src == nil || err != nil {
 			return skip(fmt.Sprintf("%s was generated from %s, which does not exist", current, original), true)
@@ -640,17 +713,30 @@ const maxHeaderScan = 64 << 10
 
 // readGeneratedHeader returns path's composeopt header, which follows any
 // parser directives at the top of the file.
-func readGeneratedHeader(path string) (dockerfile.Header, bool) {
-	f, err := os.Open(path)
-	if err != nil {
-		return dockerfile.Header{}, false
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxHeaderScan))
+// Only a regular file inside the project is read.
+func readGeneratedHeader(root *safefs.Root, path string) (dockerfile.Header, bool) {
+	data, err := root.ReadHead(path, maxHeaderScan)
 	if err != nil {
 		return dockerfile.Header{}, false
 	}
 	return dockerfile.ReadHeader(data)
+}
+
+// lastContext returns the build context as written in the element of chain
+// that sets it ("" when none does).
+func lastContext(chain []buildElem) string {
+	for i := len(chain) - 1; i >= 0; i-- {
+		e := chain[i]
+		if e.node.Kind == yaml.ScalarNode {
+			return e.node.Value
+		}
+		if kv := e.direct("context"); kv != nil {
+			if v := deref(kv.value); v != nil {
+				return v.Value
+			}
+		}
+	}
+	return ""
 }
 
 // resolveDockerfile returns the absolute path of a compose-go build's Dockerfile.

@@ -3,12 +3,13 @@ package compose
 import (
 	"bytes"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/composeopt/composeopt/migrate/safefs"
 )
 
 // The compose-go model does not say which file or line a build comes from.
@@ -74,43 +75,58 @@ type fileRef struct {
 }
 
 type locator struct {
-	files map[string]*yamlFile
+	root *safefs.Root // every file parsed must be allowed by it
+	// lenient makes a file that is not valid YAML count as empty.
+	lenient bool
+	files   map[string]*yamlFile
 	// units are the sets of files loaded together: included projects
 	// (innermost first), then the -f files.
 	units [][]fileRef
 }
 
-func newLocator(dir string, files []string) (*locator, error) {
-	l := &locator{files: map[string]*yamlFile{}}
+func newLocator(root *safefs.Root, dir string, files []string) (*locator, error) {
+	l := &locator{root: root, files: map[string]*yamlFile{}}
+	if err := l.init(dir, files); err != nil {
+		return nil, err
+	}
+	return l, nil
+}
+
+func (l *locator) init(dir string, files []string) error {
 	var main []fileRef
 	for _, p := range files {
 		f, err := l.parse(p)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		main = append(main, fileRef{f, dir})
 	}
 	seen := map[string]bool{}
 	for _, r := range main {
 		if err := l.addIncludes(r, seen); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	l.units = append(l.units, main)
-	return l, nil
+	return nil
 }
 
 func (l *locator) parse(path string) (*yamlFile, error) {
 	if f, ok := l.files[path]; ok {
 		return f, nil
 	}
-	src, err := os.ReadFile(path)
+	src, err := l.root.ReadFile(safefs.Compose, path)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, err
 	}
 	f, err := parseYAML(path, src)
 	if err != nil {
-		return nil, err
+		if !l.lenient {
+			return nil, err
+		}
+		// compose-go reports invalid YAML better; the precheck only needs
+		// the files it can parse.
+		f = &yamlFile{path: path, src: src}
 	}
 	l.files[path] = f
 	return f, nil

@@ -3,6 +3,8 @@
 // compose files that define those builds with minimal byte-level changes.
 package compose
 
+import "github.com/composeopt/composeopt/migrate/safefs"
+
 // Options mirrors docker compose's project flags.
 type Options struct {
 	// Files are the -f/--file values in order. Empty means: COMPOSE_FILE,
@@ -20,6 +22,10 @@ type Options struct {
 	Services []string
 	// WorkingDir is where discovery starts ("" = process working directory).
 	WorkingDir string
+	// AllowOutside lists directories outside the project directory whose
+	// files composeopt may read and write (--allow-outside). Everything
+	// else must resolve, after symbolic links, inside the project directory.
+	AllowOutside []string
 }
 
 // Project is the loaded compose project.
@@ -38,6 +44,10 @@ type Project struct {
 	Skipped []Skip
 	// Warnings are non-fatal load problems (missing env_file, unset ${VAR}).
 	Warnings []string
+
+	// Root confines every file composeopt reads or writes to the project
+	// directory and the --allow-outside directories.
+	Root *safefs.Root
 
 	// state is set by Load and used by EditDockerfileRefs.
 	state *loadState

@@ -211,6 +211,9 @@ func reloadWith(st *loadState, content map[string][]byte) (*types.Project, strin
 	}
 	opts.ProjectDirectory = in(st.opts.ProjectDirectory)
 	opts.WorkingDir = in(st.opts.WorkingDir)
+	// The overlay's links lead to the real project, which the first load
+	// already confined.
+	opts.AllowOutside = append(slices.Clone(st.opts.AllowOutside), st.opts.ProjectDirectory)
 	ld, err := loadModel(context.Background(), opts)
 	if err != nil {
 		return nil, "", errors.New(strings.ReplaceAll(err.Error(), root, ""))

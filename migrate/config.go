@@ -6,10 +6,11 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"path/filepath"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/composeopt/composeopt/migrate/safefs"
 )
 
 // ConfigName is the optional configuration file at the project root.
@@ -35,7 +36,7 @@ type Config struct {
 // Unknown keys are errors, reported with the file and line.
 func LoadConfig(dir string) (*Config, error) {
 	path := filepath.Join(dir, ConfigName)
-	data, err := os.ReadFile(path)
+	data, err := safefs.ReadIn(safefs.Manifest, dir, ConfigName)
 	if errors.Is(err, fs.ErrNotExist) {
 		return &Config{}, nil
 	}

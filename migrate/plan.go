@@ -27,6 +27,7 @@ import (
 	"github.com/composeopt/composeopt/migrate/gate"
 	"github.com/composeopt/composeopt/migrate/ignore"
 	"github.com/composeopt/composeopt/migrate/rules"
+	"github.com/composeopt/composeopt/migrate/safefs"
 )
 
 // Options configure a plan.
@@ -87,6 +88,8 @@ type BuildPlan struct {
 
 	content       []byte // the optimized Dockerfile
 	ignoreContent []byte // the ignore file
+	oldContent    []byte // what the optimized Dockerfile holds now (nil: absent)
+	oldIgnore     []byte // what the ignore file holds now (nil: absent)
 }
 
 // Plan is the whole migration.
@@ -158,6 +161,9 @@ func Make(ctx context.Context, p *compose.Project, opts Options) (*Plan, error) 
 		}
 	}
 	for _, e := range edits {
+		if err := p.Root.CheckOutput(e.Path); err != nil {
+			return nil, fmt.Errorf("compose file %w", err)
+		}
 		if err := plan.Changes.Add(changeset.File{Path: e.Path, Old: e.Old, New: e.New, Exists: true}); err != nil {
 			return nil, err
 		}
@@ -228,7 +234,7 @@ func planBuild(p *compose.Project, byName map[string]*compose.Service, b *compos
 		bp.Reason = fmt.Sprintf(format, args...)
 		return bp
 	}
-	src, err := os.ReadFile(b.Dockerfile)
+	src, err := p.Root.ReadFile(safefs.Dockerfile, b.Dockerfile)
 	if err != nil {
 		return fail(StatusFailed, "%v", err)
 	}
@@ -261,8 +267,8 @@ func planBuild(p *compose.Project, byName map[string]*compose.Service, b *compos
 	}
 	last := facts.Stage(df, df.Target(fb.Targets()[0]), services[0].Args)
 	bp.BaseImage = last.Image.Ref
-	if last.Family == facts.Windows {
-		return fail(StatusSkipped, "Windows-container Dockerfile (%s): the rules target Linux images", last.Image.Ref)
+	if why := facts.WindowsReason(df, services[0].Args); why != "" {
+		return fail(StatusSkipped, "Windows-container Dockerfile (%s): the rules target Linux images", why)
 	}
 	res, err := rules.Apply(src, fb, enabled, opts.Rules)
 	if err != nil {
@@ -303,10 +309,16 @@ func planBuild(p *compose.Project, byName map[string]*compose.Service, b *compos
 		}
 	}
 	bp.Status = StatusMigrate
-	if err := planIgnore(bp, p, b, opts.Repo.sharedContext(b), fb, res.File, repo); err != nil {
+	if err := planIgnore(p.Root, bp, p, b, opts.Repo.sharedContext(b), fb, res.File, repo); err != nil {
 		return fail(StatusFailed, "%v", err)
 	}
 	bp.content = out
+	// The outputs are replaced, never written through: a link or a special
+	// file there fails this build, and their current content (shown in the
+	// diff) is read only from a regular file inside the project.
+	if bp.oldContent, err = p.Root.ReadOutput(safefs.Dockerfile, bp.Optimized); err != nil {
+		return fail(StatusFailed, "%v", err)
+	}
 	return bp
 }
 
@@ -372,20 +384,21 @@ func serviceFacts(byName map[string]*compose.Service, b *compose.Build) []facts.
 }
 
 // planIgnore computes the .dockerignore of a build.
-func planIgnore(bp *BuildPlan, p *compose.Project, b *compose.Build, sharedContext bool, fb *facts.Build, df *dockerfile.File, repo *facts.Repo) error {
+func planIgnore(root *safefs.Root, bp *BuildPlan, p *compose.Project, b *compose.Build, sharedContext bool, fb *facts.Build, df *dockerfile.File, repo *facts.Repo) error {
 	contextIgnore := filepath.Join(b.Context, ".dockerignore")
 	bp.IgnoreFile = contextIgnore
 	if sharedContext {
 		bp.IgnoreFile = bp.Optimized + ".dockerignore"
 	}
-	existing, err := readOptional(bp.IgnoreFile)
+	existing, err := root.ReadOutput(safefs.Ignore, bp.IgnoreFile)
 	if err != nil {
 		return err
 	}
+	bp.oldIgnore = existing
 	if existing == nil && bp.IgnoreFile != contextIgnore {
 		// The per-Dockerfile file replaces the context's for this build, so it
 		// starts from the user's context-wide patterns.
-		if existing, err = readOptional(contextIgnore); err != nil {
+		if existing, err = root.ReadOptional(safefs.Ignore, contextIgnore); err != nil {
 			return err
 		}
 	}
@@ -551,14 +564,6 @@ func stageName(st *dockerfile.Stage) string {
 	return fmt.Sprintf("%d", st.Index)
 }
 
-func readOptional(path string) ([]byte, error) {
-	data, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
-	return data, err
-}
-
 // copySources returns the context paths that COPY and ADD read.
 func copySources(f *dockerfile.File) []string {
 	seen := map[string]bool{}
@@ -605,17 +610,11 @@ func rebuiltOutputs(f *dockerfile.File) []string {
 }
 
 func addFiles(set *changeset.Set, bp *BuildPlan) error {
-	old, err := readOptional(bp.Optimized)
-	if err != nil {
-		return err
-	}
+	old := bp.oldContent
 	if err := set.Add(changeset.File{Path: bp.Optimized, Old: old, New: bp.content, Exists: old != nil, Mode: modeOf(bp.Build.Dockerfile)}); err != nil {
 		return err
 	}
-	oldIgnore, err := readOptional(bp.IgnoreFile)
-	if err != nil {
-		return err
-	}
+	oldIgnore := bp.oldIgnore
 	return set.Add(changeset.File{Path: bp.IgnoreFile, Old: oldIgnore, New: bp.ignoreContent, Exists: oldIgnore != nil, Mode: 0o644})
 }
 

@@ -57,7 +57,9 @@ func makeRepoPlan(cmd *cobra.Command, g *globals, rf *ruleFlags, services []stri
 	prog := newProgress(cmd.ErrOrStderr(), len(found))
 	defer prog.done()
 
-	projects, parts := loadFound(ctx, found, g.profiles, prog)
+	// Every project below root may read and write anywhere below root (a
+	// monorepo's services share folders), and nowhere else unless allowed.
+	projects, parts := loadFound(ctx, found, g.profiles, append([]string{root}, g.allow...), prog)
 	index := migrate.NewRepoIndex(projects)
 	for i := range parts {
 		p := parts[i].Plan
@@ -91,12 +93,12 @@ func makeRepoPlan(cmd *cobra.Command, g *globals, rf *ruleFlags, services []stri
 // another project includes or extends is left out: the other one plans
 // its builds. The returned parts carry a plan holding only the loaded
 // project (Plan.Project), or the load error.
-func loadFound(ctx context.Context, found []compose.Found, profiles []string, prog *progress) ([]*compose.Project, []migrate.Part) {
+func loadFound(ctx context.Context, found []compose.Found, profiles, allow []string, prog *progress) ([]*compose.Project, []migrate.Part) {
 	loaded := make([]*compose.Project, len(found))
 	errs := make([]error, len(found))
 	for i, f := range found {
 		prog.step("loading", i+1, len(found), f.Label)
-		loaded[i], errs[i] = compose.Load(ctx, compose.Options{Files: f.Files, Profiles: profiles, WorkingDir: f.Dir})
+		loaded[i], errs[i] = compose.Load(ctx, compose.Options{Files: f.Files, Profiles: profiles, WorkingDir: f.Dir, AllowOutside: allow})
 	}
 	usedBy := map[string]bool{}
 	for _, p := range loaded {
@@ -146,7 +148,7 @@ func repoIndex(ctx context.Context, p *compose.Project) *migrate.RepoIndex {
 			self = true
 			continue
 		}
-		if q, err := compose.Load(ctx, compose.Options{Files: f.Files, WorkingDir: f.Dir}); err == nil {
+		if q, err := compose.Load(ctx, compose.Options{Files: f.Files, WorkingDir: f.Dir, AllowOutside: []string{root}}); err == nil {
 			projects = append(projects, q)
 		}
 	}

@@ -28,6 +28,7 @@ type globals struct {
 	ansi       string
 	// recursive plans every compose project below the directory (-r).
 	recursive bool
+	allow     []string
 }
 
 func newRootCmd() *cobra.Command {
@@ -61,6 +62,7 @@ including those behind profiles, unless SERVICE names are given.`,
 	pf.StringArrayVar(&g.envFiles, "env-file", nil, "Alternate environment files")
 	pf.StringArrayVar(&g.profiles, "profile", nil, "Profiles to enable (every service is considered regardless)")
 	pf.BoolVarP(&g.recursive, "recursive", "r", false, "Every compose project below the directory (--project-directory, or the working directory), as one change set")
+	pf.StringArrayVar(&g.allow, "allow-outside", nil, "Directory outside the project directory whose files composeopt may read and write (repeatable); everything else must resolve inside the project")
 	pf.StringVar(&g.ansi, "ansi", "auto", `Control when to print ANSI colours ("never"|"always"|"auto"); NO_COLOR is honoured`)
 	root.AddCommand(newPlanCmd(g), newApplyCmd(g), newCheckCmd(g), newVerifyCmd(g), newRulesCmd(), newExplainCmd())
 	return root
@@ -79,6 +81,7 @@ func (g *globals) load(ctx context.Context, services []string) (*compose.Project
 		Profiles:         g.profiles,
 		Services:         services,
 		WorkingDir:       wd,
+		AllowOutside:     g.allow,
 	})
 }
 

@@ -11,6 +11,8 @@ import (
 	"github.com/composeopt/composeopt/compose"
 	"github.com/composeopt/composeopt/migrate"
 	"github.com/composeopt/composeopt/migrate/verify"
+
+	"github.com/composeopt/composeopt/migrate/safefs"
 )
 
 func newVerifyCmd(g *globals) *cobra.Command {
@@ -136,7 +138,7 @@ func verifyTargets(plan *migrate.Plan, dir string) ([]verify.Target, error) {
 			}
 			ignore, ok := content[bp.IgnoreFile]
 			if !ok {
-				ignore, _ = os.ReadFile(bp.IgnoreFile)
+				ignore, _ = plan.Project.Root.ReadFile(safefs.Ignore, bp.IgnoreFile)
 			}
 			if err := os.WriteFile(optimized+".dockerignore", ignore, 0o644); err != nil {
 				return nil, err

@@ -13,6 +13,8 @@ import (
 	"slices"
 	"sort"
 	"strings"
+
+	"github.com/composeopt/composeopt/migrate/safefs"
 )
 
 // Service is what a rule needs to know of one compose service.
@@ -68,6 +70,9 @@ type Build struct {
 	// Scan is what a bounded walk of the whole context found (ecosystems at
 	// any depth, credential files); zero when not gathered from disk.
 	Scan ContextScan
+	// root confines those reads to the context: BuildKit never follows a
+	// link out of it, so neither do the facts.
+	root *safefs.Root
 	// RouteExts maps each of HealthRoutes to the extensions of the source
 	// files it was found in (nil when the facts were not gathered from disk).
 	RouteExts map[string][]string
@@ -96,7 +101,14 @@ func (b *Build) ReadFile(rel string) ([]byte, error) {
 	if r, ok := b.read[rel]; ok {
 		return r.data, r.err
 	}
-	data, err := os.ReadFile(filepath.Join(b.Context, filepath.FromSlash(rel)))
+	if b.root == nil {
+		root, err := safefs.New(b.Context)
+		if err != nil {
+			return nil, err
+		}
+		b.root = root
+	}
+	data, err := b.root.ReadFile(safefs.Manifest, filepath.Join(b.Context, filepath.FromSlash(rel)))
 	if b.read == nil {
 		b.read = map[string]readResult{}
 	}
@@ -231,7 +243,7 @@ func Gather(contextDir string, services []Service) (*Build, error) {
 			}
 		}
 	}
-	if data, err := os.ReadFile(filepath.Join(contextDir, "package.json")); err == nil {
+	if data, err := safefs.ReadIn(safefs.Manifest, contextDir, "package.json"); err == nil {
 		var np NodePackage
 		if err := json.Unmarshal(data, &np); err == nil {
 			b.Node = &np
@@ -285,6 +297,10 @@ func (b *Build) HealthRoutesIn(exts ...string) []string {
 func findHealthRoutes(dir string) ([]string, map[string][]string) {
 	found := map[string][]string{}
 	budget := 2000
+	root, err := safefs.New(dir)
+	if err != nil {
+		return nil, nil
+	}
 	_ = filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
 		if err != nil {
 			return nil
@@ -299,6 +315,9 @@ func findHealthRoutes(dir string) ([]string, map[string][]string) {
 		if budget < 0 {
 			return filepath.SkipAll
 		}
+		if !safefs.IsRegular(d) {
+			return nil // links, FIFOs and devices are not sources
+		}
 		ext := filepath.Ext(path)
 		switch ext {
 		case ".js", ".mjs", ".cjs", ".ts", ".py", ".go", ".java", ".kt", ".rb":
@@ -309,7 +328,7 @@ func findHealthRoutes(dir string) ([]string, map[string][]string) {
 		if err != nil || info.Size() > 1<<20 {
 			return nil
 		}
-		data, err := os.ReadFile(path)
+		data, err := root.ReadFile(safefs.Source, path)
 		if err != nil {
 			return nil
 		}

@@ -2,10 +2,11 @@ package facts
 
 import (
 	"io/fs"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
+
+	"github.com/composeopt/composeopt/migrate/safefs"
 )
 
 // goCgoModules are modules that only work with cgo.
@@ -20,7 +21,7 @@ var (
 // ("" when nothing does): a module known to need it, `import "C"`, or a
 // cgo build tag in a non-test source file (vendored code included).
 func goCgo(dir string) string {
-	if data, err := os.ReadFile(filepath.Join(dir, "go.mod")); err == nil {
+	if data, err := safefs.ReadIn(safefs.Manifest, dir, "go.mod"); err == nil {
 		for _, m := range goCgoModules {
 			if strings.Contains(string(data), m) {
 				return "it depends on " + m
@@ -29,6 +30,10 @@ func goCgo(dir string) string {
 	}
 	found := ""
 	budget := 5000
+	root, err := safefs.New(dir)
+	if err != nil {
+		return ""
+	}
 	_ = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return nil
@@ -43,10 +48,10 @@ func goCgo(dir string) string {
 			found = "the build context is too large to scan"
 			return filepath.SkipAll
 		}
-		if !strings.HasSuffix(p, ".go") || strings.HasSuffix(p, "_test.go") {
+		if !strings.HasSuffix(p, ".go") || strings.HasSuffix(p, "_test.go") || !safefs.IsRegular(d) {
 			return nil
 		}
-		data, err := os.ReadFile(p)
+		data, err := root.ReadFile(safefs.Source, p)
 		if err != nil {
 			return nil
 		}

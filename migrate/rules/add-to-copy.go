@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+
+	"github.com/composeopt/composeopt/migrate/safefs"
 )
 
 // AddToCopy turns ADD of plain local files into COPY.
@@ -90,7 +92,7 @@ func addToCopyPlainLocal(context, src string) bool {
 		if err != nil || fi.IsDir() {
 			continue // a missing source fails the build either way
 		}
-		if addToCopyIsArchive(m) {
+		if addToCopyIsArchive(context, m) {
 			return false
 		}
 	}
@@ -98,15 +100,11 @@ func addToCopyPlainLocal(context, src string) bool {
 }
 
 // addToCopyIsArchive sniffs a file for the formats ADD unpacks.
-func addToCopyIsArchive(name string) bool {
-	f, err := os.Open(name)
+func addToCopyIsArchive(context, name string) bool {
+	head, err := safefs.ReadHeadIn(context, name, 512)
 	if err != nil {
-		return true // cannot tell: keep ADD
+		return true // cannot tell (or a link out, a FIFO, a device): keep ADD
 	}
-	defer f.Close()
-	head := make([]byte, 512)
-	n, _ := f.Read(head)
-	head = head[:n]
 	for _, magic := range [][]byte{{0x1f, 0x8b}, []byte("BZh"), {0xfd, '7', 'z', 'X', 'Z', 0x00}, {0x28, 0xb5, 0x2f, 0xfd}} {
 		if bytes.HasPrefix(head, magic) {
 			return true

@@ -1,15 +1,15 @@
 package rules
 
 import (
-	"os"
 	"path"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
 
 	"github.com/composeopt/composeopt/migrate/dockerfile"
 	"github.com/composeopt/composeopt/migrate/facts"
+
+	"github.com/composeopt/composeopt/migrate/safefs"
 )
 
 // nonrootPrivilegedPort finds a port below 1024 the stage serves on: its
@@ -143,12 +143,7 @@ func nonrootScriptNeedsRoot(p *Pass, word string) string {
 		if path.Base(rel) != base {
 			continue
 		}
-		full := filepath.Join(p.Facts.Context, filepath.FromSlash(rel))
-		fi, err := os.Stat(full)
-		if err != nil || fi.IsDir() || fi.Size() > 256<<10 {
-			continue
-		}
-		data, err := os.ReadFile(full)
+		data, err := safefs.ReadIn(safefs.Source, p.Facts.Context, rel)
 		if err != nil {
 			continue
 		}

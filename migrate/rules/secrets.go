@@ -1,14 +1,14 @@
 package rules
 
 import (
-	"os"
 	"path"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"unicode"
 
 	"github.com/composeopt/composeopt/migrate/dockerfile"
+
+	"github.com/composeopt/composeopt/migrate/safefs"
 )
 
 // Secrets reports credentials that would be baked into the image.
@@ -184,7 +184,7 @@ func secretsFile(context, src string) string {
 		return "a credentials file"
 	case lower == ".npmrc" && context != "":
 		rel := path.Clean("/" + strings.ReplaceAll(src, `\`, "/"))
-		if data, err := os.ReadFile(filepath.Join(context, filepath.FromSlash(rel))); err == nil && secretsNpmAuth.Match(data) {
+		if data, err := safefs.ReadIn(safefs.Manifest, context, rel); err == nil && secretsNpmAuth.Match(data) {
 			return "an npm configuration with a literal auth token"
 		}
 	}

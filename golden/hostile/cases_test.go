@@ -1,0 +1,349 @@
+package hostile
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// migrated are the files a successful apply of the basic project writes.
+var migrated = []string{"compose.yaml", "app/Dockerfile.optimized", "app/.dockerignore"}
+
+func withBasic(f func(e *env)) func(e *env) {
+	return func(e *env) {
+		e.basic()
+		f(e)
+	}
+}
+
+// twoBuilds adds a second, harmless build so that one build's failure can
+// be seen not to stop the other.
+func (e *env) twoBuilds(first string) {
+	e.write("compose.yaml", "services:\n  app:\n    build: "+first+"\n  web:\n    build: ./web\n")
+	e.write("web/Dockerfile", "FROM node:20-slim\nWORKDIR /srv\nCOPY . .\nCMD node server.js\n")
+	e.write("web/server.js", "require('http').createServer((q, s) => s.end('ok')).listen(3000)\n")
+}
+
+var webMigrated = []string{"web/Dockerfile.optimized", "web/.dockerignore", "compose.yaml"}
+
+func TestHostile(t *testing.T) {
+	cases := []hcase{
+		// --- links out of the project, one per kind of path -------------
+		{name: "optimized-link-to-outside-plan", setup: withBasic(func(e *env) {
+			e.link(filepath.Join(e.outside, "secret"), "app/Dockerfile.optimized")
+		}), want: []string{"app/Dockerfile.optimized is a symbolic link"}},
+		{name: "optimized-link-to-outside-apply", args: []string{"apply"}, setup: withBasic(func(e *env) {
+			e.link(filepath.Join(e.outside, "secret"), "app/Dockerfile.optimized")
+		}), want: []string{"app/Dockerfile.optimized is a symbolic link", "never writes through a link"}},
+		{name: "optimized-link-to-proc-environ", setup: withBasic(func(e *env) {
+			e.link("/proc/self/environ", "app/Dockerfile.optimized")
+		}), want: []string{"app/Dockerfile.optimized is a symbolic link"}},
+		{name: "optimized-link-inside-project", args: []string{"apply"}, setup: withBasic(func(e *env) {
+			e.write("notes.txt", "mine\n")
+			e.link("../notes.txt", "app/Dockerfile.optimized")
+		}), want: []string{"app/Dockerfile.optimized is a symbolic link"}},
+		{name: "optimized-dangling-link-out", args: []string{"apply"}, setup: withBasic(func(e *env) {
+			e.link(filepath.Join(e.outside, "created-by-attack"), "app/Dockerfile.optimized")
+		}), want: []string{"app/Dockerfile.optimized is a symbolic link"}},
+		{name: "dockerignore-link-to-outside-plan", setup: withBasic(func(e *env) {
+			e.link(filepath.Join(e.outside, "secret"), "app/.dockerignore")
+		}), want: []string{"app/.dockerignore is a symbolic link"}},
+		{name: "dockerignore-link-to-outside-apply", args: []string{"apply"}, setup: withBasic(func(e *env) {
+			e.link(filepath.Join(e.outside, "secret"), "app/.dockerignore")
+		}), want: []string{"app/.dockerignore is a symbolic link"}},
+		{name: "per-dockerfile-ignore-link-out", args: []string{"apply"}, setup: func(e *env) {
+			e.write("compose.yaml", "services:\n  a:\n    build:\n      context: ./app\n      dockerfile: Dockerfile\n  b:\n    build:\n      context: ./app\n      dockerfile: Dockerfile.b\n")
+			e.write("app/Dockerfile", basicDockerfile)
+			e.write("app/Dockerfile.b", basicDockerfile)
+			e.write("app/requirements.txt", "flask\n")
+			e.link(filepath.Join(e.outside, "secret"), "app/Dockerfile.optimized.dockerignore")
+		}, want: []string{"app/Dockerfile.optimized.dockerignore is a symbolic link"},
+			changed: []string{"compose.yaml", "app/Dockerfile.b.optimized", "app/Dockerfile.b.optimized.dockerignore"}},
+		{name: "context-is-link-to-outside-dir", args: []string{"apply"}, setup: func(e *env) {
+			e.write("compose.yaml", basicCompose)
+			e.write(filepath.Join(e.outside, "app", "Dockerfile"), basicDockerfile)
+			e.link(filepath.Join(e.outside, "app"), "app")
+		}, want: []string{"build context", "outside the project directory", "--allow-outside"}},
+		{name: "context-dotdot", args: []string{"apply"}, setup: func(e *env) {
+			e.write("compose.yaml", "services:\n  app:\n    build: ../outside/app\n")
+			e.write(filepath.Join(e.outside, "app", "Dockerfile"), basicDockerfile)
+		}, want: []string{"build context", "outside the project directory"}},
+		{name: "context-absolute", args: []string{"apply"}, setup: func(e *env) {
+			e.write("compose.yaml", "services:\n  app:\n    build: "+filepath.Join(e.outside, "app")+"\n")
+			e.write(filepath.Join(e.outside, "app", "Dockerfile"), basicDockerfile)
+		}, want: []string{"build context", "outside the project directory"}},
+		{name: "context-outside-allowed", args: []string{"--allow-outside", "$OUT", "apply"}, setup: func(e *env) {
+			e.write("compose.yaml", "services:\n  app:\n    build: ../outside/app\n")
+			os.Remove(filepath.Join(e.outside, "app", "Dockerfile.optimized"))
+			os.Remove(filepath.Join(e.outside, "app", ".dockerignore"))
+			e.write(filepath.Join(e.outside, "app", "Dockerfile"), basicDockerfile)
+			e.write(filepath.Join(e.outside, "app", "requirements.txt"), "flask\n")
+		}, changed: []string{"compose.yaml"}, outsideChanged: []string{"app/Dockerfile.optimized", "app/.dockerignore"}},
+		{name: "dockerfile-outside-context-inside", args: []string{"apply"}, setup: func(e *env) {
+			e.write("compose.yaml", "services:\n  app:\n    build:\n      context: ./app\n      dockerfile: ../../outside/Dockerfile\n")
+			e.write("app/app.py", "print(1)\n")
+			e.write(filepath.Join(e.outside, "Dockerfile"), basicDockerfile)
+		}, want: []string{"Dockerfile", "outside the project directory"}},
+		{name: "dockerfile-link-to-outside", args: []string{"apply"}, setup: withBasic(func(e *env) {
+			e.write(filepath.Join(e.outside, "Dockerfile"), basicDockerfile+"# "+canary+"\n")
+			e.link(filepath.Join(e.outside, "Dockerfile"), "app/Dockerfile")
+		}), want: []string{"Dockerfile", "outside the project directory"}},
+		{name: "include-outside", setup: func(e *env) {
+			e.write("compose.yaml", "include:\n  - ../outside/inc.yaml\nservices:\n  x:\n    image: alpine\n")
+			e.write(filepath.Join(e.outside, "inc.yaml"), "services:\n  y:\n    image: alpine\n")
+		}, exit: 1, want: []string{"inc.yaml", "outside the project directory"}},
+		{name: "include-link-to-outside", setup: func(e *env) {
+			e.write("compose.yaml", "include:\n  - inc.yaml\nservices:\n  x:\n    image: alpine\n")
+			e.write(filepath.Join(e.outside, "inc.yaml"), "services:\n  y:\n    image: alpine\n")
+			e.link(filepath.Join(e.outside, "inc.yaml"), "inc.yaml")
+		}, exit: 1, want: []string{"inc.yaml", "outside the project directory"}},
+		{name: "extends-file-outside", setup: func(e *env) {
+			e.write("compose.yaml", "services:\n  app:\n    extends:\n      file: ../outside/base.yaml\n      service: base\n")
+			e.write(filepath.Join(e.outside, "base.yaml"), "services:\n  base:\n    build: .\n")
+		}, exit: 1, want: []string{"base.yaml", "outside the project directory"}},
+		{name: "compose-file-link-to-outside", setup: func(e *env) {
+			e.write(filepath.Join(e.outside, "compose.yaml"), "services:\n  app:\n    image: alpine\n    environment:\n      X: "+canary+"\n")
+			e.link(filepath.Join(e.outside, "compose.yaml"), "compose.yaml")
+		}, exit: 1, want: []string{"compose.yaml", "outside the project directory"}},
+		{name: "compose-file-link-inside-apply", args: []string{"apply"}, setup: withBasic(func(e *env) {
+			e.write("deploy/compose.yaml", basicCompose)
+			os.Remove(e.path("compose.yaml"))
+			e.link("deploy/compose.yaml", "compose.yaml")
+		}), exit: 1, want: []string{"compose.yaml is a symbolic link"}},
+		{name: "dotenv-compose-file-outside", setup: func(e *env) {
+			e.write(".env", "COMPOSE_FILE="+filepath.Join(e.outside, "compose.yaml")+"\n")
+			e.write(filepath.Join(e.outside, "compose.yaml"), "services:\n  app:\n    image: alpine\n")
+		}, exit: 1, want: []string{"COMPOSE_FILE", "outside the project directory"}},
+		{name: "manifest-link-to-outside", setup: withBasic(func(e *env) {
+			e.link(filepath.Join(e.outside, "secret"), "app/requirements.txt")
+		}), want: []string{"app/Dockerfile.optimized"}},
+		{name: "npmrc-link-to-outside", setup: func(e *env) {
+			e.write("compose.yaml", "services:\n  web:\n    build: ./web\n")
+			e.write("web/Dockerfile", "FROM node:20-slim\nWORKDIR /srv\nCOPY .npmrc package.json ./\nRUN npm install\nCOPY . .\nCMD node server.js\n")
+			e.write("web/package.json", `{"name":"w","dependencies":{}}`)
+			e.write(filepath.Join(e.outside, "npmrc"), "//registry.npmjs.org/:_authToken="+canary+"\n")
+			e.link(filepath.Join(e.outside, "npmrc"), "web/.npmrc")
+		}, want: []string{"web/Dockerfile.optimized"}},
+		{name: "config-link-to-outside", setup: withBasic(func(e *env) {
+			e.link(filepath.Join(e.outside, "secret"), ".composeopt.yaml")
+		}), exit: 1, want: []string{".composeopt.yaml", "outside the project directory"}},
+		{name: "source-dir-link-to-outside", setup: withBasic(func(e *env) {
+			e.write(filepath.Join(e.outside, "src", "routes.py"), "# "+canary+"\n@app.get('/readyz')\n")
+			e.link(filepath.Join(e.outside, "src"), "app/src")
+		}), want: []string{"app/Dockerfile.optimized"}, check: func(e *env, out string) []string {
+			if strings.Contains(out, "/readyz") {
+				return []string{"a health route was read from a file outside the project"}
+			}
+			return nil
+		}},
+
+		// --- special files ----------------------------------------------
+		{name: "dockerignore-fifo", setup: withBasic(func(e *env) { e.fifo("app/.dockerignore") }),
+			want: []string{"app/.dockerignore", "FIFO"}},
+		{name: "dockerfile-fifo", setup: withBasic(func(e *env) { e.fifo("app/Dockerfile") }),
+			want: []string{"app/Dockerfile", "not a regular file"}},
+		{name: "requirements-fifo", setup: withBasic(func(e *env) { e.fifo("app/requirements.txt") }),
+			want: []string{"app/Dockerfile.optimized"}},
+		{name: "requirements-dev-zero", setup: withBasic(func(e *env) { e.link("/dev/zero", "app/requirements.txt") }),
+			want: []string{"app/Dockerfile.optimized"}},
+		{name: "requirements-dev-zero-allowed", args: []string{"--allow-outside", "/dev", "plan"},
+			setup: withBasic(func(e *env) { e.link("/dev/zero", "app/requirements.txt") }),
+			want:  []string{"app/Dockerfile.optimized"}},
+		{name: "dockerfile-dev-zero-allowed", args: []string{"--allow-outside", "/dev", "plan"},
+			setup: withBasic(func(e *env) { e.link("/dev/zero", "app/Dockerfile") }),
+			want:  []string{"not a regular file"}},
+		{name: "package-json-fifo", setup: func(e *env) {
+			e.write("compose.yaml", "services:\n  web:\n    build: ./web\n")
+			e.write("web/Dockerfile", "FROM node:20-slim\nWORKDIR /srv\nCOPY . .\nCMD node server.js\n")
+			e.fifo("web/package.json")
+		}, want: []string{"web"}},
+		{name: "compose-file-fifo", args: []string{"-f", "pipe.yaml", "plan"}, setup: func(e *env) { e.fifo("pipe.yaml") },
+			exit: 1, want: []string{"pipe.yaml: not a regular file (a FIFO)"}},
+		{name: "include-fifo", setup: func(e *env) {
+			e.write("compose.yaml", "include:\n  - inc.yaml\nservices:\n  x:\n    image: alpine\n")
+			e.fifo("inc.yaml")
+		}, exit: 1, want: []string{"inc.yaml", "FIFO"}},
+		{name: "extends-fifo", setup: func(e *env) {
+			e.write("compose.yaml", "services:\n  app:\n    extends:\n      file: base.yaml\n      service: base\n")
+			e.fifo("base.yaml")
+		}, exit: 1, want: []string{"base.yaml", "FIFO"}},
+		{name: "config-fifo", setup: withBasic(func(e *env) { e.fifo(".composeopt.yaml") }),
+			exit: 1, want: []string{".composeopt.yaml", "FIFO"}},
+		{name: "add-source-fifo", setup: withBasic(func(e *env) {
+			e.write("app/Dockerfile", "FROM python:3.12-slim\nADD data.bin /data/\nCMD python app.py\n")
+			e.fifo("app/data.bin")
+		}), want: []string{"app"}},
+		{name: "go-source-fifo", setup: func(e *env) {
+			e.write("compose.yaml", "services:\n  ids:\n    build: ./svc\n")
+			e.write("svc/Dockerfile", "FROM golang:1.22\nWORKDIR /src\nCOPY . .\nRUN go build -o /ids .\nCMD [\"/ids\"]\n")
+			e.write("svc/go.mod", "module x\n\ngo 1.22\n")
+			e.write("svc/main.go", "package main\nfunc main() {}\n")
+			e.fifo("svc/pipe.go")
+			e.fifo("svc/routes.py")
+		}, want: []string{"ids"}},
+		{name: "optimized-is-fifo", args: []string{"apply"}, setup: withBasic(func(e *env) { e.fifo("app/Dockerfile.optimized") }),
+			want: []string{"app/Dockerfile.optimized", "FIFO"}},
+		{name: "optimized-is-directory", args: []string{"apply"}, setup: withBasic(func(e *env) { e.mkdir("app/Dockerfile.optimized") }),
+			want: []string{"app/Dockerfile.optimized", "a directory"}},
+		{name: "dockerignore-is-directory", args: []string{"apply"}, setup: withBasic(func(e *env) { e.mkdir("app/.dockerignore") }),
+			want: []string{"app/.dockerignore", "a directory"}},
+		{name: "dockerfile-is-directory", setup: withBasic(func(e *env) {
+			os.Remove(e.path("app/Dockerfile"))
+			e.mkdir("app/Dockerfile")
+		}), want: []string{"app/Dockerfile", "not a regular file"}},
+
+		// --- huge files -------------------------------------------------
+		{name: "huge-dockerfile", setup: withBasic(func(e *env) { e.big("app/Dockerfile", basicDockerfile, 3<<20) }),
+			want: []string{"app/Dockerfile", "too large"}},
+		{name: "huge-compose-file", setup: func(e *env) { e.big("compose.yaml", basicCompose+"#", 6<<20) },
+			exit: 1, want: []string{"compose.yaml", "too large"}},
+		{name: "huge-requirements", setup: withBasic(func(e *env) { e.big("app/requirements.txt", "flask\n", 200<<20) }),
+			want: []string{"app/Dockerfile.optimized"}},
+		{name: "huge-dockerignore", setup: withBasic(func(e *env) { e.big("app/.dockerignore", "*.pyc\n", 2<<20) }),
+			want: []string{"app/.dockerignore", "too large"}},
+
+		// --- YAML ---------------------------------------------------------
+		{name: "invalid-yaml", setup: func(e *env) { e.write("compose.yaml", "services:\n  app:\n   build: [\n") },
+			exit: 1, want: []string{"compose.yaml", "line"}},
+		{name: "yaml-bomb", setup: func(e *env) { e.write("compose.yaml", yamlBomb) },
+			exit: 1, want: []string{"compose.yaml"}},
+		{name: "yaml-deep-nesting", setup: func(e *env) {
+			e.write("compose.yaml", "services:\n  x:\n    image: alpine\nx-deep: "+strings.Repeat("[", 20000)+strings.Repeat("]", 20000)+"\n")
+		}, exit: 1, want: []string{"compose.yaml"}},
+		{name: "compose-nul-bytes", setup: func(e *env) { e.write("compose.yaml", "services:\n  app:\n    build: ./app\x00\n") },
+			exit: 1, want: []string{"compose.yaml"}},
+		{name: "compose-invalid-utf8", setup: func(e *env) { e.write("compose.yaml", "services:\n  app:\n    image: \xff\xfe\n") },
+			exit: 1, want: []string{"compose.yaml"}},
+		{name: "compose-bom", args: []string{"apply"}, setup: withBasic(func(e *env) { e.write("compose.yaml", "\ufeff"+basicCompose) }),
+			changed: migrated},
+		{name: "compose-crlf", args: []string{"apply"}, setup: withBasic(func(e *env) {
+			e.write("compose.yaml", strings.ReplaceAll(basicCompose, "\n", "\r\n"))
+		}), changed: migrated, check: func(e *env, _ string) []string {
+			data, _ := os.ReadFile(e.path("compose.yaml"))
+			if strings.Count(string(data), "\n") != strings.Count(string(data), "\r\n") {
+				return []string{fmt.Sprintf("CRLF compose file got LF lines:\n%q", data)}
+			}
+			return nil
+		}},
+
+		// --- Dockerfile text ----------------------------------------------
+		{name: "dockerfile-nul-bytes", setup: withBasic(func(e *env) { e.write("app/Dockerfile", "FROM python:3.12\x00\nCMD python app.py\n") }),
+			want: []string{"app"}},
+		{name: "dockerfile-invalid-utf8", args: []string{"apply"}, setup: withBasic(func(e *env) {
+			e.write("app/Dockerfile", strings.Replace(basicDockerfile, "WORKDIR /app", "# caf\xe9\nWORKDIR /app", 1))
+		}), changed: migrated},
+		{name: "dockerfile-crlf", args: []string{"apply"}, setup: withBasic(func(e *env) {
+			e.write("app/Dockerfile", strings.ReplaceAll(basicDockerfile, "\n", "\r\n"))
+		}), changed: migrated, check: checkOptimizedParses},
+		{name: "dockerfile-unknown-instruction", setup: withBasic(func(e *env) {
+			e.write("app/Dockerfile", "FROM python:3.12-slim\nFROBNICATE all the things\nCMD python app.py\n")
+		}), want: []string{"app"}},
+		{name: "dockerfile-empty", setup: withBasic(func(e *env) { e.write("app/Dockerfile", "") }),
+			want: []string{"app/Dockerfile", "no instructions"}},
+		{name: "dockerfile-unterminated-heredoc", setup: withBasic(func(e *env) {
+			e.write("app/Dockerfile", "FROM python:3.12-slim\nRUN <<EOF\necho hi\n")
+		}), want: []string{"app/Dockerfile:"}},
+		{name: "dockerfile-bom-directive", args: []string{"apply"}, setup: withBasic(func(e *env) {
+			e.write("app/Dockerfile", "\ufeff# syntax=docker/dockerfile:1\n"+basicDockerfile)
+		}), changed: migrated, check: checkOptimizedParses, pending: "safety-apply (issue 13 item 4)"},
+		{name: "dockerfile-escape-directive-spaces", args: []string{"apply"}, setup: withBasic(func(e *env) {
+			e.write("app/Dockerfile", "# escape  = `\n"+basicDockerfile)
+		}), changed: migrated, check: checkOptimizedParses, pending: "safety-apply (issue 13 item 4)"},
+
+		// --- read-only and odd targets ------------------------------------
+		{name: "compose-file-read-only", args: []string{"apply"}, setup: withBasic(func(e *env) {
+			if err := os.Chmod(e.path("compose.yaml"), 0o444); err != nil {
+				e.t.Fatal(err)
+			}
+		}), changed: migrated, check: func(e *env, _ string) []string {
+			if fi, err := os.Stat(e.path("compose.yaml")); err != nil || fi.Mode().Perm() != 0o444 {
+				return []string{fmt.Sprintf("the compose file lost its read-only mode: %v", err)}
+			}
+			return nil
+		}},
+		{name: "project-dir-not-writable", args: []string{"apply"}, setup: withBasic(func(e *env) {
+			// Root ignores permissions; an immutable directory stops it.
+			makeImmutable(e, "app")
+		}), exit: 1, want: []string{"app/"}},
+
+		// --- Windows images and variable contexts ---------------------------
+		{name: "windows-platform-flag", args: []string{"apply"}, setup: withBasic(func(e *env) {
+			e.write("app/Dockerfile", "FROM --platform=windows/amd64 python:3.12\nCOPY . .\nCMD python app.py\n")
+		}), want: []string{"Windows-container Dockerfile", "windows/amd64"}},
+		{name: "windows-platform-from-arg", args: []string{"apply"}, setup: withBasic(func(e *env) {
+			e.write("app/Dockerfile", "ARG PLATFORM=windows/amd64\nFROM --platform=$PLATFORM python:3.12\nCOPY . .\nCMD python app.py\n")
+		}), want: []string{"Windows-container Dockerfile"}},
+		{name: "windows-dotnet-framework", args: []string{"apply"}, setup: withBasic(func(e *env) {
+			e.write("app/Dockerfile", "FROM mcr.microsoft.com/dotnet/framework/aspnet:4.8\nWORKDIR /inetpub/wwwroot\nCOPY . .\n")
+		}), want: []string{"Windows-container Dockerfile"}},
+		{name: "windows-servercore-tag", args: []string{"apply"}, setup: withBasic(func(e *env) {
+			e.write("app/Dockerfile", "FROM python:3.12-windowsservercore-ltsc2022\nCOPY . .\nCMD python app.py\n")
+		}), want: []string{"Windows-container Dockerfile"}},
+		{name: "windows-nanoserver-build-stage", args: []string{"apply"}, setup: withBasic(func(e *env) {
+			e.write("app/Dockerfile", "FROM mcr.microsoft.com/windows/nanoserver:ltsc2022 AS tools\nRUN echo hi\nFROM python:3.12\nCOPY --from=tools /x /x\nCMD python app.py\n")
+		}), want: []string{"Windows-container Dockerfile"}},
+		{name: "context-from-variable", args: []string{"apply"}, setup: withBasic(func(e *env) {
+			e.write("compose.yaml", "services:\n  app:\n    build: ./app${SUFFIX:-}\n")
+		}), want: []string{"build context is set from ./app${SUFFIX:-}"}},
+		{name: "context-from-variable-long-form", args: []string{"apply"}, setup: withBasic(func(e *env) {
+			e.write("compose.yaml", "services:\n  app:\n    build:\n      context: ${APP_DIR:-./app}\n")
+		}), want: []string{"build context is set from ${APP_DIR:-./app}"}},
+
+		// --- one bad build does not stop the others -------------------------
+		{name: "bad-build-beside-good-one", args: []string{"apply"}, setup: func(e *env) {
+			e.twoBuilds("../outside/app")
+			e.write(filepath.Join(e.outside, "app", "Dockerfile"), basicDockerfile)
+		}, want: []string{"outside the project directory"}, changed: webMigrated},
+
+		// --- git states for apply --branch ----------------------------------
+		{name: "branch-dirty-target", args: []string{"apply", "--branch", "migrate"}, setup: withBasic(func(e *env) {
+			e.gitRepo()
+			e.write("compose.yaml", basicCompose+"# local edit\n")
+		}), exit: 1, want: []string{"compose.yaml", "uncommitted"}},
+		{name: "branch-detached-head", args: []string{"apply", "--branch", "migrate"}, setup: withBasic(func(e *env) {
+			e.gitRepo()
+			e.git("checkout", "-q", "--detach")
+		}), changed: migrated},
+		{name: "branch-no-commits", args: []string{"apply", "--branch", "migrate"}, setup: withBasic(func(e *env) {
+			e.git("init", "-q", "-b", "main")
+		}), exit: 1, want: []string{"commit"}},
+		{name: "branch-exists", args: []string{"apply", "--branch", "main"}, setup: withBasic(func(e *env) { e.gitRepo() }),
+			exit: 1, want: []string{"main", "exists"}},
+		{name: "branch-failing-hook", args: []string{"apply", "--branch", "migrate"}, setup: withBasic(func(e *env) {
+			e.gitRepo()
+			e.write(".git/hooks/pre-commit", "#!/bin/sh\necho hook says no >&2\nexit 1\n")
+			os.Chmod(e.path(".git/hooks/pre-commit"), 0o755)
+		}), exit: 1, want: []string{"hook says no"}, changed: migrated},
+		{name: "not-a-git-repo-branch", args: []string{"apply", "--branch", "migrate"}, setup: withBasic(func(e *env) {}),
+			exit: 1, want: []string{"git"}},
+	}
+	names := map[string]bool{}
+	for _, c := range cases {
+		if names[c.name] {
+			t.Fatalf("duplicate case %s", c.name)
+		}
+		names[c.name] = true
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			runCase(t, c)
+		})
+	}
+}
+
+// yamlBomb is the "billion laughs" document: nine levels of aliases that
+// expand to 10^9 nodes.
+const yamlBomb = `services:
+  x:
+    image: alpine
+x-a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol","lol"]
+x-b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]
+x-c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b]
+x-d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c]
+x-e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d,*d]
+x-f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e,*e]
+x-g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f,*f]
+x-h: &h [*g,*g,*g,*g,*g,*g,*g,*g,*g,*g]
+x-i: &i [*h,*h,*h,*h,*h,*h,*h,*h,*h,*h]
+`

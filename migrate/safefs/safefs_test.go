@@ -1,0 +1,171 @@
+package safefs
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+func setup(t *testing.T) (root *Root, dir, outside string) {
+	t.Helper()
+	base := t.TempDir()
+	dir = filepath.Join(base, "project")
+	outside = filepath.Join(base, "outside")
+	for _, d := range []string{dir, outside, filepath.Join(dir, "sub")} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(t, filepath.Join(outside, "secret"), "CANARY")
+	write(t, filepath.Join(dir, "sub", "ok"), "inside")
+	root, err := New(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return root, dir, outside
+}
+
+func write(t *testing.T, p, s string) {
+	t.Helper()
+	if err := os.WriteFile(p, []byte(s), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func link(t *testing.T, target, p string) {
+	t.Helper()
+	if err := os.Symlink(target, p); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestReadFileConfined(t *testing.T) {
+	root, dir, outside := setup(t)
+	link(t, filepath.Join(outside, "secret"), filepath.Join(dir, "abs"))
+	link(t, "../outside/secret", filepath.Join(dir, "rel"))
+	link(t, outside, filepath.Join(dir, "dirlink"))
+	link(t, "ok", filepath.Join(dir, "sub", "inner"))
+	for _, p := range []string{"abs", "rel", "dirlink/secret", "../outside/secret", "sub/../../outside/secret"} {
+		data, err := root.ReadFile(Manifest, filepath.Join(dir, p))
+		var oe *OutsideError
+		if !errors.As(err, &oe) || !errors.Is(err, ErrOutside) || data != nil {
+			t.Errorf("%s: got %q, %v; want an OutsideError", p, data, err)
+			continue
+		}
+		if !strings.Contains(err.Error(), "outside/secret") || !strings.Contains(err.Error(), "--allow-outside "+outside) {
+			t.Errorf("%s: message does not name the path and the way out: %v", p, err)
+		}
+	}
+	if data, err := root.ReadFile(Manifest, filepath.Join(dir, "sub", "inner")); err != nil || string(data) != "inside" {
+		t.Errorf("a link inside the project: %q, %v", data, err)
+	}
+	allowed, err := New(dir, outside)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if data, err := allowed.ReadFile(Manifest, filepath.Join(dir, "abs")); err != nil || string(data) != "CANARY" {
+		t.Errorf("--allow-outside: %q, %v", data, err)
+	}
+}
+
+func TestReadFileSpecial(t *testing.T) {
+	root, dir, _ := setup(t)
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := root.ReadFile(Ignore, fifo)
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if !errors.Is(err, ErrNotRegular) || !strings.Contains(err.Error(), "FIFO") {
+			t.Errorf("FIFO: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("reading a FIFO hangs")
+	}
+	if _, err := root.ReadFile(Ignore, dir); !errors.Is(err, ErrNotRegular) {
+		t.Errorf("directory: %v", err)
+	}
+	// /dev/zero through an allowed directory: refused as a device, not read.
+	dev, err := New(dir, "/dev")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := dev.ReadFile(Manifest, "/dev/zero"); !errors.Is(err, ErrNotRegular) {
+		t.Errorf("/dev/zero: %v", err)
+	}
+	if _, err := root.ReadFile(Manifest, filepath.Join(dir, "missing")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("missing: %v", err)
+	}
+	if data, err := root.ReadOptional(Manifest, filepath.Join(dir, "missing")); data != nil || err != nil {
+		t.Errorf("ReadOptional of a missing file: %q, %v", data, err)
+	}
+}
+
+func TestReadFileLimit(t *testing.T) {
+	root, dir, _ := setup(t)
+	big := filepath.Join(dir, "Dockerfile")
+	f, err := os.Create(big)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Truncate(Limits[Dockerfile] + 1); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	if _, err := root.ReadFile(Dockerfile, big); !errors.Is(err, ErrTooLarge) || !strings.Contains(err.Error(), "limit") {
+		t.Errorf("oversized Dockerfile: %v", err)
+	}
+	if err := os.Truncate(big, Limits[Dockerfile]); err != nil {
+		t.Fatal(err)
+	}
+	if data, err := root.ReadFile(Dockerfile, big); err != nil || int64(len(data)) != Limits[Dockerfile] {
+		t.Errorf("Dockerfile at the limit: %d bytes, %v", len(data), err)
+	}
+}
+
+func TestCheckOutput(t *testing.T) {
+	root, dir, outside := setup(t)
+	link(t, filepath.Join(outside, "secret"), filepath.Join(dir, "Dockerfile.optimized"))
+	link(t, "sub/ok", filepath.Join(dir, "inner.optimized"))
+	link(t, filepath.Join(outside, "missing"), filepath.Join(dir, "dangling.optimized"))
+	link(t, outside, filepath.Join(dir, "out"))
+	if err := os.Mkdir(filepath.Join(dir, "adir"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{"Dockerfile.optimized", "inner.optimized", "dangling.optimized", "adir", "out/new", "../outside/new"} {
+		if err := root.CheckOutput(filepath.Join(dir, p)); err == nil {
+			t.Errorf("%s: output accepted", p)
+		}
+		if data, err := root.ReadOutput(Dockerfile, filepath.Join(dir, p)); err == nil || strings.Contains(string(data), "CANARY") {
+			t.Errorf("%s: read %q, %v", p, data, err)
+		}
+	}
+	for _, p := range []string{"sub/ok", "new", "newdir/new"} {
+		if err := root.CheckOutput(filepath.Join(dir, p)); err != nil {
+			t.Errorf("%s: %v", p, err)
+		}
+	}
+}
+
+func TestResolveDanglingLink(t *testing.T) {
+	_, dir, outside := setup(t)
+	link(t, filepath.Join(outside, "nothing-yet"), filepath.Join(dir, "d"))
+	got, err := Resolve(filepath.Join(dir, "d", "x"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := filepath.EvalSymlinks(outside)
+	if !strings.HasPrefix(got, want) {
+		t.Errorf("Resolve through a dangling link = %s, want under %s", got, want)
+	}
+}
