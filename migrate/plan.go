@@ -249,6 +249,10 @@ func planBuild(p *compose.Project, byName map[string]*compose.Service, b *compos
 	if len(df.Stages) == 0 {
 		return fail(StatusFailed, "%s: no FROM instruction", rel(p.Dir, b.Dockerfile))
 	}
+	// The output is replaced, never written through, whatever --force says.
+	if err := p.Root.CheckOutput(bp.Optimized); err != nil {
+		return fail(StatusFailed, "%v", err)
+	}
 	if !opts.Force {
 		if why := foreignOptimized(bp.Optimized, b.Dockerfile); why != "" {
 			bp.Conflict = true

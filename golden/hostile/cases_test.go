@@ -37,6 +37,9 @@ func TestHostile(t *testing.T) {
 		{name: "optimized-link-to-outside-apply", args: []string{"apply"}, setup: withBasic(func(e *env) {
 			e.link(filepath.Join(e.outside, "secret"), "app/Dockerfile.optimized")
 		}), want: []string{"app/Dockerfile.optimized is a symbolic link", "never writes through a link"}},
+		{name: "optimized-link-to-outside-force", args: []string{"apply", "--force"}, setup: withBasic(func(e *env) {
+			e.link(filepath.Join(e.outside, "secret"), "app/Dockerfile.optimized")
+		}), want: []string{"app/Dockerfile.optimized is a symbolic link"}},
 		{name: "optimized-link-to-proc-environ", setup: withBasic(func(e *env) {
 			e.link("/proc/self/environ", "app/Dockerfile.optimized")
 		}), want: []string{"app/Dockerfile.optimized is a symbolic link"}},
