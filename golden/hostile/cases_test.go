@@ -250,10 +250,10 @@ func TestHostile(t *testing.T) {
 		}), want: []string{"app/Dockerfile:"}},
 		{name: "dockerfile-bom-directive", args: []string{"apply"}, setup: withBasic(func(e *env) {
 			e.write("app/Dockerfile", "\ufeff# syntax=docker/dockerfile:1\n"+basicDockerfile)
-		}), changed: migrated, check: checkOptimizedParses, pending: "safety-apply (issue 13 item 4)"},
+		}), changed: migrated, check: checkOptimizedParses},
 		{name: "dockerfile-escape-directive-spaces", args: []string{"apply"}, setup: withBasic(func(e *env) {
 			e.write("app/Dockerfile", "# escape  = `\n"+basicDockerfile)
-		}), changed: migrated, check: checkOptimizedParses, pending: "safety-apply (issue 13 item 4)"},
+		}), changed: migrated, check: checkOptimizedParses},
 
 		// --- read-only and odd targets ------------------------------------
 		{name: "compose-file-read-only", args: []string{"apply"}, setup: withBasic(func(e *env) {
