@@ -67,6 +67,8 @@ type Build struct {
 	// SourcePorts are the ports the context's sources and server
 	// configuration files listen on (see ListenPorts).
 	SourcePorts []Port
+	// SourceWrites are the paths the context's sources write (see AppWrites).
+	SourceWrites []sourceWrite
 	// Scan is what a bounded walk of the whole context found (ecosystems at
 	// any depth, credential files); zero when not gathered from disk.
 	Scan ContextScan
@@ -251,6 +253,7 @@ func Gather(contextDir string, services []Service) (*Build, error) {
 	}
 	b.HealthRoutes, b.RouteExts = findHealthRoutes(contextDir)
 	b.SourcePorts = findSourcePorts(contextDir)
+	b.SourceWrites = findSourceWrites(contextDir)
 	b.Scan = ScanContext(contextDir)
 	if b.Files["go.mod"] {
 		b.GoCgo = goCgo(contextDir)

@@ -230,7 +230,7 @@ func portFromLabel(k, v string) (int, bool) {
 // sourcePortPatterns find ports in application sources, by extension.
 var sourcePortPatterns = map[string][]*regexp.Regexp{
 	"js": {
-		regexp.MustCompile(`\.listen\(\s*(?:[\w.]+\s*(?:\|\||\?\?)\s*)?['"]?(\d{2,5})\b`),
+		regexp.MustCompile(`\.listen\(\s*(?:[\w.]+\s*(?:\|\||\?\?)\s*)?['"]?(\d{2,5})\b\)?`),
 		regexp.MustCompile(`process\.env\.PORT\s*(?:\|\||\?\?)\s*['"]?(\d{2,5})\b`),
 	},
 	"py": {

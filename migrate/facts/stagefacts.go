@@ -29,6 +29,12 @@ type StageFacts struct {
 
 	env map[*dockerfile.Instruction]map[string]string
 	idx *chainIndex
+	// b and f are the build and parse, for the answers computed on demand
+	// (Ports, Writes); ports and writes cache them.
+	b      *Build
+	f      *dockerfile.File
+	ports  *[]Port
+	writes *[]WritePath
 }
 
 // chainIndex places the instructions of a chain in order, so that what is
@@ -104,6 +110,20 @@ func (sf *StageFacts) EnvValue(before *dockerfile.Instruction, key string) (stri
 	return last(x.env[key], x.before(before))
 }
 
+// Ports returns the ports the stage's application listens on
+// (ListenPorts), computed once.
+func (sf *StageFacts) Ports() []Port {
+	if sf.ports == nil {
+		p := ListenPorts(sf.f, sf.Stage, sf.b, sf.Services, sf.BuildArgs)
+		sf.ports = &p
+	}
+	return *sf.ports
+}
+
+// Writes returns the directories the stage's application writes at run
+// time (AppWrites), computed once.
+func (sf *StageFacts) Writes() []WritePath { return AppWrites(sf, sf.b) }
+
 // Stages computes and caches the facts of the stages of one parse.
 type Stages struct {
 	b *Build
@@ -122,7 +142,7 @@ func (s *Stages) Of(st *dockerfile.Stage) *StageFacts {
 	if sf, ok := s.m[st.Index]; ok {
 		return sf
 	}
-	sf := &StageFacts{Stage: st, Chain: st.Chain()}
+	sf := &StageFacts{Stage: st, Chain: st.Chain(), b: s.b, f: s.f}
 	sf.Services = s.b.StageServices(s.f, st)
 	sf.BuildArgs = map[string]string{}
 	from := sf.Services

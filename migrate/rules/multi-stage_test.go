@@ -309,7 +309,7 @@ func TestSplitStructure(t *testing.T) {
 				"FROM node:20-alpine AS build\nWORKDIR /app\nCOPY package.json package-lock.json ./\nRUN npm install\nCOPY . .\nRUN npm run build\n\n" +
 				"FROM node:20-alpine AS api\nWORKDIR /app\nCOPY package.json package-lock.json ./\nCOPY --from=deps /app/node_modules ./node_modules\nCOPY --from=build /app/dist ./dist\nCMD [\"node\", \"dist/index.js\"]\n\n" +
 				"FROM nginx:1.27-alpine\nCOPY --from=2 /app/dist /usr/share/nginx/html\n",
-			findings: []string{"unprivileged"},
+			findings: []string{"static site on nginx:1.27-alpine kept as the runtime stage"},
 		},
 		{
 			name:     "ruby: no split",
@@ -321,7 +321,7 @@ func TestSplitStructure(t *testing.T) {
 			name:     "static nginx front end kept",
 			files:    pkg,
 			in:       "FROM node:20-alpine AS build\nWORKDIR /app\nCOPY . .\nRUN npm ci && npm run build\n\nFROM nginx:1.27-alpine\nCOPY --from=build /app/dist /usr/share/nginx/html\n",
-			findings: []string{"nginx-unprivileged"},
+			findings: []string{"static site on nginx:1.27-alpine kept as the runtime stage"},
 		},
 		{
 			name:  "distroless and scratch images are left alone",

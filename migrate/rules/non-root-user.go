@@ -2,6 +2,7 @@ package rules
 
 import (
 	"path"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -17,14 +18,18 @@ var NonRoot = &Rule{
 	Doc: "A process that runs as root inside the container holds root over everything " +
 		"mounted into it and is one kernel or runtime bug away from root on the host, so an " +
 		"exploited application should find itself without privileges. The rule reuses a user the " +
-		"Dockerfile or base image already provides (node in the Node images), otherwise creates a " +
-		"system account with a fixed id and no shell or home using the distribution's own tools " +
-		"(a numeric id on distroless and scratch, which have no shell), gives it the application " +
-		"files it copies in, and switches to it just before the start command, after every step " +
-		"that still needs root. Stages that already end as another user, development targets, " +
-		"services whose compose file sets `user:`, images that bind a port below 1024 or start as " +
-		"root by design (nginx, databases, entrypoints that drop privileges with gosu or su-exec) " +
-		"and bases whose tools are unknown are left as they are and reported.",
+		"Dockerfile or base image already provides (node in the Node images, nginx, app in .NET 8+), " +
+		"otherwise creates a system account with a fixed id and no shell or home using the " +
+		"distribution's own tools (a numeric id on distroless and scratch, which have no shell), " +
+		"gives it the application files it copies in, and switches to it just before the start " +
+		"command, after every step that still needs root. A port below 1024 is no obstacle on " +
+		"compose's bridge network (Docker 20.10 and later let any user bind it there); the finding " +
+		"says what Kubernetes needs. nginx and httpd static sites run as the image's own account " +
+		"once the paths the server writes are theirs. Stages that already end as another user, " +
+		"development targets, services whose compose file sets `user:`, a port below 1024 with " +
+		"network_mode: host, a source bind mount over WORKDIR in which the application writes, " +
+		"images that start as root by design (databases, entrypoints that drop privileges with gosu " +
+		"or su-exec) and bases whose tools are unknown are left as they are and reported.",
 	After:   []string{"multi-stage", "prod-deps", "pkg-cache", "cache-mount", "python-env", "node-env", "healthcheck"},
 	Options: []string{"uid"},
 	Run:     runNonRoot,
@@ -90,12 +95,30 @@ func nonrootStage(p *Pass, st *dockerfile.Stage) {
 		p.NeedsHuman(line, "%s runs as root, but the OS of %s is unknown, so no user could be created safely; add a non-root USER by hand", label, info.Image.Ref)
 		return
 	}
-	if port, ok := nonrootPrivilegedPort(p, chain, svcs, p.Stage(st).BuildArgs); ok {
-		p.NeedsHuman(nonrootPortLine(chain, port, line), "binds port %d as root; switch to an unprivileged port or add CAP_NET_BIND_SERVICE, then run %s as a non-root user", port, label)
+	sf := p.Stage(st)
+	priv := facts.PrivilegedPorts(sf.Ports())
+	if len(priv) > 0 {
+		for _, s := range svcs {
+			if s.NetworkMode == "host" {
+				p.NeedsHuman(nonrootPortLine(priv[0], line), "%s listens on port %d (%s) and compose service %s uses network_mode: host, where the host's net.ipv4.ip_unprivileged_port_start applies (1024 unless changed), so only root may bind it; %s keeps running as root. Listen on a port from 1024 up, or use a bridge network, and the rule will switch it to a non-root user",
+					label, priv[0].Number, priv[0].Evidence, s.Name, label)
+				return
+			}
+		}
+	}
+	web, isWeb := nonrootWebServer(p, st, info)
+	if !isWeb {
+		if why := nonrootRootByDesign(info.Image); why != "" {
+			p.NeedsHuman(line, "%s starts as root by design (%s); its user is left as is", info.Image.Name, why)
+			return
+		}
+	} else if web.why != "" {
+		p.NeedsHuman(line, "%s runs %s as root: %s; its user is left as is", label, web.server, web.why)
 		return
 	}
-	if why := nonrootRootByDesign(info.Image); why != "" {
-		p.NeedsHuman(line, "%s starts as root by design (%s); its user is left as is", info.Image.Name, why)
+	if bind, writes := nonrootBindOverWrites(sf); len(writes) > 0 {
+		p.NeedsHuman(line, "compose service %s bind-mounts %s over %s, and the application writes there (%s); on Linux the mounted directory belongs to the host's user, whom an account created in the image cannot write as, so %s keeps running as root. To run it unprivileged, run the service as the directory's owner: add `user: \"${UID:-1000}:${GID:-1000}\"` to service %s in the compose file",
+			bind.Service, nonrootShortPath(bind.Mount.Source, p.Facts.Context), bind.Mount.Target, nonrootEvidence(writes), label, bind.Service)
 		return
 	}
 	if in, tool := nonrootDropsPrivileges(p, chain); in != nil {
@@ -110,11 +133,73 @@ func nonrootStage(p *Pass, st *dockerfile.Stage) {
 		p.NeedsHuman(child.From.Start, "%s is the base of %s, whose RUN steps would stop running as root; add the non-root USER by hand", label, nonrootLabel(child))
 		return
 	}
-	acct, ok := nonrootChooseAccount(p, st, chain, info)
-	if !ok {
-		return
+	var acct nonrootAccount
+	if isWeb {
+		acct = web.acct
+	} else {
+		var ok bool
+		if acct, ok = nonrootChooseAccount(p, st, chain, info); !ok {
+			return
+		}
 	}
 	nonrootEdit(p, st, chain, acct)
+	if len(priv) > 0 {
+		p.Report(nonrootPortLine(priv[0], line), "%s listens on port %d (%s) and now runs as %s: Docker Engine 20.10 and later set net.ipv4.ip_unprivileged_port_start=0 in each container's network namespace, so an unprivileged user may bind it on compose's bridge network. On Kubernetes, set the pod sysctl net.ipv4.ip_unprivileged_port_start=0 (securityContext.sysctls) or add the NET_BIND_SERVICE capability",
+			label, priv[0].Number, priv[0].Evidence, acct.user)
+	}
+}
+
+// nonrootPortLine returns the Dockerfile line of a port's evidence, or def.
+func nonrootPortLine(port facts.Port, def int) int {
+	if port.Line > 0 {
+		return port.Line
+	}
+	return def
+}
+
+// nonrootBindOverWrites returns a compose bind mount over the stage's
+// WORKDIR (or a parent) and the directories the application writes inside
+// it.
+func nonrootBindOverWrites(sf *facts.StageFacts) (facts.BindOver, []facts.WritePath) {
+	for _, b := range facts.BindMountsOver(sf, sf.Workdir()) {
+		var in []facts.WritePath
+		for _, w := range sf.Writes() {
+			if facts.Under(w.Path, path.Clean(b.Mount.Target)) {
+				in = append(in, w)
+			}
+		}
+		if len(in) > 0 {
+			return b, in
+		}
+	}
+	return facts.BindOver{}, nil
+}
+
+// nonrootEvidence lists the evidence of write paths for a finding.
+func nonrootEvidence(ws []facts.WritePath) string {
+	var parts []string
+	for i, w := range ws {
+		if i == 3 {
+			parts = append(parts, "...")
+			break
+		}
+		parts = append(parts, w.Path+" from "+w.Evidence)
+	}
+	return strings.Join(parts, "; ")
+}
+
+// nonrootShortPath shows a host path relative to the build context's
+// parent when it is inside it (never an absolute path of this machine in
+// the plan when avoidable).
+func nonrootShortPath(p, context string) string {
+	if context == "" {
+		return p
+	}
+	parent := filepath.Dir(context)
+	if rel, err := filepath.Rel(parent, p); err == nil && !strings.HasPrefix(rel, "..") {
+		return filepath.ToSlash(rel)
+	}
+	return p
 }
 
 // nonrootEdit writes the account creation, the --chown flags and the USER.

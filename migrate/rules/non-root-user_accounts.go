@@ -3,32 +3,21 @@ package rules
 import (
 	"path"
 	"regexp"
-	"strconv"
 	"strings"
 
 	"github.com/composeopt/composeopt/migrate/dockerfile"
 	"github.com/composeopt/composeopt/migrate/facts"
 )
 
-// nonrootImageUser returns a non-root account the base image ships.
+// nonrootImageUser returns the non-root account the base image ships for
+// applications (the image facts table: node, app in .NET 8+, nonroot...).
 func nonrootImageUser(info facts.StageInfo) string {
-	if info.ImageUser != "" {
-		return info.ImageUser
-	}
-	// .NET 8 and later images ship an "app" user (uid 1654); creating
-	// another "app" would fail.
-	if strings.HasPrefix(info.Image.Name, "dotnet/") {
-		major, _, _ := strings.Cut(info.Image.Tag, ".")
-		if n, err := strconv.Atoi(major); err == nil && n >= 8 {
-			return "app"
-		}
-	}
-	return ""
+	return info.ImageUser
 }
 
 // nonrootShadowUtils reports whether useradd is known to exist in a
-// RHEL-like stage: images that ship shadow-utils, or a RUN that installs
-// it (returned so the account is created after it).
+// RHEL-like stage: the base image ships it (image facts), or a RUN installs
+// shadow-utils (returned so the account is created after it).
 func nonrootShadowUtils(info facts.StageInfo, chain []*dockerfile.Stage) (*dockerfile.Instruction, bool) {
 	for _, st := range chain {
 		for _, in := range st.Find("run") {
@@ -37,16 +26,7 @@ func nonrootShadowUtils(info facts.StageInfo, chain []*dockerfile.Stage) (*docke
 			}
 		}
 	}
-	name, tag := info.Image.Name, strings.ToLower(info.Image.Tag)
-	if strings.Contains(name, "minimal") || strings.Contains(name, "micro") || strings.Contains(tag, "minimal") || strings.Contains(tag, "micro") {
-		return nil, false
-	}
-	switch name {
-	case "ubi8/ubi", "ubi9/ubi", "ubi10/ubi", "ubi8", "ubi9", "redhat/ubi8", "redhat/ubi9",
-		"centos", "rockylinux", "rockylinux/rockylinux", "almalinux", "fedora":
-		return nil, true
-	}
-	return nil, false
+	return nil, info.Base.UserTools == "useradd"
 }
 
 // nonrootCreatedAccounts returns the accounts that useradd/adduser

@@ -3,7 +3,6 @@ package rules
 import (
 	"path"
 	"regexp"
-	"strconv"
 	"strings"
 
 	"github.com/composeopt/composeopt/migrate/dockerfile"
@@ -11,75 +10,6 @@ import (
 
 	"github.com/composeopt/composeopt/migrate/safefs"
 )
-
-// nonrootPrivilegedPort finds a port below 1024 the stage serves on: its
-// EXPOSE lines, a PORT variable, or the compose services' ports.
-func nonrootPrivilegedPort(p *Pass, chain []*dockerfile.Stage, svcs []facts.Service, buildArgs map[string]string) (int, bool) {
-	vars := facts.GlobalArgs(p.File, buildArgs)
-	check := func(v string) (int, bool) {
-		v = facts.ExpandArgs(v, vars)
-		v, _, _ = strings.Cut(v, "/")
-		v, _, _ = strings.Cut(v, "-")
-		n, err := strconv.Atoi(strings.TrimSpace(v))
-		return n, err == nil && n > 0 && n < 1024
-	}
-	for _, st := range chain {
-		for _, in := range st.Instructions {
-			switch in.Cmd {
-			case "arg":
-				for _, a := range in.Args {
-					k, v, ok := strings.Cut(a, "=")
-					if _, set := buildArgs[k]; ok && !set {
-						vars[k] = strings.Trim(v, `"'`)
-					}
-				}
-			case "env":
-				for i := 0; i+1 < len(in.Args); i += 3 {
-					vars[in.Args[i]] = facts.ExpandArgs(in.Args[i+1], vars)
-					if in.Args[i] == "PORT" {
-						if n, ok := check(in.Args[i+1]); ok {
-							return n, true
-						}
-					}
-				}
-			case "expose":
-				for _, a := range in.Args {
-					if n, ok := check(a); ok {
-						return n, true
-					}
-				}
-			}
-		}
-	}
-	for _, s := range svcs {
-		for _, port := range s.Ports {
-			if port > 0 && port < 1024 {
-				return port, true
-			}
-		}
-		if n, ok := check(s.Environment["PORT"]); ok {
-			return n, true
-		}
-	}
-	return 0, false
-}
-
-// nonrootPortLine returns the line that exposes the port, or def.
-func nonrootPortLine(chain []*dockerfile.Stage, port, def int) int {
-	want := strconv.Itoa(port)
-	for _, st := range chain {
-		for _, in := range st.Instructions {
-			if in.Cmd == "expose" || in.Cmd == "env" {
-				for _, a := range in.Args {
-					if a == want || strings.HasPrefix(a, want+"/") {
-						return in.Start
-					}
-				}
-			}
-		}
-	}
-	return def
-}
 
 // nonrootRootByDesign names base images whose processes need root at
 // start (privileged ports, entrypoints that step down to their own user).
