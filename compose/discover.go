@@ -24,7 +24,7 @@ type Found struct {
 	Files []string
 	// Label names the project in reports: the folder relative to the root
 	// ("." for the root), followed by ":" and the file name for a project
-	// made of an extra file.
+	// made of an extra file (the file name alone in the root).
 	Label string
 }
 
@@ -38,7 +38,8 @@ var skippedDirs = map[string]bool{".git": true, "node_modules": true, "vendor": 
 // vendor and the folders git ignores (when root is in a git work tree), and
 // does not follow symbolic links: a linked folder is not entered and a
 // linked compose file is used only when it resolves inside root. Projects
-// come sorted by label. Warnings say what was left out and why.
+// come folder by folder, a folder's main project before its extra files.
+// Warnings say what was left out and why.
 func Discover(root string) ([]Found, []string, error) {
 	root, err := filepath.Abs(root)
 	if err != nil {
@@ -82,7 +83,13 @@ func Discover(root string) ([]Found, []string, error) {
 	if err != nil {
 		return nil, warnings, fmt.Errorf("%s: %w", root, err)
 	}
-	sort.Slice(found, func(i, j int) bool { return found[i].Label < found[j].Label })
+	// Folder by folder; in a folder, the main project, then the extra files.
+	sort.SliceStable(found, func(i, j int) bool {
+		if found[i].Dir != found[j].Dir {
+			return found[i].Dir < found[j].Dir
+		}
+		return found[i].Label < found[j].Label
+	})
 	return found, warnings, nil
 }
 
@@ -143,7 +150,11 @@ func projectsIn(root, dir string) ([]Found, []string) {
 		if used[n] {
 			continue
 		}
-		out = append(out, Found{Dir: dir, Files: []string{filepath.Join(dir, n)}, Label: label + ":" + n})
+		extra := label + ":" + n
+		if label == "." {
+			extra = n
+		}
+		out = append(out, Found{Dir: dir, Files: []string{filepath.Join(dir, n)}, Label: extra})
 	}
 	return out, warnings
 }

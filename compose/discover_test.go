@@ -72,8 +72,8 @@ func TestDiscover(t *testing.T) {
 	}
 	want := []string{
 		".=compose.yaml,compose.override.yaml",
-		".:compose.test.yaml=compose.test.yaml",
-		".:docker-compose.yml=docker-compose.yml",
+		"compose.test.yaml=compose.test.yaml",
+		"docker-compose.yml=docker-compose.yml",
 		"apps/web=apps/web/docker-compose.yaml,apps/web/docker-compose.override.yml",
 	}
 	if !slices.Equal(got, want) {

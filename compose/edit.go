@@ -1,6 +1,7 @@
 package compose
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -44,6 +45,8 @@ const (
 	opReplace opKind = iota // replace the value of an existing dockerfile: key
 	opInsert                // add a dockerfile: key to a build mapping
 	opExpand                // turn a short-form build into a mapping
+	opEnv                   // append to the value of a variable in an env file
+	opDefault               // append to the default of a ${VAR:-default} dockerfile: value
 )
 
 // editOp changes one build element so that it sets dockerfile: value.
@@ -52,6 +55,19 @@ type editOp struct {
 	elem   buildElem
 	value  string   // new dockerfile, relative to the context, slash-separated
 	builds []*Build // builds that need this op
+	// resolved is the dockerfile compose-go reads after the edit when it
+	// differs from value (value is then the raw ${VAR:-default} text).
+	resolved string
+	// envFile, varName and suffix describe an opEnv edit.
+	envFile, varName, suffix string
+}
+
+// result is the dockerfile value compose-go reads after op.
+func (op *editOp) result() string {
+	if op.resolved != "" {
+		return op.resolved
+	}
+	return op.value
 }
 
 // EditDockerfileRefs rewrites the compose files so that every service of
@@ -131,6 +147,7 @@ func planEdits(st *loadState, pending []*Build, refs map[*Build]string) ([]*edit
 	}
 
 	byNode := map[*yaml.Node]*editOp{}
+	byEnv := map[string]*editOp{} // env file and variable → its edit
 	var ops []*editOp
 	failed := map[*Build]bool{}
 	for _, b := range pending {
@@ -139,8 +156,34 @@ func planEdits(st *loadState, pending []*Build, refs map[*Build]string) ([]*edit
 				break
 			}
 			chain := st.chains[s]
-			if sc := st.model.AllServices()[s]; sc.Build != nil && resolveDockerfile(sc.Build) == refs[b] {
+			sc := st.model.AllServices()[s]
+			if sc.Build != nil && resolveDockerfile(sc.Build) == refs[b] {
 				continue // already points there
+			}
+			if v := st.vars[s]; v != nil {
+				op, err := varOp(st, s, v, b, refs[b], want)
+				if err != nil {
+					bad = append(bad, &EditError{Build: b, Service: s, File: st.fileOf(s), Err: err})
+					failed[b] = true
+					continue
+				}
+				prev := byNode[op.elem.node]
+				if op.kind == opEnv {
+					prev = byEnv[op.envFile+"\x00"+op.varName]
+				}
+				if prev != nil {
+					if !slices.Contains(prev.builds, b) {
+						prev.builds = append(prev.builds, b)
+					}
+					continue
+				}
+				if op.kind == opEnv {
+					byEnv[op.envFile+"\x00"+op.varName] = op
+				} else {
+					byNode[op.elem.node] = op
+				}
+				ops = append(ops, op)
+				continue
 			}
 			elem, kind, err := chooseElem(st, s, chain, want)
 			if err != nil {
@@ -168,9 +211,14 @@ func planEdits(st *loadState, pending []*Build, refs map[*Build]string) ([]*edit
 		value, set := "", false
 		for _, e := range chain {
 			if op := byNode[e.node]; op != nil {
-				value, set = op.value, true
+				value, set = op.result(), true
 			} else if e.direct("dockerfile") != nil {
 				set = false
+			}
+		}
+		if v := st.vars[s]; v != nil && v.EnvFile != "" {
+			if op := byEnv[v.EnvFile+"\x00"+v.Name]; op != nil {
+				value, set = st.model.AllServices()[s].Build.Dockerfile+op.suffix, true
 			}
 		}
 		if set {
@@ -178,6 +226,48 @@ func planEdits(st *loadState, pending []*Build, refs map[*Build]string) ([]*edit
 		}
 	}
 	return ops, expected, nil
+}
+
+// varOp is the edit that points service s, whose dockerfile: is variable v,
+// at target: ".optimized" appended to the variable's value in its env file,
+// or to the default written in the compose file when the variable is not
+// set. Either must reach no service that keeps its Dockerfile.
+func varOp(st *loadState, s string, v *DockerfileVar, b *Build, target string, want map[string]string) (*editOp, error) {
+	suffix, ok := strings.CutPrefix(target, b.Current)
+	if !ok || suffix == "" {
+		return nil, fmt.Errorf("dockerfile: comes from ${%s}, which cannot name %s by appending to its value", v.Name, target)
+	}
+	if v.EnvFile != "" {
+		for t, tv := range st.vars {
+			if tv.Name == v.Name && want[t] != want[s] {
+				return nil, fmt.Errorf("${%s} also sets the Dockerfile of service %s; edit it by hand", v.Name, t)
+			}
+		}
+		return &editOp{kind: opEnv, envFile: v.EnvFile, varName: v.Name, suffix: suffix, builds: []*Build{b}}, nil
+	}
+	chain := st.chains[s]
+	at := -1
+	for i, e := range chain {
+		if e.direct("dockerfile") != nil {
+			at = i
+		}
+	}
+	if at < 0 {
+		return nil, errors.New("cannot find the dockerfile: key")
+	}
+	e := chain[at]
+	for _, t := range affected(st, e.node) {
+		if want[t] != want[s] {
+			return nil, fmt.Errorf("the dockerfile: value at %s:%d is shared with service %s; edit it by hand", e.file.path, e.node.Line, t)
+		}
+	}
+	raw := e.direct("dockerfile").value.Value
+	_, def, _, _ := parseVarRef(raw)
+	value, err := appendToDefault(raw, suffix)
+	if err != nil {
+		return nil, err
+	}
+	return &editOp{kind: opDefault, elem: e, value: value, resolved: def + suffix, suffix: suffix, builds: []*Build{b}}, nil
 }
 
 // chooseElem picks the element of chain to edit for service s: the one
@@ -273,6 +363,18 @@ func spliceFor(op *editOp) (splice, error) {
 			return splice{}, err
 		}
 		return splice{start, end, styled(kv.value, op.value)}, nil
+	case opDefault:
+		// Only the default's bytes grow: quoting and the reference stay.
+		kv := e.direct("dockerfile")
+		start, end, err := f.scalarSpan(kv.value, e.node.Style&yaml.FlowStyle != 0)
+		if err != nil {
+			return splice{}, err
+		}
+		at := bytes.LastIndexByte(f.src[start:end], '}')
+		if at < 0 {
+			return splice{}, fmt.Errorf("%s:%d: cannot find the end of %s", f.path, kv.value.Line, kv.value.Value)
+		}
+		return splice{start + at, start + at, op.suffix}, nil
 	case opInsert:
 		if e.node.Style&yaml.FlowStyle != 0 {
 			if kv := e.direct("context"); kv != nil {

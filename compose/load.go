@@ -80,17 +80,29 @@ func Load(ctx context.Context, opts Options) (*Project, error) {
 		chains[n] = c
 	}
 
-	p.state = &loadState{opts: ld.opts, model: ld.model, loc: loc, chains: chains}
+	p.state = &loadState{opts: ld.opts, model: ld.model, loc: loc, chains: chains, vars: map[string]*DockerfileVar{}}
+	env := &varEnv{envFiles: ld.opts.EnvFiles, texts: map[string][]byte{}}
+	if len(env.envFiles) == 0 {
+		if fi, err := os.Stat(filepath.Join(ld.dir, ".env")); err == nil && fi.Mode().IsRegular() {
+			env.envFiles = []string{filepath.Join(ld.dir, ".env")}
+		}
+	}
+	for path, f := range loc.files {
+		env.texts[path] = f.src
+	}
 	byKey := map[[2]string]*Build{}
 	for _, n := range names {
 		sc := all[n]
 		svc := convertService(n, sc, p.Dir)
 		p.Services = append(p.Services, svc)
 		p.Warnings = append(p.Warnings, envFileWarnings(n, sc)...)
-		b, skip := resolveBuild(ld.root, svc, chains[n])
+		b, skip := resolveBuild(ld.root, svc, chains[n], env)
 		if skip != nil {
 			p.Skipped = append(p.Skipped, *skip)
 			continue
+		}
+		if b.Var != nil {
+			p.state.vars[n] = b.Var
 		}
 		key := [2]string{b.Context, b.Dockerfile}
 		if prev, ok := byKey[key]; ok {
@@ -159,6 +171,8 @@ type loadState struct {
 	model  *types.Project
 	loc    *locator
 	chains map[string][]buildElem // every service with a build, whatever opts.Services says
+	// vars are the services whose dockerfile: is a variable composeopt edits.
+	vars map[string]*DockerfileVar
 }
 
 // loaded is the raw result of a compose-go load.
@@ -627,7 +641,7 @@ func isRemoteContext(c string) bool {
 // resolveBuild turns a service's build into a Build of its own, or says why
 // it is skipped. chain is where the build is written in the YAML files; root
 // confines the context and the Dockerfile.
-func resolveBuild(root *safefs.Root, svc *Service, chain []buildElem) (*Build, *Skip) {
+func resolveBuild(root *safefs.Root, svc *Service, chain []buildElem, env *varEnv) (*Build, *Skip) {
 	skip := func(reason string, human bool) (*Build, *Skip) {
 		return nil, &Skip{Service: svc.Name, Reason: reason, NeedsHuman: human}
 	}
@@ -645,8 +659,13 @@ func resolveBuild(root *safefs.Root, svc *Service, chain []buildElem) (*Build, *
 	if c := lastContext(chain); strings.Contains(c, "$") {
 		return skip(fmt.Sprintf("build context is set from %s; composeopt migrates only fixed context paths", c), true)
 	}
+	var dfVar *DockerfileVar
 	if df := lastDockerfile(chain); df != nil && strings.Contains(df.value.Value, "$") {
-		return skip(fmt.Sprintf("dockerfile: is set from %s; point it at the optimized file by hand", df.value.Value), true)
+		v, why := classifyDockerfileVar(df.value.Value, env)
+		if v == nil {
+			return skip(why, true)
+		}
+		dfVar = v
 	}
 	if err := root.Check("build context", sb.Context); err != nil {
 		return skip(err.Error(), true)
@@ -663,6 +682,7 @@ func resolveBuild(root *safefs.Root, svc *Service, chain []buildElem) (*Build, *
 		Current:  current,
 		Services: []string{svc.Name},
 		Targets:  []string{sb.Target},
+		Var:      dfVar,
 	}
 	fi, err := os.Stat(current)
 	if err == nil && !fi.Mode().IsRegular() {

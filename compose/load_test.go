@@ -205,7 +205,7 @@ func TestLoadSkipsAndWarnings(t *testing.T) {
 		"gh":      "remote build context",
 		"tarball": "remote build context",
 		"image":   "image-only service (no build:)",
-		"var":     "dockerfile: is set from ${DOCKERFILE}; point it at the optimized file by hand",
+		"var":     "dockerfile: is set from ${DOCKERFILE}, which is not set; point it at the optimized file by hand",
 		"missing": "does not exist",
 	} {
 		s := findSkip(p, name)

@@ -111,6 +111,9 @@ type Build struct {
 	SharedContext bool
 	// Ref says what is wrong with the file compose builds from, if anything.
 	Ref RefState
+	// Var is set when the compose file takes the Dockerfile path from a
+	// variable composeopt can edit (an env file line, or the default).
+	Var *DockerfileVar
 }
 
 // RefState describes a compose dockerfile: reference to a generated file.

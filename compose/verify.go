@@ -22,7 +22,16 @@ import (
 // those builds); anything else is a plain error.
 func applyAndVerify(st *loadState, ops []*editOp, expected map[string]string, pending []*Build, refs map[*Build]string) ([]FileEdit, []*EditError, error) {
 	byFile := map[*yamlFile][]*editOp{}
+	envOps := map[string][]*editOp{}
+	var envFiles []string
 	for _, op := range ops {
+		if op.kind == opEnv {
+			if envOps[op.envFile] == nil {
+				envFiles = append(envFiles, op.envFile)
+			}
+			envOps[op.envFile] = append(envOps[op.envFile], op)
+			continue
+		}
 		byFile[op.elem.file] = append(byFile[op.elem.file], op)
 	}
 	blame := func(fileOps []*editOp, file, service string, err error) []*EditError {
@@ -64,6 +73,32 @@ func applyAndVerify(st *loadState, ops []*editOp, expected map[string]string, pe
 		content[f.path] = out
 		edits = append(edits, FileEdit{Path: f.path, Old: f.src, New: out})
 	}
+	// Env file edits: ".optimized" appended to a variable's value.
+	envPatch := map[string]string{}
+	for _, path := range envFiles {
+		src, err := os.ReadFile(path)
+		if err != nil {
+			bad = append(bad, blame(envOps[path], path, "", err)...)
+			continue
+		}
+		if _, isCompose := content[path]; isCompose {
+			bad = append(bad, blame(envOps[path], path, "", errors.New("the env file is also a compose file"))...)
+			continue
+		}
+		out := src
+		for _, op := range envOps[path] {
+			if out, err = appendToEnvValue(path, out, op.varName, op.suffix); err != nil {
+				break
+			}
+			envPatch[op.varName] = st.model.Environment[op.varName] + op.suffix
+		}
+		if err != nil {
+			bad = append(bad, blame(envOps[path], path, "", err)...)
+			continue
+		}
+		content[path] = out
+		edits = append(edits, FileEdit{Path: path, Old: src, New: out})
+	}
 	if len(bad) > 0 || len(ops) == 0 {
 		return nil, bad, nil
 	}
@@ -79,6 +114,12 @@ func applyAndVerify(st *loadState, ops []*editOp, expected map[string]string, pe
 	opsOf := func(s string) []*editOp {
 		var out []*editOp
 		for _, op := range ops {
+			if op.kind == opEnv {
+				if v := st.vars[s]; v != nil && v.EnvFile == op.envFile && v.Name == op.varName {
+					out = append(out, op)
+				}
+				continue
+			}
 			if slices.ContainsFunc(st.chains[s], func(e buildElem) bool { return e.node == op.elem.node }) {
 				out = append(out, op)
 			}
@@ -125,11 +166,11 @@ func applyAndVerify(st *loadState, ops []*editOp, expected map[string]string, pe
 			}
 		}
 	}
-	pb, err := projectJSON(st.model, nil)
+	pb, err := projectJSON(st.model, nil, envPatch)
 	if err != nil {
 		return nil, nil, err
 	}
-	pa, err := projectJSON(reloaded, unprefix)
+	pa, err := projectJSON(reloaded, unprefix, nil)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -165,16 +206,23 @@ func serviceJSON(sc types.ServiceConfig, dockerfile string, fix func([]byte) []b
 	return out, nil
 }
 
-// projectJSON encodes everything in a project but its services.
-func projectJSON(p *types.Project, fix func([]byte) []byte) ([]byte, error) {
+// projectJSON encodes everything in a project but its services, with the
+// environment variables in envPatch set to their values there.
+func projectJSON(p *types.Project, fix func([]byte) []byte, envPatch map[string]string) ([]byte, error) {
 	q := *p
 	q.Services, q.DisabledServices = nil, nil
+	env := p.Environment
+	if len(envPatch) > 0 {
+		env = maps.Clone(env)
+		maps.Copy(env, envPatch)
+		q.Environment = env
+	}
 	out, err := json.Marshal(struct {
 		P       types.Project
 		Env     types.Mapping
 		Files   int
 		Profile []string
-	}{q, p.Environment, len(p.ComposeFiles), p.Profiles})
+	}{q, env, len(p.ComposeFiles), p.Profiles})
 	if err != nil {
 		return nil, fmt.Errorf("project %s: %w", p.Name, err)
 	}
@@ -210,6 +258,10 @@ func reloadWith(st *loadState, content map[string][]byte) (*types.Project, strin
 		opts.Files = append(opts.Files, in(f))
 	}
 	opts.ProjectDirectory = in(st.opts.ProjectDirectory)
+	opts.EnvFiles = nil
+	for _, f := range st.opts.EnvFiles {
+		opts.EnvFiles = append(opts.EnvFiles, in(f))
+	}
 	opts.WorkingDir = in(st.opts.WorkingDir)
 	// The overlay's links lead to the real project, which the first load
 	// already confined.
@@ -343,7 +395,7 @@ func (c *yamlCmp) edited(a, b *yaml.Node, op *editOp) error {
 			return bad("the expanded build does not keep its context")
 		}
 		return checkValue(directPair(b, "dockerfile"))
-	case opReplace:
+	case opReplace, opDefault:
 		if len(a.Content) != len(b.Content) {
 			return bad("the number of keys changed")
 		}
@@ -363,7 +415,7 @@ func (c *yamlCmp) edited(a, b *yaml.Node, op *editOp) error {
 		}
 	}
 	orig := slices.Clone(a.Content)
-	if op.kind == opReplace {
+	if op.kind == opReplace || op.kind == opDefault {
 		for i := 0; i+1 < len(orig); i += 2 {
 			if orig[i].Value == "dockerfile" && !isMergeKey(orig[i]) {
 				orig = slices.Delete(orig, i, i+2)
