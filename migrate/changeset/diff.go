@@ -106,12 +106,21 @@ func writeFileDiff(b *bytes.Buffer, rel string, f File) {
 		panic(fmt.Sprintf("changeset: diff of %s: %v", f.Path, err))
 	}
 	fmt.Fprintf(b, "--- %s\n+++ %s\n", oldLabel, newLabel)
-	for _, h := range u.Hunks {
-		writeHunk(b, h)
+	// go-udiff (v0.4.1) gets a hunk's new-file start wrong after a hunk
+	// holding several edits: it is the old start moved by the lines the
+	// earlier hunks added or removed.
+	delta := 0
+	for i, h := range u.Hunks {
+		if i > 0 {
+			h.ToLine = h.FromLine + delta
+		}
+		delta += writeHunk(b, h)
 	}
 }
 
-func writeHunk(b *bytes.Buffer, h *udiff.Hunk) {
+// writeHunk writes one hunk and returns how many lines it adds (negative
+// when it removes lines).
+func writeHunk(b *bytes.Buffer, h *udiff.Hunk) int {
 	var from, to int
 	for _, l := range h.Lines {
 		switch l.Kind {
@@ -139,6 +148,7 @@ func writeHunk(b *bytes.Buffer, h *udiff.Hunk) {
 			b.WriteString("\n\\ No newline at end of file\n")
 		}
 	}
+	return to - from
 }
 
 // hunkRange formats one side of a hunk header the way diff -u does: the

@@ -312,3 +312,24 @@ func TestColorDiff(t *testing.T) {
 		}
 	}
 }
+
+// Regression: go-udiff gave the second hunk's new-file start as 16 instead
+// of 20 when the first hunk held two edits.
+func TestDiffHunkNewStartAfterMultiEditHunk(t *testing.T) {
+	var old strings.Builder
+	for i := 1; i <= 24; i++ {
+		fmt.Fprintf(&old, "line %d with some text\n", i)
+	}
+	o := old.String()
+	n := strings.Replace(o, "line 4 with", "line four with", 1)
+	n = strings.Replace(n, "line 7 with", "line seven with", 1)
+	n = strings.Replace(n, "line 23 with", "line twenty-three with", 1)
+	set := Set{}
+	if err := set.Add(File{Path: "/p/f.txt", Old: []byte(o), New: []byte(n), Exists: true}); err != nil {
+		t.Fatal(err)
+	}
+	diff := string(set.Diff("/p"))
+	if !strings.Contains(diff, "@@ -1,10 +1,10 @@") || !strings.Contains(diff, "@@ -20,5 +20,5 @@") {
+		t.Errorf("hunk headers:\n%s", diff)
+	}
+}
