@@ -222,7 +222,7 @@ func splitPythonNarrowCopy(c *splitCtx, firstD, lastD int) (int, string) {
 	if at < 0 {
 		return -1, ""
 	}
-	var files []string
+	var files, dirs []string
 	for _, it := range c.items[firstD : lastD+1] {
 		if it.kind != splitDeps {
 			continue
@@ -243,11 +243,17 @@ func splitPythonNarrowCopy(c *splitCtx, firstD, lastD int) (int, string) {
 				return -1, ""
 			}
 			for _, r := range reqs {
-				if !splitRequirementsRemoteOnly(c.p.Facts, r) {
+				local, ok := splitRequirementsLocalDirs(c.p.Facts, r)
+				if !ok {
 					return -1, ""
 				}
 				if !slices.Contains(files, r) {
 					files = append(files, r)
+				}
+				for _, d := range local {
+					if !slices.Contains(dirs, d) {
+						dirs = append(dirs, d)
+					}
 				}
 			}
 		}
@@ -259,7 +265,11 @@ func splitPythonNarrowCopy(c *splitCtx, firstD, lastD int) (int, string) {
 	if !strings.HasSuffix(dest, "/") {
 		dest += "/"
 	}
-	return at, c.kw("COPY") + " " + strings.Join(files, " ") + " " + dest + "\n"
+	text := c.kw("COPY") + " " + strings.Join(files, " ") + " " + dest + "\n"
+	for _, d := range dirs {
+		text += c.kw("COPY") + " " + d + " " + dest + d + "/\n"
+	}
+	return at, text
 }
 
 // splitPipFlags are pip install options that take no value and read no file.
@@ -303,14 +313,20 @@ func splitPipRequirementFiles(words []string) ([]string, bool) {
 	return files, true
 }
 
-// splitRequirementsRemoteOnly reports whether a requirements file in the
-// context lists only packages from an index: no local paths, editable or
-// file: installs, and no nested requirement or constraint files.
-func splitRequirementsRemoteOnly(fb *facts.Build, name string) bool {
+// splitRequirementsLocalDirs reads a requirements file in the context and
+// returns the local package folders it installs (lines such as ./native or
+// libs/core/), ok=false unless every other line names a package from an
+// index: editable or file: installs, archives, nested requirement or
+// constraint files and paths outside the context are not followed. A
+// local folder must hold a setup.py or pyproject.toml that does not reach
+// outside the folder ("../"), since only the folder is copied before the
+// install.
+func splitRequirementsLocalDirs(fb *facts.Build, name string) ([]string, bool) {
 	data, err := fb.ReadFile(name)
 	if err != nil {
-		return false
+		return nil, false
 	}
+	var dirs []string
 	for _, line := range strings.Split(string(data), "\n") {
 		line = strings.TrimSpace(line)
 		if i := strings.Index(line, " #"); i >= 0 {
@@ -319,10 +335,41 @@ func splitRequirementsRemoteOnly(fb *facts.Build, name string) bool {
 		if line == "" || strings.HasPrefix(line, "#") {
 			continue
 		}
-		if strings.HasPrefix(line, "-") || strings.HasPrefix(line, ".") || strings.HasPrefix(line, "/") ||
-			strings.Contains(line, "file:") || (strings.Contains(line, "/") && !strings.Contains(line, "://")) {
-			return false
+		if strings.HasPrefix(line, "-") || strings.HasPrefix(line, "/") || strings.Contains(line, "file:") {
+			return nil, false
+		}
+		if strings.HasPrefix(line, ".") || (strings.Contains(line, "/") && !strings.Contains(line, "://")) {
+			dir, ok := splitLocalPackageDir(fb, line)
+			if !ok {
+				return nil, false
+			}
+			dirs = append(dirs, dir)
 		}
 	}
-	return true
+	return dirs, true
+}
+
+// splitLocalPackageDir returns the context folder a requirements line such
+// as ./native names, when it is a Python project folder inside the context
+// whose metadata does not reach outside it.
+func splitLocalPackageDir(fb *facts.Build, line string) (string, bool) {
+	if strings.ContainsAny(line, "[]@;=<>!~ $\\") {
+		return "", false
+	}
+	dir := path.Clean(line)
+	if dir == "." || dir == ".." || strings.HasPrefix(dir, "../") || path.IsAbs(dir) {
+		return "", false
+	}
+	found := false
+	for _, meta := range []string{"setup.py", "pyproject.toml", "setup.cfg"} {
+		data, err := fb.ReadFile(dir + "/" + meta)
+		if err != nil {
+			continue
+		}
+		found = true
+		if strings.Contains(string(data), "..") {
+			return "", false
+		}
+	}
+	return dir, found
 }

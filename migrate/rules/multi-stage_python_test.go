@@ -155,22 +155,38 @@ CMD ["python", "main.py"]
 func TestSplitPython(t *testing.T) { runSplitCases(t, splitPythonCases) }
 
 // TestSplitPythonNarrowCopy: the builder copies only the requirement files
-// when they name packages from an index, and the whole context otherwise.
+// (and the local package folders they install) when the rest names packages
+// from an index, and the whole context otherwise.
 func TestSplitPythonNarrowCopy(t *testing.T) {
 	for _, c := range []struct {
 		name, reqs, run string
 		narrow          bool
+		files           map[string]string
+		copies          string // the folder COPY expected in the builder
 	}{
-		{"index packages", "flask==3.0.3\n# comment\ngunicorn>=22 ; python_version > '3.8'\n", "pip install --no-cache-dir -r requirements.txt", true},
-		{"URL requirement", "pkg @ https://example.com/pkg.whl\n", "pip install -r requirements.txt", true},
-		{"local path", "./vendor/microweb\n", "pip install -r requirements.txt", false},
-		{"editable", "-e .\n", "pip install -r requirements.txt", false},
-		{"nested file", "-r base.txt\n", "pip install -r requirements.txt", false},
-		{"install of the project", "flask\n", "pip install -r requirements.txt .", false},
-		{"unknown flag", "flask\n", "pip install --find-links /wheels -r requirements.txt", false},
+		{"index packages", "flask==3.0.3\n# comment\ngunicorn>=22 ; python_version > '3.8'\n", "pip install --no-cache-dir -r requirements.txt", true, nil, ""},
+		{"URL requirement", "pkg @ https://example.com/pkg.whl\n", "pip install -r requirements.txt", true, nil, ""},
+		{"local path that is no package", "./vendor/microweb\n", "pip install -r requirements.txt", false, nil, ""},
+		{"local package folder", "flask\n./native\n", "pip install -r requirements.txt", true,
+			map[string]string{"native/setup.py": "from setuptools import setup\nsetup(name='fastsum')\n", "native/fastsum.c": ""}, "COPY native ./native/\n"},
+		{"nested local package folder", "vendor/microweb/\n", "pip install -r requirements.txt", true,
+			map[string]string{"vendor/microweb/pyproject.toml": "[project]\nname = 'microweb'\n"}, "COPY vendor/microweb ./vendor/microweb/\n"},
+		{"local package reading outside its folder", "./native\n", "pip install -r requirements.txt", false,
+			map[string]string{"native/setup.py": "open('../README.md')\n"}, ""},
+		{"package folder with extras", "./native[fast]\n", "pip install -r requirements.txt", false,
+			map[string]string{"native/setup.py": ""}, ""},
+		{"folder outside the context", "../shared\n", "pip install -r requirements.txt", false, nil, ""},
+		{"editable", "-e .\n", "pip install -r requirements.txt", false, nil, ""},
+		{"nested file", "-r base.txt\n", "pip install -r requirements.txt", false, nil, ""},
+		{"install of the project", "flask\n", "pip install -r requirements.txt .", false, nil, ""},
+		{"unknown flag", "flask\n", "pip install --find-links /wheels -r requirements.txt", false, nil, ""},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			fb := splitContext(t, map[string]string{"requirements.txt": c.reqs, "main.py": ""}, nil)
+			files := map[string]string{"requirements.txt": c.reqs, "main.py": ""}
+			for k, v := range c.files {
+				files[k] = v
+			}
+			fb := splitContext(t, files, nil)
 			in := "FROM python:3.12-slim\nWORKDIR /app\nRUN apt-get update && apt-get install -y gcc\nCOPY . .\nRUN " + c.run + "\nCMD [\"python\", \"main.py\"]\n"
 			res, err := Apply([]byte(in), fb, []*Rule{MultiStage}, DefaultOptions())
 			if err != nil {
@@ -182,6 +198,9 @@ func TestSplitPythonNarrowCopy(t *testing.T) {
 			}
 			if !c.narrow && !strings.Contains(builder, "COPY . .\n") {
 				t.Errorf("builder lost its COPY:\n%s", builder)
+			}
+			if c.copies != "" && !strings.Contains(builder, "COPY requirements.txt ./\n"+c.copies+"RUN ") {
+				t.Errorf("builder does not copy the package folder (%q) after the requirements and before the install:\n%s", c.copies, builder)
 			}
 		})
 	}
