@@ -34,13 +34,41 @@ type fixture struct {
 	// services to verify; empty means every service with a build section
 	// and no profile.
 	services []string
+	// builder is the buildx builder verify uses ("" = the engine's own).
+	builder string
 }
+
+// remoteBuilder is the buildx builder env.sh registers: a current buildkitd
+// (remote driver) standing in for a BuildKit cluster.
+const remoteBuilder = "composeopt-e2e-remote"
 
 var fixtures = []fixture{
 	{dir: "matrix-studio-debian"},
 	{dir: "node-ts"},
 	{dir: "py-native"},
 	{dir: "go-svc"},
+	// Heredoc RUN and COPY --chmod: Docker 20.10's builder knows neither,
+	// so this one is built by the remote buildkitd and loaded into the
+	// engine for the size and run checks.
+	{dir: "heredoc-chmod", builder: remoteBuilder},
+}
+
+// requireBuilder skips (or, with COMPOSEOPT_E2E=1, fails) when a fixture's
+// buildx builder is not there.
+func requireBuilder(tb testing.TB, name string) {
+	tb.Helper()
+	if name == "" {
+		return
+	}
+	out, err := exec.Command("docker", "buildx", "inspect", "--bootstrap", name).CombinedOutput()
+	if err == nil {
+		return
+	}
+	msg := fmt.Sprintf("buildx builder %s is not available (run `sudo bash golden/e2e/env.sh`): %v: %s", name, err, firstLine(string(out)))
+	if os.Getenv("COMPOSEOPT_E2E") == "1" {
+		tb.Fatal(msg)
+	}
+	tb.Skip("SKIP " + msg)
 }
 
 // requireEngine skips (or, with COMPOSEOPT_E2E=1, fails) when no Docker
@@ -76,6 +104,7 @@ func TestE2E(t *testing.T) {
 	}
 	for _, fx := range fixtures {
 		t.Run(fx.dir, func(t *testing.T) {
+			requireBuilder(t, fx.builder)
 			results := verifyFixture(t, fx)
 			for _, r := range results {
 				checkResult(t, r)
@@ -120,6 +149,22 @@ func checkResult(t *testing.T, r verify.Result) {
 // results.
 func verifyFixture(tb testing.TB, fx fixture) []verify.Result {
 	tb.Helper()
+	dir := migrateFixture(tb, fx)
+	args := []string{"--rebuild-deps"}
+	if fx.builder != "" {
+		args = append(args, "--builder", fx.builder)
+	}
+	// One build at a time: the ratios are the point of these fixtures, and
+	// cold build times measured beside other builds would skew them.
+	args = append(args, "--parallel", "1")
+	return verifyRun(tb, dir, append(args, fx.services...)...)
+}
+
+// migrateFixture copies the fixture to a temporary directory and migrates
+// it with plan, git apply --check, apply and an empty second plan; it
+// returns the directory.
+func migrateFixture(tb testing.TB, fx fixture) string {
+	tb.Helper()
 	bin, err := composeoptBinary()
 	if err != nil {
 		tb.Fatal(err)
@@ -145,20 +190,30 @@ func verifyFixture(tb testing.TB, fx fixture) []verify.Result {
 	if again := run(tb, bin, dir, 0, "plan", "--exit-code"); again != "" {
 		tb.Fatalf("%s: plan after apply is not empty:\n%s", fx.dir, again)
 	}
+	return dir
+}
+
+// verifyRun runs verify --json in a migrated project and returns its
+// results.
+func verifyRun(tb testing.TB, dir string, args ...string) []verify.Result {
+	tb.Helper()
+	bin, err := composeoptBinary()
+	if err != nil {
+		tb.Fatal(err)
+	}
 	report := filepath.Join(tb.TempDir(), "verify.json")
-	args := append([]string{"verify", "--rebuild-deps", "--json", report}, fx.services...)
-	table := run(tb, bin, dir, -1, args...)
-	tb.Logf("results for %s:\n%s", fx.dir, table)
+	table := run(tb, bin, dir, -1, append([]string{"verify", "--json", report}, args...)...)
+	tb.Logf("results for %s (verify %s):\n%s", filepath.Base(dir), strings.Join(args, " "), table)
 	data, err := os.ReadFile(report)
 	if err != nil {
-		tb.Fatalf("%s: verify wrote no JSON report: %v", fx.dir, err)
+		tb.Fatalf("%s: verify wrote no JSON report: %v", dir, err)
 	}
 	var results []verify.Result
 	if err := json.Unmarshal(data, &results); err != nil {
-		tb.Fatalf("%s: verify JSON: %v", fx.dir, err)
+		tb.Fatalf("%s: verify JSON: %v", dir, err)
 	}
 	if len(results) == 0 {
-		tb.Fatalf("%s: verify checked no service", fx.dir)
+		tb.Fatalf("%s: verify checked no service", dir)
 	}
 	return results
 }

@@ -8,7 +8,15 @@
 #     127.0.0.1:5000 that dockerd uses as its docker.io mirror,
 #   * stand-in base images (debian, node, python, golang) built from a
 #     debootstrap root file system and pushed to that registry as
-#     library/NAME:TAG, so that `FROM node:18-bookworm-slim` resolves.
+#     library/NAME:TAG, so that `FROM node:18-bookworm-slim` resolves;
+#   * a current BuildKit daemon (buildkitd and buildctl built from the
+#     github.com/moby/buildkit module at the version go.mod requires) with
+#     the OCI worker (runc from Debian) on tcp://127.0.0.1:1234, using the
+#     local registry as its docker.io mirror, registered as the buildx
+#     builder composeopt-e2e-remote (remote driver). The engine's own
+#     builder (Docker 20.10) knows no heredocs and no COPY --chmod; this
+#     one does, and it stands in for a BuildKit cluster (Kubernetes, a
+#     build cloud) that verify --builder reaches through buildx.
 #
 # It is idempotent: every step checks whether its result is already there.
 # Registry storage, the debootstrap tarball and the built binaries live in
@@ -21,6 +29,11 @@ REGISTRY_ADDR=127.0.0.1:5000
 BUILDX_VERSION=v0.38.2
 REGISTRY_VERSION=v3.0.0
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# BuildKit at the version the project's go.mod requires (the parser and
+# linter composeopt uses), so both speak the same Dockerfile syntax.
+BUILDKIT_VERSION=$(awk '$1 == "github.com/moby/buildkit" {print $2; exit}' "$HERE/../../go.mod")
+BUILDKIT_ADDR=tcp://127.0.0.1:1234
+REMOTE_BUILDER=composeopt-e2e-remote
 IMAGES_DIR=$HERE/images
 BIN=$CACHE/bin
 export DOCKER_BUILDKIT=1
@@ -45,7 +58,7 @@ step() {
 # ---------------------------------------------------------------- packages
 install_packages() {
 	local need=()
-	for p in docker.io debootstrap curl ca-certificates iptables; do
+	for p in docker.io debootstrap curl ca-certificates iptables runc jq; do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || need+=("$p")
 	done
 	if [ ${#need[@]} -eq 0 ]; then
@@ -75,6 +88,33 @@ build_go_tools() {
 	go_tool "github.com/docker/buildx/cmd/buildx@$BUILDX_VERSION" buildx version \
 		"-X github.com/docker/buildx/version.Version=$BUILDX_VERSION"
 	go_tool "github.com/distribution/distribution/v3/cmd/registry@$REGISTRY_VERSION" registry --version
+	build_buildkit
+}
+
+# buildkitd and buildctl cannot be built with `go install ...@version`
+# (buildkit's go.mod has exclude directives, which go install refuses), so
+# they are built from a throw-away module that requires buildkit.
+build_buildkit() {
+	[ -n "$BUILDKIT_VERSION" ] || die "cannot read the github.com/moby/buildkit version from go.mod"
+	if [ -x "$BIN/buildkitd" ] && [ -x "$BIN/buildctl" ] &&
+		"$BIN/buildkitd" --version 2>/dev/null | grep -q " $BUILDKIT_VERSION " &&
+		"$BIN/buildctl" --version 2>/dev/null | grep -q " $BUILDKIT_VERSION "; then
+		log "buildkitd $BUILDKIT_VERSION already built"
+		return
+	fi
+	local mod
+	mod=$(mktemp -d)
+	printf 'module composeopt-e2e/buildkit-tools\n\ngo 1.26\n' >"$mod/go.mod"
+	printf '//go:build tools\n\npackage tools\n\nimport (\n\t_ "github.com/moby/buildkit/cmd/buildctl"\n\t_ "github.com/moby/buildkit/cmd/buildkitd"\n)\n' >"$mod/tools.go"
+	(
+		cd "$mod" &&
+			go get "github.com/moby/buildkit@$BUILDKIT_VERSION" &&
+			go mod tidy &&
+			GOFLAGS=-buildvcs=false go build -trimpath \
+				-ldflags "-X github.com/moby/buildkit/version.Version=$BUILDKIT_VERSION" \
+				-o "$BIN/" github.com/moby/buildkit/cmd/buildkitd github.com/moby/buildkit/cmd/buildctl
+	) || { rm -rf "$mod"; die "building buildkitd/buildctl $BUILDKIT_VERSION failed"; }
+	rm -rf "$mod"
 }
 
 install_buildx() {
@@ -197,6 +237,72 @@ EOF
 	die "registry did not come up on $REGISTRY_ADDR (log: /var/log/composeopt-registry.log)"
 }
 
+# ---------------------------------------------------------------- buildkitd
+buildkitd_ok() { timeout 10 "$BIN/buildctl" --addr "$BUILDKIT_ADDR" debug workers >/dev/null 2>&1; }
+
+start_buildkitd() {
+	command -v runc >/dev/null || die "runc is not installed (apt-get install runc); buildkitd's OCI worker needs it"
+	local conf=$CACHE/buildkitd.toml
+	cat >"$conf.tmp" <<TOML
+root = "$CACHE/buildkitd"
+[grpc]
+  address = ["$BUILDKIT_ADDR"]
+[worker.oci]
+  enabled = true
+  gc = true
+  gckeepstorage = "10GB"
+[worker.containerd]
+  enabled = false
+[registry."docker.io"]
+  mirrors = ["$REGISTRY_ADDR"]
+[registry."$REGISTRY_ADDR"]
+  http = true
+  insecure = true
+TOML
+	local changed=1
+	cmp -s "$conf.tmp" "$conf" && changed=0
+	mv "$conf.tmp" "$conf"
+	if buildkitd_ok; then
+		if [ $changed -eq 0 ]; then
+			log "buildkitd already running on $BUILDKIT_ADDR"
+			return
+		fi
+		log "buildkitd.toml changed: restarting buildkitd"
+		kill "$(cat "$CACHE/buildkitd.pid")" 2>/dev/null || true
+		for _ in $(seq 1 30); do buildkitd_ok || break; sleep 1; done
+	fi
+	setsid nohup "$BIN/buildkitd" --config "$conf" >>/var/log/composeopt-buildkitd.log 2>&1 </dev/null &
+	echo $! >"$CACHE/buildkitd.pid"
+	for _ in $(seq 1 60); do
+		buildkitd_ok && return 0
+		sleep 1
+	done
+	tail -30 /var/log/composeopt-buildkitd.log >&2 || true
+	die "buildkitd did not answer on $BUILDKIT_ADDR within 60s (log: /var/log/composeopt-buildkitd.log)"
+}
+
+register_remote_builder() {
+	if ! docker buildx inspect "$REMOTE_BUILDER" >/dev/null 2>&1; then
+		docker buildx create --name "$REMOTE_BUILDER" --driver remote "$BUILDKIT_ADDR" >/dev/null ||
+			die "docker buildx create --driver remote $BUILDKIT_ADDR failed"
+	fi
+	docker buildx inspect --bootstrap "$REMOTE_BUILDER" >/dev/null ||
+		die "buildx builder $REMOTE_BUILDER does not answer (buildkitd on $BUILDKIT_ADDR)"
+}
+
+# A quick check that the remote builder pulls through the mirror, knows
+# heredocs and COPY --chmod, and loads its result into the engine.
+remote_smoke_test() {
+	local ctx
+	ctx=$(mktemp -d)
+	echo hi >"$ctx/hello.txt"
+	printf 'FROM debian:bookworm-slim\nCOPY --chmod=0755 hello.txt /hello.txt\nRUN <<SH\nset -e\ntest -x /hello.txt\nSH\n' >"$ctx/Dockerfile"
+	docker buildx build --builder "$REMOTE_BUILDER" --load -q -t composeopt-e2e/remote-smoke:latest "$ctx" >/dev/null 2>"$CACHE/remote-smoke.log" ||
+		{ rm -rf "$ctx"; cat "$CACHE/remote-smoke.log" >&2; die "remote builder smoke test (heredoc, COPY --chmod, --load) failed"; }
+	rm -rf "$ctx"
+	docker image rm composeopt-e2e/remote-smoke:latest >/dev/null 2>&1 || true
+}
+
 # ---------------------------------------------------------------- images
 # in_registry NAME TAG: whether the local registry has library/NAME:TAG.
 in_registry() {
@@ -211,7 +317,7 @@ in_registry() {
 # extra CA certificates; a hash of both decides whether a cached image is stale.
 context_hash() {
 	{
-		find "$IMAGES_DIR/$1" -type f -print0 | sort -z | xargs -0 sha256sum
+		(cd "$IMAGES_DIR/$1" && find . -type f -print0 | sort -z | xargs -0 sha256sum)
 		find /usr/local/share/ca-certificates -name '*.crt' -type f -print0 2>/dev/null | sort -z | xargs -0 -r sha256sum
 	} | sha256sum | cut -d' ' -f1
 }
@@ -309,14 +415,17 @@ main() {
 	build_go_tools >"$CACHE/go-install.log" 2>&1 &
 	gopid=$!
 	step "debootstrap bookworm minbase" make_rootfs
-	step "go install buildx $BUILDX_VERSION + registry $REGISTRY_VERSION" wait "$gopid" ||
-		{ cat "$CACHE/go-install.log" >&2; die "building buildx/registry failed"; }
+	step "go install buildx $BUILDX_VERSION + registry $REGISTRY_VERSION + buildkitd $BUILDKIT_VERSION" wait "$gopid" ||
+		{ cat "$CACHE/go-install.log" >&2; die "building buildx/registry/buildkitd failed"; }
 	step "dockerd" start_dockerd
 	step "buildx plugin" install_buildx
 	step "registry on $REGISTRY_ADDR" start_registry
 	step "stand-in images" build_images
 	step "smoke test" smoke_test
-	log "ready: docker $(docker version -f '{{.Server.Version}}'), buildx $(docker buildx version | awk '{print $2}'), registry mirror http://$REGISTRY_ADDR"
+	step "buildkitd $BUILDKIT_VERSION on $BUILDKIT_ADDR" start_buildkitd
+	step "buildx builder $REMOTE_BUILDER (remote driver)" register_remote_builder
+	step "remote builder smoke test" remote_smoke_test
+	log "ready: docker $(docker version -f '{{.Server.Version}}'), buildx $(docker buildx version | awk '{print $2}'), registry mirror http://$REGISTRY_ADDR, buildx builder $REMOTE_BUILDER ($BUILDKIT_ADDR)"
 }
 
 main "$@"

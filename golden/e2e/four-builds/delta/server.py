@@ -1,0 +1,15 @@
+"""The delta service: answers /health and / with its name."""
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+class Handler(BaseHTTPRequestHandler):
+    def do_GET(self):
+        status = 200 if self.path in ("/", "/health") else 404
+        data = b"delta\n"
+        self.send_response(status)
+        self.send_header("content-length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+
+ThreadingHTTPServer(("0.0.0.0", 8104), Handler).serve_forever()
