@@ -15,6 +15,8 @@ import (
 
 	"github.com/compose-spec/compose-go/v2/types"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/composeopt/composeopt/migrate/lockfile"
 )
 
 // applyAndVerify applies ops and checks the result. Problems that can be
@@ -243,11 +245,11 @@ func projectJSON(p *types.Project, fix func([]byte) []byte, envPatch map[string]
 // directory; every path in the resulting model then starts with root, which
 // the caller strips before comparing. Nothing outside root is written.
 func reloadWith(st *loadState, content map[string][]byte) (*types.Project, string, error) {
-	root, err := os.MkdirTemp("", "composeopt-verify-")
+	root, done, err := lockfile.TempDir("reload")
 	if err != nil {
 		return nil, "", err
 	}
-	defer os.RemoveAll(root)
+	defer done()
 	if err := buildOverlay(root, content); err != nil {
 		return nil, "", err
 	}

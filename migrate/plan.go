@@ -164,7 +164,7 @@ func Make(ctx context.Context, p *compose.Project, opts Options) (*Plan, error) 
 		if err := p.Root.CheckOutput(e.Path); err != nil {
 			return nil, fmt.Errorf("compose file %w", err)
 		}
-		if err := plan.Changes.Add(changeset.File{Path: e.Path, Old: e.Old, New: e.New, Exists: true}); err != nil {
+		if err := plan.Changes.Add(changeset.File{Path: e.Path, Old: e.Old, New: e.New, Exists: true, Reference: true}); err != nil {
 			return nil, err
 		}
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/composeopt/composeopt/migrate/changeset"
 	"github.com/composeopt/composeopt/migrate/report"
 )
 
@@ -51,6 +53,10 @@ judges the change set apply would make.`,
 			plan, err := makePlan(cmd, g, &rf, args)
 			if err != nil {
 				return err
+			}
+			if changeset.HasJournal(plan.Project.Dir) {
+				// The files may be half written: nothing to judge yet.
+				return errors.New(interruptedWarning)
 			}
 			stderr := cmd.ErrOrStderr()
 			for _, w := range plan.Warnings {

@@ -327,7 +327,7 @@ func (o *applyOptions) validate() error {
 // and commits the change set on it, and writes the pull-request body. With
 // --branch, every check runs before anything changes: a refusal leaves the
 // repository and the files as they were.
-func applyPlan(cmd *cobra.Command, plan *migrate.Plan, o *applyOptions) error {
+func applyPlan(cmd *cobra.Command, plan *migrate.Plan, o *applyOptions, st *changeset.State) error {
 	stdout, stderr := cmd.OutOrStdout(), cmd.ErrOrStderr()
 	verify, err := readVerify(o.verifyJSON, cmd.InOrStdin())
 	if err != nil {
@@ -367,7 +367,7 @@ func applyPlan(cmd *cobra.Command, plan *migrate.Plan, o *applyOptions) error {
 		}
 	}
 
-	written, err := plan.Changes.Apply(changeset.ApplyOptions{})
+	written, err := plan.Changes.Apply(changeset.ApplyOptions{State: st, Context: cmd.Context(), Step: testStepHook()})
 	if err != nil {
 		err = fmt.Errorf("nothing was written: %w", err)
 		if repo != nil {

@@ -3,9 +3,14 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/composeopt/composeopt/migrate/lockfile"
 )
 
 // exitError carries a specific exit status up to main.
@@ -13,9 +18,48 @@ type exitError struct{ code int }
 
 func (e exitError) Error() string { return fmt.Sprintf("exit status %d", e.code) }
 
+// signalError is the cause of the command context's cancellation when
+// SIGINT or SIGTERM arrives.
+type signalError struct{ sig os.Signal }
+
+func (e signalError) Error() string { return "received " + e.sig.String() }
+
+// code is the conventional exit status of a process ended by the signal.
+func (e signalError) code() int {
+	if s, ok := e.sig.(syscall.Signal); ok {
+		return 128 + int(s)
+	}
+	return 130
+}
+
 func main() {
+	// Temporary directories of runs that were killed.
+	lockfile.CleanStale()
+
+	// The first SIGINT or SIGTERM cancels the command's context: apply rolls
+	// back what it wrote, the other commands stop and remove their temporary
+	// files. A second one exits at once.
+	ctx, cancel := context.WithCancelCause(context.Background())
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		s := <-sigs
+		cancel(signalError{s})
+		s = <-sigs
+		fmt.Fprintf(os.Stderr, "composeopt: %v again: exiting now\n", s)
+		os.Exit(signalError{s}.code())
+	}()
+
 	cmd := newRootCmd()
-	if err := cmd.Execute(); err != nil {
+	err := cmd.ExecuteContext(ctx)
+	var se signalError
+	if cause := context.Cause(ctx); errors.As(cause, &se) {
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "composeopt: %v\n", err)
+		}
+		os.Exit(se.code())
+	}
+	if err != nil {
 		var ee exitError
 		if errors.As(err, &ee) {
 			os.Exit(ee.code)

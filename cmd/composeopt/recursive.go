@@ -20,6 +20,27 @@ import (
 // line on a terminal.
 const progressMin = 8
 
+// recursiveRoot is the directory -r searches: --project-directory or the
+// working directory, absolute and without symlinks.
+func recursiveRoot(g *globals) (string, error) {
+	root := g.projectDir
+	if root == "" {
+		wd, err := os.Getwd()
+		if err != nil {
+			return "", err
+		}
+		root = wd
+	}
+	root, err := filepath.Abs(root)
+	if err != nil {
+		return "", err
+	}
+	if real, err := filepath.EvalSymlinks(root); err == nil {
+		root = real
+	}
+	return root, nil
+}
+
 // makeRepoPlan plans every compose project below the directory as one
 // change set (-r).
 func makeRepoPlan(cmd *cobra.Command, g *globals, rf *ruleFlags, services []string) (*migrate.Plan, error) {
@@ -32,20 +53,9 @@ func makeRepoPlan(cmd *cobra.Command, g *globals, rf *ruleFlags, services []stri
 		return nil, errors.New("-r/--recursive plans every service: SERVICE names cannot be given with it")
 	}
 	ctx := cmd.Context()
-	root := g.projectDir
-	if root == "" {
-		wd, err := os.Getwd()
-		if err != nil {
-			return nil, err
-		}
-		root = wd
-	}
-	root, err := filepath.Abs(root)
+	root, err := recursiveRoot(g)
 	if err != nil {
 		return nil, err
-	}
-	if real, err := filepath.EvalSymlinks(root); err == nil {
-		root = real
 	}
 	found, warnings, err := compose.Discover(root)
 	if err != nil {

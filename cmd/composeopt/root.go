@@ -16,6 +16,7 @@ import (
 	"github.com/composeopt/composeopt/migrate"
 	"github.com/composeopt/composeopt/migrate/facts"
 	"github.com/composeopt/composeopt/migrate/inspect"
+	"github.com/composeopt/composeopt/migrate/changeset"
 	"github.com/composeopt/composeopt/migrate/rules"
 )
 
@@ -45,6 +46,7 @@ services at the new files, as one atomic change set.
   composeopt apply           write the change set (--branch, --pr-body for a pull request)
   composeopt check           exit 1 while a build is not migrated (for CI)
   composeopt verify          build original and optimized images with Docker and compare
+  composeopt recover         complete or roll back an apply that was killed
   composeopt rules           list the optimization rules
   composeopt explain RULE    say what a rule changes and why
 
@@ -64,7 +66,7 @@ including those behind profiles, unless SERVICE names are given.`,
 	pf.BoolVarP(&g.recursive, "recursive", "r", false, "Every compose project below the directory (--project-directory, or the working directory), as one change set")
 	pf.StringArrayVar(&g.allow, "allow-outside", nil, "Directory outside the project directory whose files composeopt may read and write (repeatable); everything else must resolve inside the project")
 	pf.StringVar(&g.ansi, "ansi", "auto", `Control when to print ANSI colours ("never"|"always"|"auto"); NO_COLOR is honoured`)
-	root.AddCommand(newPlanCmd(g), newApplyCmd(g), newCheckCmd(g), newVerifyCmd(g), newRulesCmd(), newExplainCmd())
+	root.AddCommand(newPlanCmd(g), newApplyCmd(g), newCheckCmd(g), newVerifyCmd(g), newRecoverCmd(g), newRulesCmd(), newExplainCmd())
 	return root
 }
 
@@ -195,22 +197,38 @@ func (r *ruleFlags) options(projectDir string) (migrate.Options, error) {
 }
 
 // makePlan loads the project (or, with -r, every project below the
-// directory) and computes the plan.
+// directory) and computes the plan. A journal left by an interrupted apply
+// is reported as a warning.
 func makePlan(cmd *cobra.Command, g *globals, rf *ruleFlags, services []string) (*migrate.Plan, error) {
 	if g.recursive {
 		return makeRepoPlan(cmd, g, rf, services)
 	}
-	ctx := cmd.Context()
-	p, err := g.load(ctx, services)
+	p, err := g.load(cmd.Context(), services)
 	if err != nil {
 		return nil, err
 	}
+	plan, err := planFor(cmd, p, rf)
+	if err != nil {
+		return nil, err
+	}
+	if changeset.HasJournal(p.Dir) {
+		plan.Warnings = append(plan.Warnings, interruptedWarning)
+	}
+	return plan, nil
+}
+
+// interruptedWarning says that an apply did not finish.
+const interruptedWarning = "an interrupted composeopt apply left its journal in " + changeset.StateDirName +
+	"/: run `composeopt recover` (or `composeopt apply`) to complete or roll it back"
+
+// planFor computes the plan of a loaded project.
+func planFor(cmd *cobra.Command, p *compose.Project, rf *ruleFlags) (*migrate.Plan, error) {
 	opts, err := rf.options(p.Dir)
 	if err != nil {
 		return nil, err
 	}
-	opts.Repo = repoIndex(ctx, p)
-	return migrate.Make(ctx, p, opts)
+	opts.Repo = repoIndex(cmd.Context(), p)
+	return migrate.Make(cmd.Context(), p, opts)
 }
 
 func validateAnsi(g *globals) error {

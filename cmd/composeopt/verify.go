@@ -10,6 +10,7 @@ import (
 
 	"github.com/composeopt/composeopt/compose"
 	"github.com/composeopt/composeopt/migrate"
+	"github.com/composeopt/composeopt/migrate/lockfile"
 	"github.com/composeopt/composeopt/migrate/verify"
 
 	"github.com/composeopt/composeopt/migrate/safefs"
@@ -65,11 +66,11 @@ healthy. The containers and images it creates are removed unless --keep.`,
 			if err != nil {
 				return err
 			}
-			tmp, err := os.MkdirTemp("", "composeopt-verify-")
+			tmp, done, err := lockfile.TempDir("verify")
 			if err != nil {
 				return err
 			}
-			defer os.RemoveAll(tmp)
+			defer done()
 			targets, err := verifyTargets(plan, tmp)
 			if err != nil {
 				return err

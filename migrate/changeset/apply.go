@@ -2,12 +2,16 @@ package changeset
 
 import (
 	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 )
 
 // ErrChanged is wrapped by Apply's error for every file whose content on
@@ -15,26 +19,66 @@ import (
 // expected it to be absent (or vanished although expected to exist).
 var ErrChanged = errors.New("changed since the plan was made")
 
+// ErrInterrupted is wrapped by Apply's error when its context was cancelled
+// (SIGINT or SIGTERM): everything written was rolled back.
+var ErrInterrupted = errors.New("interrupted")
+
 // ApplyOptions tunes Apply.
 type ApplyOptions struct {
+	// State, when set, is the project's locked state directory: Apply keeps
+	// its journal and backups there so that a killed run can be completed
+	// or rolled back by the next one (State.Recover). Without it the
+	// rollback information lives in memory only.
+	State *State
+	// Context cancels the apply: it stops before its next step and rolls
+	// back everything written so far.
+	Context context.Context
 	// BeforeRename, when set, runs right before the temporary copy of each
 	// file is renamed over File.Path (it receives File.Path unchanged). A
 	// non-nil error aborts Apply and rolls back everything written so far.
 	// It exists so tests can make a write fail midway.
 	BeforeRename func(path string) error
+	// Step, when set, is called after each step that changed the disk, with
+	// its 1-based number and what it did. It exists so tests can stop the
+	// process at every step.
+	Step func(n int, what string)
 }
 
 // keptModeBits are the mode bits carried over from a replaced file.
 const keptModeBits = fs.ModePerm | fs.ModeSetuid | fs.ModeSetgid | fs.ModeSticky
 
-// applyStep is the plan for one file plus what was done, for rollback.
-type applyStep struct {
+// tempSuffix ends the name of the temporary file written beside a target:
+// .<name>.composeopt-tmp. The name is fixed so that a later run finds it.
+const tempSuffix = ".composeopt-tmp"
+
+// tempName returns the temporary file Apply writes before renaming it to target.
+func tempName(target string) string {
+	return filepath.Join(filepath.Dir(target), "."+filepath.Base(target)+tempSuffix)
+}
+
+// record is one target of an apply: the plan for it, what the journal says
+// about it, and (in memory) what was done so far.
+type record struct {
+	Path      string      `json:"path"`   // File.Path
+	Target    string      `json:"target"` // symlink-free path written
+	Existed   bool        `json:"existed"`
+	OldSHA256 string      `json:"old_sha256,omitempty"`
+	NewSHA256 string      `json:"new_sha256"`
+	Backup    string      `json:"backup,omitempty"` // file in the state directory holding the old content
+	Temp      string      `json:"temp"`             // temporary file beside Target holding the new content
+	Dirs      []string    `json:"dirs,omitempty"`   // directories made for a new file, outermost first
+	Mode      fs.FileMode `json:"mode"`             // mode given to the written file
+
 	f       File
-	target  string      // symlink-free path actually written
-	mode    fs.FileMode // mode given to the written file
 	oldInfo fs.FileInfo // stat of the replaced file; nil for new files
-	created []string    // directories made for a new file, outermost first
+	created int         // how many of Dirs this run made
+	temp    bool        // whether Temp was written
 	renamed bool        // whether the new content is in place
+}
+
+func sum(b []byte) string {
+	h := sha256.Sum256(b)
+	return hex.EncodeToString(h[:])
 }
 
 // Apply writes the changed files, and only those, so that either all of
@@ -44,48 +88,310 @@ type applyStep struct {
 // existing file must still hold exactly File.Old, and a new file must still
 // be absent; otherwise it returns errors wrapping ErrChanged, naming each
 // path, and writes nothing. Symlinks are followed and their targets written,
-// so links stay links. Each file is written to a temporary file in the same
-// directory, synced, given the old file's mode (and owner where permitted)
-// or File.Mode (0644 if zero) for new files, renamed into place, and the
-// directory is synced. Missing parent directories of new files are created.
+// so links stay links.
 //
-// If any step fails, files already replaced get their File.Old content back
-// with the same mode, new files and the directories created for them are
-// removed, and the error names the path that failed (rollback failures are
-// joined to it). On success it returns the File.Path of every file written.
+// With opts.State it first writes a journal listing every target with its
+// backup and temporary file. Then it copies the old content of every
+// existing target to a backup, writes the new content of each to a
+// temporary file beside it (synced, with the old file's mode and owner, or
+// File.Mode, 0644 if zero, for new files; missing parent directories are
+// created), marks the journal as committing, and renames the temporary
+// files into place: files marked Reference (compose edits) last, so that
+// they never point at a file that is not there yet. Immediately before each
+// rename the target's bytes are compared with File.Old again; a difference
+// rolls back the whole apply. Every file and directory is synced. At the
+// end the journal and backups are removed.
+//
+// If any step fails or opts.Context is cancelled, files already replaced
+// get their File.Old content back with the same mode, new files, temporary
+// files and the directories created are removed, and the error names the
+// path that failed (rollback failures are joined to it). On success it
+// returns the File.Path of every file written, in the order written.
 func (s *Set) Apply(opts ApplyOptions) (written []string, err error) {
 	files := s.Changed()
 	if len(files) == 0 {
 		return nil, nil
 	}
-	steps, err := planApply(files)
+	// Files that reference others go last (stable: path order otherwise).
+	slices.SortStableFunc(files, func(a, b File) int {
+		switch {
+		case a.Reference == b.Reference:
+			return 0
+		case b.Reference:
+			return -1
+		}
+		return 1
+	})
+	recs, err := planApply(files)
 	if err != nil {
 		return nil, err
 	}
-	for i, st := range steps {
-		if err := st.write(opts); err != nil {
-			err = fmt.Errorf("changeset: writing %s: %w", st.f.Path, err)
-			errs := []error{err}
-			for j := i; j >= 0; j-- {
-				if rerr := steps[j].undo(); rerr != nil {
-					errs = append(errs, fmt.Errorf("changeset: rollback of %s: %w", steps[j].f.Path, rerr))
-				}
-			}
-			return nil, errors.Join(errs...)
-		}
+	ctx := opts.Context
+	if ctx == nil {
+		ctx = context.Background()
 	}
-	written = make([]string, len(steps))
-	for i, st := range steps {
-		written[i] = st.f.Path
+	a := &applier{opts: opts, ctx: ctx, j: &journal{Version: journalVersion, PID: os.Getpid(), Records: recs}}
+	if err := a.run(); err != nil {
+		errs := []error{err}
+		if rerr := a.rollback(); rerr != nil {
+			errs = append(errs, rerr)
+		}
+		return nil, errors.Join(errs...)
+	}
+	written = make([]string, len(recs))
+	for i, r := range recs {
+		written[i] = r.Path
 	}
 	return written, nil
 }
 
+// applier runs one Apply.
+type applier struct {
+	opts ApplyOptions
+	ctx  context.Context
+	j    *journal
+	n    int // steps done
+}
+
+// step reports a finished step and stops when the apply was interrupted.
+func (a *applier) step(format string, args ...any) error {
+	a.n++
+	if a.opts.Step != nil {
+		a.opts.Step(a.n, fmt.Sprintf(format, args...))
+	}
+	if err := context.Cause(a.ctx); err != nil {
+		return fmt.Errorf("%w (%v)", ErrInterrupted, err)
+	}
+	return nil
+}
+
+func (a *applier) run() error {
+	st := a.opts.State
+	if st != nil {
+		st.cleanTemps(a.j.Records)
+		for i, r := range a.j.Records {
+			if r.Existed {
+				r.Backup = filepath.Join(backupDir, fmt.Sprint(i))
+			}
+		}
+		a.j.State = statePreparing
+		if err := st.save(a.j); err != nil {
+			return err
+		}
+		if err := a.step("journal written"); err != nil {
+			return err
+		}
+		for _, r := range a.j.Records {
+			if !r.Existed {
+				continue
+			}
+			if err := st.writeBackup(r); err != nil {
+				return fmt.Errorf("changeset: backup of %s: %w", r.Path, err)
+			}
+			if err := a.step("backup of %s", r.Path); err != nil {
+				return err
+			}
+		}
+	}
+	for _, r := range a.j.Records {
+		if err := a.writeTemp(r); err != nil {
+			return fmt.Errorf("changeset: writing %s: %w", r.Path, err)
+		}
+		if err := a.step("temporary file for %s", r.Path); err != nil {
+			return err
+		}
+	}
+	if st != nil {
+		a.j.State = stateCommitting
+		if err := st.save(a.j); err != nil {
+			return err
+		}
+		if err := a.step("journal committing"); err != nil {
+			return err
+		}
+	}
+	for _, r := range a.j.Records {
+		if err := a.rename(r); err != nil {
+			return fmt.Errorf("changeset: writing %s: %w", r.Path, err)
+		}
+		if err := a.step("renamed %s", r.Path); err != nil {
+			return err
+		}
+	}
+	if st != nil {
+		// Past this point the apply is complete: a crash before the journal
+		// is gone is recovered by completing it (every target holds its new
+		// content).
+		if err := st.finish(a.j); err != nil {
+			return err
+		}
+		a.step("journal removed")
+	}
+	return nil
+}
+
+// writeTemp writes r's new content to its temporary file, creating the
+// missing parent directories first.
+func (a *applier) writeTemp(r *record) error {
+	if r.oldInfo == nil && len(r.Dirs) > 0 {
+		for _, d := range r.Dirs {
+			if err := os.Mkdir(d, 0o755); err != nil {
+				if errors.Is(err, fs.ErrExist) {
+					// Another record of this apply made it already.
+					continue
+				}
+				return err
+			}
+			r.created++
+			if err := syncDir(filepath.Dir(d)); err != nil {
+				return err
+			}
+		}
+	}
+	if err := writeNew(r.Temp, r.f.New, r.Mode, r.oldInfo); err != nil {
+		return err
+	}
+	r.temp = true
+	return syncDir(filepath.Dir(r.Temp))
+}
+
+// writeNew creates path (which must not exist) with data, the owner of
+// oldInfo when possible, mode, and syncs it.
+func writeNew(path string, data []byte, mode fs.FileMode, oldInfo fs.FileInfo) (err error) {
+	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	tmp, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			tmp.Close()
+			os.Remove(path)
+		}
+	}()
+	if _, err := tmp.Write(data); err != nil {
+		return err
+	}
+	if oldInfo != nil {
+		// Chown before chmod: changing the owner clears setuid/setgid.
+		if err := copyOwner(tmp, oldInfo); err != nil {
+			return err
+		}
+	}
+	if err := tmp.Chmod(mode); err != nil {
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		return err
+	}
+	return tmp.Close()
+}
+
+// rename checks that r's target still holds what the plan read, then
+// renames the temporary file over it.
+func (a *applier) rename(r *record) error {
+	if err := unchanged(r); err != nil {
+		return err
+	}
+	if a.opts.BeforeRename != nil {
+		if err := a.opts.BeforeRename(r.Path); err != nil {
+			return err
+		}
+	}
+	if err := os.Rename(r.Temp, r.Target); err != nil {
+		return err
+	}
+	r.temp, r.renamed = false, true
+	return syncDir(filepath.Dir(r.Target))
+}
+
+// unchanged reports ErrChanged when r's target no longer holds File.Old (or
+// has appeared, for a new file).
+func unchanged(r *record) error {
+	fi, err := os.Lstat(r.Target)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		if r.Existed {
+			return fmt.Errorf("%w: %s", ErrChanged, r.Path)
+		}
+		return nil
+	case err != nil:
+		return err
+	case !r.Existed, !fi.Mode().IsRegular():
+		return fmt.Errorf("%w: %s", ErrChanged, r.Path)
+	}
+	cur, err := os.ReadFile(r.Target)
+	if err != nil {
+		return err
+	}
+	if !bytes.Equal(cur, r.f.Old) {
+		return fmt.Errorf("%w: %s", ErrChanged, r.Path)
+	}
+	return nil
+}
+
+// rollback undoes what this run did, newest first, and removes the journal.
+func (a *applier) rollback() error {
+	var errs []error
+	recs := a.j.Records
+	for i := len(recs) - 1; i >= 0; i-- {
+		r := recs[i]
+		if r.renamed {
+			if r.Existed {
+				// Restore the old bytes through the temporary file.
+				if err := writeNew(r.Temp, r.f.Old, r.Mode, r.oldInfo); err != nil {
+					errs = append(errs, fmt.Errorf("changeset: rollback of %s: %w", r.Path, err))
+					continue
+				}
+				if err := os.Rename(r.Temp, r.Target); err != nil {
+					errs = append(errs, fmt.Errorf("changeset: rollback of %s: %w", r.Path, err))
+					continue
+				}
+			} else if err := os.Remove(r.Target); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				errs = append(errs, fmt.Errorf("changeset: rollback of %s: %w", r.Path, err))
+				continue
+			}
+			if err := syncDir(filepath.Dir(r.Target)); err != nil {
+				errs = append(errs, err)
+			}
+			r.renamed = false
+		}
+		if r.temp {
+			if err := os.Remove(r.Temp); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				errs = append(errs, fmt.Errorf("changeset: removing %s: %w", r.Temp, err))
+			}
+			r.temp = false
+		}
+	}
+	for i := len(recs) - 1; i >= 0; i-- {
+		r := recs[i]
+		for k := r.created - 1; k >= 0; k-- {
+			if err := os.Remove(r.Dirs[len(r.Dirs)-r.created+k]); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				errs = append(errs, fmt.Errorf("changeset: rollback: %w", err))
+			}
+		}
+		if r.created > 0 {
+			if err := syncDir(filepath.Dir(r.Dirs[len(r.Dirs)-r.created])); err != nil {
+				errs = append(errs, err)
+			}
+			r.created = 0
+		}
+	}
+	if a.opts.State != nil && len(errs) == 0 {
+		if err := a.opts.State.finish(a.j); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
 // planApply resolves every file and checks it against the plan, touching
 // nothing on disk.
-func planApply(files []File) ([]*applyStep, error) {
+func planApply(files []File) ([]*record, error) {
 	var errs []error
-	steps := make([]*applyStep, 0, len(files))
+	recs := make([]*record, 0, len(files))
 	seen := make(map[string]string, len(files))
 	for _, f := range files {
 		target, err := resolvePath(f.Path)
@@ -98,7 +404,7 @@ func planApply(files []File) ([]*applyStep, error) {
 			continue
 		}
 		seen[target] = f.Path
-		st := &applyStep{f: f, target: target}
+		r := &record{f: f, Path: f.Path, Target: target, Existed: f.Exists, NewSHA256: sum(f.New), Temp: tempName(target)}
 		fi, err := os.Lstat(target)
 		switch {
 		case err != nil && !errors.Is(err, fs.ErrNotExist):
@@ -121,118 +427,32 @@ func planApply(files []File) ([]*applyStep, error) {
 				errs = append(errs, fmt.Errorf("%w: %s", ErrChanged, f.Path))
 				continue
 			}
-			st.oldInfo = fi
-			st.mode = fi.Mode() & keptModeBits
+			r.oldInfo = fi
+			r.Mode = fi.Mode() & keptModeBits
+			r.OldSHA256 = sum(f.Old)
 		} else {
-			st.mode = f.Mode & keptModeBits
-			if st.mode == 0 {
-				st.mode = 0o644
+			r.Mode = f.Mode & keptModeBits
+			if r.Mode == 0 {
+				r.Mode = 0o644
 			}
+			dirs, err := missingDirs(filepath.Dir(target))
+			if err != nil {
+				errs = append(errs, fmt.Errorf("changeset: %s: %w", f.Path, err))
+				continue
+			}
+			r.Dirs = dirs
 		}
-		steps = append(steps, st)
+		recs = append(recs, r)
 	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
-	return steps, nil
+	return recs, nil
 }
 
-// write puts the new content in place, recording what it did in st.
-func (st *applyStep) write(opts ApplyOptions) error {
-	dir := filepath.Dir(st.target)
-	if st.oldInfo == nil {
-		created, err := mkdirs(dir)
-		st.created = created
-		if err != nil {
-			return err
-		}
-	}
-	var hook func() error
-	if opts.BeforeRename != nil {
-		hook = func() error { return opts.BeforeRename(st.f.Path) }
-	}
-	if err := replaceFile(st.target, st.f.New, st.mode, st.oldInfo, hook); err != nil {
-		return err
-	}
-	st.renamed = true
-	return syncDir(dir)
-}
-
-// undo reverses write: it restores the old content or removes the new
-// file, then removes the directories write created.
-func (st *applyStep) undo() error {
-	var errs []error
-	if st.renamed {
-		if st.oldInfo != nil {
-			if err := replaceFile(st.target, st.f.Old, st.mode, st.oldInfo, nil); err != nil {
-				errs = append(errs, err)
-			}
-		} else if err := os.Remove(st.target); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			errs = append(errs, err)
-		}
-		if err := syncDir(filepath.Dir(st.target)); err != nil {
-			errs = append(errs, err)
-		}
-		st.renamed = false
-	}
-	for i := len(st.created) - 1; i >= 0; i-- {
-		if err := os.Remove(st.created[i]); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			errs = append(errs, err)
-		}
-	}
-	if len(st.created) > 0 {
-		if err := syncDir(filepath.Dir(st.created[0])); err != nil {
-			errs = append(errs, err)
-		}
-		st.created = nil
-	}
-	return errors.Join(errs...)
-}
-
-// replaceFile atomically replaces path with data: temporary file in the same
-// directory, owner copied from oldInfo when possible, mode set, fsync, then
-// rename. beforeRename, if not nil, can veto the rename.
-func replaceFile(path string, data []byte, mode fs.FileMode, oldInfo fs.FileInfo, beforeRename func() error) (err error) {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	tmpName := tmp.Name()
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmpName)
-		}
-	}()
-	if _, err := tmp.Write(data); err != nil {
-		return err
-	}
-	if oldInfo != nil {
-		// Chown before chmod: changing the owner clears setuid/setgid.
-		if err := copyOwner(tmp, oldInfo); err != nil {
-			return err
-		}
-	}
-	if err := tmp.Chmod(mode); err != nil {
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if beforeRename != nil {
-		if err := beforeRename(); err != nil {
-			return err
-		}
-	}
-	return os.Rename(tmpName, path)
-}
-
-// mkdirs creates dir and any missing parents, returning the directories it
-// made, outermost first, even when it fails partway.
-func mkdirs(dir string) ([]string, error) {
+// missingDirs returns the directories that must be made for dir to exist,
+// outermost first.
+func missingDirs(dir string) ([]string, error) {
 	var missing []string
 	for d := dir; ; d = filepath.Dir(d) {
 		_, err := os.Lstat(d)
@@ -247,17 +467,8 @@ func mkdirs(dir string) ([]string, error) {
 			break
 		}
 	}
-	var created []string
-	for i := len(missing) - 1; i >= 0; i-- {
-		if err := os.Mkdir(missing[i], 0o755); err != nil {
-			return created, err
-		}
-		created = append(created, missing[i])
-		if err := syncDir(filepath.Dir(missing[i])); err != nil {
-			return created, err
-		}
-	}
-	return created, nil
+	slices.Reverse(missing)
+	return missing, nil
 }
 
 // syncDir flushes a directory so renames and creations in it survive a

@@ -17,6 +17,10 @@ type File struct {
 	Exists bool
 	// Mode is the permission of a new file (existing files keep theirs).
 	Mode fs.FileMode
+	// Reference marks a file that points at others (a compose file edit):
+	// Apply renames it into place after every other file, so that it never
+	// names a file that is not there yet.
+	Reference bool
 }
 
 // Changed reports whether writing the file would change anything.

@@ -15,6 +15,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/composeopt/composeopt/migrate/lockfile"
 )
 
 // settleNoHealthcheck is how long a service without HEALTHCHECK must stay up
@@ -40,7 +42,7 @@ type session struct {
 	mu         sync.Mutex // guards images (the two cold builds run at once)
 	images     []string
 	containers []string
-	tmpDirs    []string
+	tmpDirs    []func() // removes a temporary directory
 	cleaned    bool
 }
 
@@ -150,11 +152,11 @@ func (s *session) coldBuild(ctx context.Context, dockerfile, tag string) ImageRe
 // with RebuildDeps) and times cached rebuilds of both Dockerfiles.
 func (s *session) measureRebuilds(ctx context.Context) error {
 	t := s.t
-	tmp, err := os.MkdirTemp("", "composeopt-verify-")
+	tmp, done, err := lockfile.TempDir("verify")
 	if err != nil {
 		return fmt.Errorf("creating temp dir: %w", err)
 	}
-	s.tmpDirs = append(s.tmpDirs, tmp)
+	s.tmpDirs = append(s.tmpDirs, done)
 	ctxCopy := filepath.Join(tmp, "context")
 	if err := copyTree(t.Context, ctxCopy); err != nil {
 		return fmt.Errorf("copying build context %s: %w", t.Context, err)
@@ -503,8 +505,8 @@ func (s *session) cleanup(ctx context.Context) {
 		return
 	}
 	s.cleaned = true
-	for _, dir := range s.tmpDirs {
-		os.RemoveAll(dir)
+	for _, done := range s.tmpDirs {
+		done()
 	}
 	if s.o.Keep {
 		if len(s.containers)+len(s.images) > 0 {

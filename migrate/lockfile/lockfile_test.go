@@ -1,0 +1,66 @@
+//go:build unix
+
+package lockfile
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+)
+
+// TestCleanStale: a temporary directory whose creator is gone (its lock
+// file is not held) is removed by the next run; one in use is kept, as is
+// a directory without the lock file.
+func TestCleanStale(t *testing.T) {
+	t.Setenv("TMPDIR", t.TempDir())
+	live, done, err := TempDir("test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer done()
+	stale := filepath.Join(os.TempDir(), "composeopt-test-stale")
+	if err := os.MkdirAll(filepath.Join(stale, "context"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(stale, lockName), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	foreign := filepath.Join(os.TempDir(), "composeopt-not-ours")
+	if err := os.Mkdir(foreign, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	removed := CleanStale()
+	if !slices.Equal(removed, []string{stale}) {
+		t.Errorf("removed %q, want only %s", removed, stale)
+	}
+	for _, d := range []string{live, foreign} {
+		if _, err := os.Stat(d); err != nil {
+			t.Errorf("%s: %v", d, err)
+		}
+	}
+	done()
+	if _, err := os.Stat(live); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("cleanup left %s", live)
+	}
+}
+
+func TestAcquireHeld(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "lock")
+	a, err := Acquire(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Acquire(p); !errors.Is(err, ErrHeld) {
+		t.Fatalf("second Acquire: %v", err)
+	}
+	if err := a.Release(true); err != nil {
+		t.Fatal(err)
+	}
+	b, err := Acquire(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.Release(false)
+}
