@@ -14,9 +14,9 @@ import (
 
 	"github.com/composeopt/composeopt/compose"
 	"github.com/composeopt/composeopt/migrate"
+	"github.com/composeopt/composeopt/migrate/changeset"
 	"github.com/composeopt/composeopt/migrate/facts"
 	"github.com/composeopt/composeopt/migrate/inspect"
-	"github.com/composeopt/composeopt/migrate/changeset"
 	"github.com/composeopt/composeopt/migrate/rules"
 )
 
