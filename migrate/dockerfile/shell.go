@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"strings"
 
+	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	"mvdan.cc/sh/v3/syntax"
 )
 
@@ -175,23 +176,34 @@ func (in *Instruction) Flag(name string) []string {
 	return out
 }
 
+// Mounts returns the RUN's --mount flags as BuildKit parses them (values
+// not expanded); nil for another instruction or a RUN BuildKit rejects.
+func (in *Instruction) Mounts() []*instructions.Mount {
+	if in.Cmd != "run" || in.Node == nil || len(in.Flag("mount")) == 0 {
+		return nil
+	}
+	c, err := instructions.ParseInstruction(in.Node)
+	if err != nil {
+		return nil
+	}
+	run, ok := c.(*instructions.RunCommand)
+	if !ok {
+		return nil
+	}
+	// Expanding with the identity parses every field and leaves the
+	// values as written.
+	if err := run.Expand(func(w string) (string, error) { return w, nil }); err != nil {
+		return nil
+	}
+	return instructions.GetMounts(run)
+}
+
 // CacheMountTargets returns the targets of the RUN's cache mounts.
 func (in *Instruction) CacheMountTargets() []string {
 	var out []string
-	for _, m := range in.Flag("mount") {
-		isCache := false
-		target := ""
-		for _, kv := range strings.Split(m, ",") {
-			k, v, _ := strings.Cut(kv, "=")
-			switch k {
-			case "type":
-				isCache = v == "cache"
-			case "target", "dst", "destination":
-				target = v
-			}
-		}
-		if isCache && target != "" {
-			out = append(out, target)
+	for _, m := range in.Mounts() {
+		if m.Type == instructions.MountTypeCache && m.Target != "" {
+			out = append(out, m.Target)
 		}
 	}
 	return out

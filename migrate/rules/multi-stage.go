@@ -198,11 +198,9 @@ func splitStandalone(f *dockerfile.File, st *dockerfile.Stage) bool {
 // splitFromRefs returns the --from values of a COPY and the from= values of a RUN's mounts.
 func splitFromRefs(in *dockerfile.Instruction) []string {
 	out := in.Flag("from")
-	for _, m := range in.Flag("mount") {
-		for _, kv := range strings.Split(m, ",") {
-			if v, ok := strings.CutPrefix(kv, "from="); ok {
-				out = append(out, v)
-			}
+	for _, m := range in.Mounts() {
+		if m.From != "" {
+			out = append(out, m.From)
 		}
 	}
 	return out
