@@ -71,15 +71,6 @@ type cachemountUser struct {
 	homeExists bool
 }
 
-// cachemountValueOpts are the useradd/adduser options that take a value.
-var cachemountValueOpts = map[string]bool{
-	"-u": true, "--uid": true, "-g": true, "--gid": true, "-G": true, "--groups": true, "--ingroup": true,
-	"-d": true, "--home-dir": true, "--home": true, "-h": true, "-s": true, "--shell": true,
-	"-c": true, "--comment": true, "--gecos": true, "-k": true, "--skel": true, "-K": true, "--key": true,
-	"-e": true, "--expiredate": true, "-f": true, "--inactive": true, "-p": true, "--password": true,
-	"-b": true, "--base-dir": true, "--firstuid": true, "--lastuid": true,
-}
-
 // cachemountCreated finds the useradd/adduser that created a user with an
 // explicit uid, and whether it created the home directory.
 func cachemountCreated(runs []*dockerfile.Instruction, name string) (cachemountUser, bool) {
@@ -93,56 +84,33 @@ func cachemountCreated(runs []*dockerfile.Instruction, name string) (cachemountU
 			continue
 		}
 		for _, c := range sc.Commands {
-			if c.Name() != "useradd" && c.Name() != "adduser" {
-				continue
-			}
-			opts := map[string]string{}
-			var pos []string
-			for i := 1; i < len(c.Words); i++ {
-				w := c.Words[i]
-				if k, v, ok := strings.Cut(w, "="); ok && strings.HasPrefix(k, "--") {
-					opts[k] = v
-					continue
-				}
-				if cachemountValueOpts[w] && i+1 < len(c.Words) {
-					opts[w] = c.Words[i+1]
-					i++
-					continue
-				}
-				if strings.HasPrefix(w, "-") {
-					opts[w] = ""
-					continue
-				}
-				pos = append(pos, w)
-			}
-			if len(pos) == 0 || pos[0] != name {
+			ua, ok := facts.ParseUserAdd(c)
+			if !ok || ua.Name != name {
 				continue
 			}
 			u := cachemountUser{home: "/home/" + name}
-			uidText := opts["-u"] + opts["--uid"]
+			uidText, _ := ua.Opt("-u", "--uid")
 			uid, err := strconv.Atoi(uidText)
 			if err != nil {
 				return u, false
 			}
 			u.uid, u.gid = uid, uid
-			if g, err := strconv.Atoi(opts["-g"] + opts["--gid"]); err == nil && c.Name() == "useradd" {
-				u.gid = g
+			if g, ok := ua.Opt("-g", "--gid"); ok && ua.Tool == "useradd" {
+				if g, err := strconv.Atoi(g); err == nil {
+					u.gid = g
+				}
 			}
 			for _, k := range []string{"-d", "--home-dir", "--home", "-h"} {
-				if v, ok := opts[k]; ok && (k != "-h" || c.Name() == "adduser") {
+				if v, ok := ua.Opts[k]; ok && (k != "-h" || ua.Tool == "adduser") {
 					u.home = strings.TrimSuffix(v, "/")
 				}
 			}
-			_, system := opts["--system"]
-			_, sysShort := opts["-r"]
-			if c.Name() == "useradd" {
-				_, m := opts["-m"]
-				_, cm := opts["--create-home"]
-				u.homeExists = m || cm
+			_, system := ua.Opt("--system", "-r")
+			if ua.Tool == "useradd" {
+				_, u.homeExists = ua.Opt("-m", "--create-home")
 			} else {
-				_, noHome := opts["-H"]
-				_, noCreate := opts["--no-create-home"]
-				u.homeExists = !noHome && !noCreate && !system && !sysShort
+				_, noHome := ua.Opt("-H", "--no-create-home")
+				u.homeExists = !noHome && !system
 			}
 			if u.home == "/nonexistent" || u.home == "/dev/null" || u.home == "" {
 				u.homeExists = false

@@ -1,7 +1,6 @@
 package rules
 
 import (
-	"path"
 	"regexp"
 	"strings"
 
@@ -49,19 +48,17 @@ func nonrootCreatedAccounts(st *dockerfile.Stage, chain []*dockerfile.Stage) (ma
 				return nil, in
 			}
 			for _, c := range sc.Commands {
-				switch path.Base(c.Name()) {
-				case "useradd", "adduser":
-				default:
+				ua, ok := facts.ParseUserAdd(c)
+				if !ok {
 					if nonrootUserTool.MatchString(c.Src) {
 						return nil, in
 					}
 					continue
 				}
-				name := nonrootAccountName(c.Words[1:])
-				if name == "" || !c.Literal {
+				if ua.Name == "" || !c.Literal {
 					return nil, in
 				}
-				out[name] = in
+				out[ua.Name] = in
 			}
 		}
 	}
@@ -69,44 +66,3 @@ func nonrootCreatedAccounts(st *dockerfile.Stage, chain []*dockerfile.Stage) (ma
 }
 
 var nonrootUserTool = regexp.MustCompile(`\b(useradd|adduser)\b`)
-
-// nonrootArgOptions are the useradd / adduser (shadow, busybox and
-// Debian's) options that take a value.
-var nonrootArgOptions = map[string]bool{
-	"-b": true, "-c": true, "-d": true, "-e": true, "-f": true, "-g": true, "-G": true, "-k": true,
-	"-K": true, "-p": true, "-R": true, "-P": true, "-s": true, "-u": true, "-Z": true, "-h": true,
-	"--base-dir": true, "--comment": true, "--home-dir": true, "--expiredate": true, "--inactive": true,
-	"--gid": true, "--groups": true, "--skel": true, "--key": true, "--password": true, "--root": true,
-	"--prefix": true, "--shell": true, "--uid": true, "--selinux-user": true, "--home": true,
-	"--ingroup": true, "--gecos": true, "--firstuid": true, "--lastuid": true, "--firstgid": true,
-	"--lastgid": true, "--conf": true,
-}
-
-// nonrootAccountName returns the first operand of a useradd/adduser call.
-func nonrootAccountName(words []string) string {
-	for i := 0; i < len(words); i++ {
-		w := words[i]
-		switch {
-		case w == "--":
-			if i+1 < len(words) {
-				return words[i+1]
-			}
-			return ""
-		case strings.HasPrefix(w, "--"):
-			if !strings.Contains(w, "=") && nonrootArgOptions[w] {
-				i++
-			}
-		case strings.HasPrefix(w, "-") && len(w) > 1:
-			// -u1001 carries its value; -SD is a cluster whose last
-			// letter may take the next word.
-			if len(w) == 2 || !nonrootArgOptions[w[:2]] {
-				if nonrootArgOptions["-"+w[len(w)-1:]] {
-					i++
-				}
-			}
-		default:
-			return w
-		}
-	}
-	return ""
-}

@@ -3,6 +3,7 @@ package rules
 import (
 	"testing"
 
+	"github.com/composeopt/composeopt/migrate/dockerfile"
 	"github.com/composeopt/composeopt/migrate/facts"
 	"github.com/composeopt/composeopt/migrate/gate"
 )
@@ -46,8 +47,9 @@ func TestNonRootAccountName(t *testing.T) {
 		"u":      {"-u1001", "-DH", "u"},
 		"deb":    {"--system", "--group", "--home", "/nonexistent", "--no-create-home", "deb"},
 	} {
-		if got := nonrootAccountName(want); got != in {
-			t.Errorf("nonrootAccountName(%q) = %q, want %q", want, got, in)
+		u, _ := facts.ParseUserAdd(dockerfile.NewCommand(append([]string{"adduser"}, want...)...))
+		if u.Name != in {
+			t.Errorf("ParseUserAdd(adduser %q).Name = %q, want %q", want, u.Name, in)
 		}
 	}
 }
