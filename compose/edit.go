@@ -150,13 +150,14 @@ func planEdits(st *loadState, pending []*Build, refs map[*Build]string) ([]*edit
 	byEnv := map[string]*editOp{} // env file and variable → its edit
 	var ops []*editOp
 	failed := map[*Build]bool{}
+	all := st.model.AllServices() // a new map per call: once, not per service
 	for _, b := range pending {
 		for _, s := range b.Services {
 			if failed[b] {
 				break
 			}
 			chain := st.chains[s]
-			sc := st.model.AllServices()[s]
+			sc := all[s]
 			if sc.Build != nil && resolveDockerfile(sc.Build) == refs[b] {
 				continue // already points there
 			}
@@ -331,17 +332,32 @@ func chooseElem(st *loadState, s string, chain []buildElem, want map[string]stri
 // key set on node: those that merge node and set no dockerfile after it.
 func affected(st *loadState, node *yaml.Node) []string {
 	var out []string
-	for t, chain := range st.chains {
+	for _, t := range st.usersOf(node) {
+		chain := st.chains[t]
 		at := slices.IndexFunc(chain, func(e buildElem) bool { return e.node == node })
-		if at < 0 {
-			continue
-		}
 		if !slices.ContainsFunc(chain[at+1:], func(e buildElem) bool { return e.direct("dockerfile") != nil }) {
 			out = append(out, t)
 		}
 	}
 	sort.Strings(out)
 	return out
+}
+
+// usersOf returns the services whose build chain holds node. The index is
+// built on first use: scanning every chain for every candidate element
+// made planning edits quadratic in services.
+func (st *loadState) usersOf(node *yaml.Node) []string {
+	if st.users == nil {
+		st.users = map[*yaml.Node][]string{}
+		for t, chain := range st.chains {
+			for i, e := range chain {
+				if !slices.ContainsFunc(chain[:i], func(o buildElem) bool { return o.node == e.node }) {
+					st.users[e.node] = append(st.users[e.node], t)
+				}
+			}
+		}
+	}
+	return st.users[node]
 }
 
 // splice replaces src[start:end] with text.

@@ -172,7 +172,8 @@ type loadState struct {
 	loc    *locator
 	chains map[string][]buildElem // every service with a build, whatever opts.Services says
 	// vars are the services whose dockerfile: is a variable composeopt edits.
-	vars map[string]*DockerfileVar
+	vars  map[string]*DockerfileVar
+	users map[*yaml.Node][]string // see usersOf
 }
 
 // loaded is the raw result of a compose-go load.
