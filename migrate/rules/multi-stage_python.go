@@ -161,17 +161,32 @@ func splitPython(c *splitCtx) *splitOut {
 		}
 	}
 
-	// Runtime: the original with the installs replaced by the venv.
+	// Runtime: the original with the installs replaced by the venv. When
+	// the original copies the whole context before installing, the venv is
+	// copied before that COPY, so that a change to the sources reuses the
+	// venv layer instead of copying it again (it holds nothing of the
+	// context).
+	venvCopy := c.kw("COPY") + " --from=" + builder + " " + splitVenv + " " + splitVenv + "\n" + venvEnv
+	venvAt := firstD
+	for i, it := range c.items[:firstD] {
+		if it.kind == splitCopy && slices.ContainsFunc(it.srcs, func(src string) bool { return path.Clean(src) == "." }) {
+			venvAt = i
+			break
+		}
+	}
 	var r stageText
 	r.add(c.origFrom())
 	for i, it := range c.items {
+		if i == venvAt && venvAt < firstD {
+			r.add(venvCopy)
+		}
 		switch it.kind {
 		case splitPkgs:
 			r.item(it, c.runtimePkgs(it), true)
 		case splitDeps, splitTool:
 			text := c.runtimePkgs(it)
-			if i == firstD {
-				text += c.kw("COPY") + " --from=" + builder + " " + splitVenv + " " + splitVenv + "\n" + venvEnv
+			if i == firstD && venvAt == firstD {
+				text += venvCopy
 			}
 			r.item(it, text, false)
 		default:

@@ -115,9 +115,9 @@ RUN --mount=type=cache,target=/root/.cache/pip \
 FROM python:3.12-alpine
 WORKDIR /app
 RUN apk add --no-cache libfoo-dev
-COPY . .
 COPY --from=builder /opt/venv /opt/venv
 ENV VIRTUAL_ENV=/opt/venv PATH="/opt/venv/bin:$PATH"
+COPY . .
 CMD ["python", "main.py"]
 `,
 		findings: []string{"installs build tools (libfoo-dev)"},

@@ -260,9 +260,9 @@ FROM python:3.11-alpine
 ARG APP_ENV=development
 WORKDIR /app
 RUN apk add --no-cache libffi
-COPY . .
 COPY --from=builder /opt/venv /opt/venv
 ENV VIRTUAL_ENV=/opt/venv PATH="/opt/venv/bin:$PATH"
+COPY . .
 ENV FLASK_ENV=$APP_ENV
 EXPOSE 5000
 CMD ["python", "-m", "backend.app"]
@@ -345,7 +345,7 @@ func TestSplitStructure(t *testing.T) {
 			in:    "from python:3.12-slim\r\nworkdir /srv\r\n# app code\r\ncopy . .\r\nrun pip install -r requirements.txt\r\ncmd [\"python\", \"app.py\"]\r\n",
 			want: "from python:3.12-slim as builder\r\nworkdir /srv\r\nrun python -m venv /opt/venv\r\nenv VIRTUAL_ENV=/opt/venv PATH=\"/opt/venv/bin:$PATH\"\r\ncopy requirements.txt ./\r\n" +
 				"run --mount=type=cache,target=/root/.cache/pip \\\r\n    pip install -r requirements.txt\r\n\r\n" +
-				"from python:3.12-slim\r\nworkdir /srv\r\n# app code\r\ncopy . .\r\ncopy --from=builder /opt/venv /opt/venv\r\nenv VIRTUAL_ENV=/opt/venv PATH=\"/opt/venv/bin:$PATH\"\r\ncmd [\"python\", \"app.py\"]\r\n",
+				"from python:3.12-slim\r\nworkdir /srv\r\ncopy --from=builder /opt/venv /opt/venv\r\nenv VIRTUAL_ENV=/opt/venv PATH=\"/opt/venv/bin:$PATH\"\r\n# app code\r\ncopy . .\r\ncmd [\"python\", \"app.py\"]\r\n",
 		},
 		{
 			name:  "escape directive and platform and digest",
@@ -356,7 +356,7 @@ func TestSplitStructure(t *testing.T) {
 				"RUN --mount=type=cache,target=/root/.cache/pip `\n    pip install -r /app/requirements.txt\n\n" +
 				"FROM --platform=$PLATFORM python:3.12-bookworm@sha256:0000000000000000000000000000000000000000000000000000000000000000\n" +
 				"RUN apt-get update `\n    && apt-get install --no-install-recommends -y libpq5 curl `\n    && rm -rf /var/lib/apt/lists/*\n" +
-				"COPY . /app\nCOPY --from=builder /opt/venv /opt/venv\nENV VIRTUAL_ENV=/opt/venv PATH=\"/opt/venv/bin:$PATH\"\nCMD [\"python\", \"/app/app.py\"]\n",
+				"COPY --from=builder /opt/venv /opt/venv\nENV VIRTUAL_ENV=/opt/venv PATH=\"/opt/venv/bin:$PATH\"\nCOPY . /app\nCMD [\"python\", \"/app/app.py\"]\n",
 		},
 	})
 }
