@@ -59,6 +59,9 @@ func TestRuleData(t *testing.T) {
 	}
 }
 
+// marker is a txtar section marker that does not start its line.
+var marker = regexp.MustCompile(`[^\n]-- \S+ --\n`)
+
 // wantLine is a `# want "regexp"` line.
 var wantLine = regexp.MustCompile(`^#\s*want\s+(".*")\s*$`)
 
@@ -68,6 +71,11 @@ func runRuleData(t *testing.T, r *Rule, file string) {
 		t.Fatal(err)
 	}
 	comment, parts := parseTxtar(data)
+	for name, body := range parts {
+		if marker.MatchString(body) {
+			t.Fatalf("%s: section %s holds a \"-- name --\" marker inside a line (its previous line lacks a newline?)", file, name)
+		}
+	}
 	in, ok := parts["Dockerfile"]
 	if !ok {
 		t.Fatalf("%s: no Dockerfile section", file)
