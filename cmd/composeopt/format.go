@@ -8,6 +8,7 @@ import (
 	"runtime/debug"
 
 	"github.com/composeopt/composeopt/migrate"
+	"github.com/composeopt/composeopt/migrate/changeset"
 	"github.com/composeopt/composeopt/migrate/report"
 	"github.com/composeopt/composeopt/migrate/verify"
 )
@@ -96,30 +97,7 @@ func checkWritableDir(flag, path string) error {
 // writeFileAtomic writes data to path through a temporary file in the same
 // directory, so a reader never sees a half-written file.
 func writeFileAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	name := tmp.Name()
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		os.Remove(name)
-		return err
-	}
-	if err := tmp.Chmod(0o644); err != nil {
-		tmp.Close()
-		os.Remove(name)
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		os.Remove(name)
-		return err
-	}
-	if err := os.Rename(name, path); err != nil {
-		os.Remove(name)
-		return err
-	}
-	return nil
+	return changeset.WriteFile(path, data, 0o644)
 }
 
 // versionString is what `composeopt --version` prints: the module version

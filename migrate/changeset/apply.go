@@ -550,3 +550,24 @@ func resolveDir(dir string) (string, error) {
 		d = filepath.Dir(d)
 	}
 }
+
+// WriteFile replaces path with data atomically and durably, outside of a
+// change set (the pull-request description): through the same fixed-name
+// temporary file beside it as Apply, which is removed on failure, and
+// which, with the random-named ones of older versions, a later call
+// removes if a killed run left it.
+func WriteFile(path string, data []byte, mode fs.FileMode) error {
+	tmp := tempName(path)
+	old, _ := filepath.Glob(filepath.Join(filepath.Dir(path), "."+escapeGlob(filepath.Base(path))+".tmp[0-9]*"))
+	for _, p := range old {
+		removeIfRegular(p)
+	}
+	if err := writeNew(tmp, data, mode, nil); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return syncDir(filepath.Dir(path))
+}

@@ -289,3 +289,30 @@ func TestRecoverRefusesJournalOutside(t *testing.T) {
 		t.Fatal("the file outside was changed")
 	}
 }
+
+// TestWriteFileCleansStaleTemps: the temporary files a killed run left
+// beside the file (fixed-name and the random-named ones of older versions)
+// are removed by the next write; the old writer left them forever.
+func TestWriteFileCleansStaleTemps(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "pr.md")
+	for _, stale := range []string{".pr.md.tmp123456", ".pr.md" + tempSuffix} {
+		writeFile(t, filepath.Join(dir, stale), "half", 0o600)
+	}
+	keep := filepath.Join(dir, ".pr.md.tmpl") // not a temporary file of ours
+	writeFile(t, keep, "template", 0o644)
+	if err := WriteFile(p, []byte("# title\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got := readFile(t, p); got != "# title\n" {
+		t.Fatalf("content %q", got)
+	}
+	entries, _ := os.ReadDir(dir)
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	if strings.Join(names, " ") != ".pr.md.tmpl pr.md" {
+		t.Fatalf("directory holds %q", names)
+	}
+}
