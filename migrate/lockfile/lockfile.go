@@ -100,7 +100,7 @@ func TempDir(what string) (dir string, cleanup func(), err error) {
 	if err != nil {
 		return "", nil, err
 	}
-	l, err := Acquire(filepath.Join(dir, lockName))
+	l, err := lockInPlace(filepath.Join(dir, lockName))
 	if err != nil {
 		os.RemoveAll(dir)
 		return "", nil, err
@@ -109,6 +109,31 @@ func TempDir(what string) (dir string, cleanup func(), err error) {
 		os.RemoveAll(dir)
 		l.Release(false)
 	}, nil
+}
+
+// lockInPlace creates the lock file under another name, locks it, and only
+// then renames it to path. CleanStale removes a directory whose lock file it
+// can lock; creating the file at path and locking it afterwards left a window
+// in which another process's CleanStale took the new, still unlocked file for
+// a dead run's and removed the directory in use.
+func lockInPlace(path string) (*Lock, error) {
+	f, err := os.CreateTemp(filepath.Dir(path), ".lock-")
+	if err != nil {
+		return nil, err
+	}
+	ok, err := tryLock(f)
+	if err == nil && !ok {
+		err = ErrHeld
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), path)
+	}
+	if err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return nil, fmt.Errorf("locking %s: %w", path, err)
+	}
+	return &Lock{f: f, path: path}, nil
 }
 
 // CleanStale removes the temporary directories TempDir made in processes

@@ -64,3 +64,35 @@ func TestAcquireHeld(t *testing.T) {
 	}
 	b.Release(false)
 }
+
+// TestTempDirSurvivesConcurrentCleanStale: a directory TempDir returns is
+// never removed by a CleanStale running at the same time (another composeopt
+// process starting up). The lock file used to appear unlocked for a moment
+// after its creation, and a concurrent CleanStale removed the live directory.
+func TestTempDirSurvivesConcurrentCleanStale(t *testing.T) {
+	t.Setenv("TMPDIR", t.TempDir())
+	stop := make(chan struct{})
+	cleaned := make(chan struct{})
+	go func() {
+		defer close(cleaned)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+				CleanStale()
+			}
+		}
+	}()
+	defer func() { close(stop); <-cleaned }()
+	for i := range 300 {
+		dir, done, err := TempDir("race")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := os.Stat(filepath.Join(dir, lockName)); err != nil {
+			t.Fatalf("iteration %d: the live directory lost its lock file: %v", i, err)
+		}
+		done()
+	}
+}
