@@ -2,7 +2,7 @@
 GO ?= go
 BIN := bin/composeopt
 
-.PHONY: build test unit e2e demo bench bench-images golden-update vet lint
+.PHONY: fuzz build test unit e2e demo bench bench-images golden-update vet lint
 
 build:
 	$(GO) build -o $(BIN) ./cmd/composeopt
@@ -43,3 +43,10 @@ bench:
 
 bench-images:
 	$(GO) test -run '^$$' -bench BenchmarkImages -benchtime 1x -timeout 60m ./golden/e2e/
+
+# The fuzz targets of golden/fuzz, one after the other (one core each):
+# the rules and the compose editor. Crashers land in golden/fuzz/testdata/fuzz.
+FUZZTIME ?= 10m
+fuzz:
+	$(GO) test ./golden/fuzz -run '^$$' -fuzz '^FuzzRules$$' -fuzztime $(FUZZTIME) -parallel 1
+	$(GO) test ./golden/fuzz -run '^$$' -fuzz '^FuzzComposeEdit$$' -fuzztime $(FUZZTIME) -parallel 1

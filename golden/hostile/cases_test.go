@@ -300,6 +300,48 @@ func TestHostile(t *testing.T) {
 			e.write(filepath.Join(e.outside, "app", "Dockerfile"), basicDockerfile)
 		}, want: []string{"outside the project directory"}, changed: webMigrated},
 
+		// --- files composeopt did not write, references that dangle ----------
+		{name: "hand-written-optimized", args: []string{"apply"}, setup: withBasic(func(e *env) {
+			e.write("app/Dockerfile.optimized", "FROM python:3.12-slim\n# tuned by hand\nCMD [\"python\", \"app.py\"]\n")
+		}), want: []string{"app/Dockerfile.optimized", "not written by composeopt", "--force"}},
+		{name: "hand-written-optimized-force", args: []string{"apply", "--force"}, setup: withBasic(func(e *env) {
+			e.write("app/Dockerfile.optimized", "FROM python:3.12-slim\n# tuned by hand\n")
+		}), changed: migrated},
+		{name: "generated-file-deleted-check", args: []string{"check"}, setup: withBasic(func(e *env) {
+			e.composeopt("apply")
+			os.Remove(e.path("app/Dockerfile.optimized"))
+		}), exit: 1, want: []string{"app"}},
+		{name: "generated-file-deleted-plan", args: []string{"plan", "--exit-code"}, setup: withBasic(func(e *env) {
+			e.composeopt("apply")
+			os.Remove(e.path("app/Dockerfile.optimized"))
+		}), exit: 2, want: []string{"app/Dockerfile.optimized"}},
+		{name: "original-changed-after-apply-check", args: []string{"check"}, setup: withBasic(func(e *env) {
+			e.composeopt("apply")
+			e.write("app/Dockerfile", basicDockerfile+"ENV EXTRA=1\n")
+		}), exit: 1, want: []string{"app"}},
+		{name: "stale-temp-file-from-killed-run", args: []string{"apply"}, setup: withBasic(func(e *env) {
+			e.write("app/.Dockerfile.optimized.tmp123456", "half-written")
+		}), changed: append([]string{"app/.Dockerfile.optimized.tmp123456"}, migrated...), pending: "safety-apply (issue 13 item 2)"},
+
+		// --- ignore files and secrets -----------------------------------------
+		{name: "sibling-inline-build-reads-tests", args: []string{"apply"}, setup: withBasic(func(e *env) {
+			e.write("compose.yaml", basicCompose+"  tests:\n    build:\n      context: ./app\n      dockerfile_inline: |\n        FROM python:3.12-slim\n        COPY . .\n        RUN python -m pytest tests\n")
+			e.write("app/tests/test_app.py", "def test_ok():\n    assert True\n")
+		}), changed: []string{"compose.yaml", "app/Dockerfile.optimized", "app/Dockerfile.optimized.dockerignore"}},
+		{name: "private-key-beside-copy-all", args: []string{"apply"}, setup: withBasic(func(e *env) {
+			e.write("app/id_rsa", "-----BEGIN OPENSSH PRIVATE KEY-----\nnot-a-real-key\n-----END OPENSSH PRIVATE KEY-----\n")
+		}), changed: migrated, check: func(e *env, _ string) []string {
+			data, _ := os.ReadFile(e.path("app/.dockerignore"))
+			if !strings.Contains(string(data), "id_rsa") {
+				return []string{fmt.Sprintf("the ignore file does not leave id_rsa out:\n%s", data)}
+			}
+			return nil
+		}},
+		{name: "copy-names-private-key", setup: withBasic(func(e *env) {
+			e.write("app/id_rsa", "-----BEGIN OPENSSH PRIVATE KEY-----\nnot-a-real-key\n-----END OPENSSH PRIVATE KEY-----\n")
+			e.write("app/Dockerfile", strings.Replace(basicDockerfile, "COPY . .", "COPY id_rsa /root/.ssh/id_rsa\nCOPY . .", 1))
+		}), want: []string{"id_rsa", "needs a human"}},
+
 		// --- git states for apply --branch ----------------------------------
 		{name: "branch-dirty-target", args: []string{"apply", "--branch", "migrate"}, setup: withBasic(func(e *env) {
 			e.gitRepo()
