@@ -231,6 +231,9 @@ func loadModel(ctx context.Context, opts Options) (*loaded, error) {
 		if start == "" {
 			start = base
 		}
+		if err := checkDotEnv(start, opts.AllowOutside); err != nil {
+			return nil, err
+		}
 		files, err = discoverFiles(start, base, envFiles)
 		if err != nil {
 			return nil, err
@@ -252,6 +255,9 @@ func loadModel(ctx context.Context, opts Options) (*loaded, error) {
 		return nil, err
 	}
 	if err := precheck(root, rootDir, files); err != nil {
+		return nil, err
+	}
+	if err := checkDotEnv(rootDir, opts.AllowOutside); err != nil {
 		return nil, err
 	}
 
@@ -329,6 +335,23 @@ func precheck(root *safefs.Root, dir string, files []string) error {
 		}
 	}
 	return nil
+}
+
+// checkDotEnv fails when dir/.env, which compose-go reads for
+// interpolation, exists but is not a regular file of bounded size inside
+// dir (a FIFO would hang the load; a link out would feed outside content
+// into the project).
+func checkDotEnv(dir string, allow []string) error {
+	p := filepath.Join(dir, ".env")
+	if _, err := os.Lstat(p); err != nil {
+		return nil
+	}
+	root, err := safefs.New(dir, allow...)
+	if err != nil {
+		return err
+	}
+	_, err = root.ReadFile(safefs.EnvFile, p)
+	return err
 }
 
 // checkComposeFile fails when path is not a readable regular file.

@@ -119,6 +119,12 @@ func TestHostile(t *testing.T) {
 			e.write(".env", "COMPOSE_FILE="+filepath.Join(e.outside, "compose.yaml")+"\n")
 			e.write(filepath.Join(e.outside, "compose.yaml"), "services:\n  app:\n    image: alpine\n")
 		}, exit: 1, want: []string{"COMPOSE_FILE", "outside the project directory"}},
+		{name: "dotenv-link-to-outside", setup: withBasic(func(e *env) {
+			e.write(filepath.Join(e.outside, "env"), "TAG="+canary+"\n")
+			e.link(filepath.Join(e.outside, "env"), ".env")
+		}), exit: 1, want: []string{".env", "outside the project directory"}},
+		{name: "dotenv-fifo", setup: withBasic(func(e *env) { e.fifo(".env") }),
+			exit: 1, want: []string{".env", "FIFO"}},
 		{name: "manifest-link-to-outside", setup: withBasic(func(e *env) {
 			e.link(filepath.Join(e.outside, "secret"), "app/requirements.txt")
 		}), want: []string{"app/Dockerfile.optimized"}},

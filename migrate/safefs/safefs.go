@@ -28,6 +28,7 @@ const (
 	Manifest               // dependency manifests and lockfiles, config files
 	Ignore                 // .dockerignore files
 	Source                 // source files scanned for facts (health routes, cgo)
+	EnvFile                // the .env file compose reads for interpolation
 )
 
 // Limits are the largest files composeopt reads, per kind. They are far
@@ -38,6 +39,7 @@ var Limits = map[Kind]int64{
 	Manifest:   16 << 20,
 	Ignore:     1 << 20,
 	Source:     1 << 20,
+	EnvFile:    1 << 20,
 }
 
 func (k Kind) String() string {
@@ -52,6 +54,8 @@ func (k Kind) String() string {
 		return "ignore file"
 	case Source:
 		return "source file"
+	case EnvFile:
+		return "environment file"
 	}
 	return "file"
 }
