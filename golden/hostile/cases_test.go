@@ -157,6 +157,8 @@ func TestHostile(t *testing.T) {
 			want: []string{"app/Dockerfile.optimized"}},
 		{name: "requirements-dev-zero", setup: withBasic(func(e *env) { e.link("/dev/zero", "app/requirements.txt") }),
 			want: []string{"app/Dockerfile.optimized"}},
+		{name: "dockerignore-dev-zero", setup: withBasic(func(e *env) { e.link("/dev/zero", "app/.dockerignore") }),
+			want: []string{"app/.dockerignore is a symbolic link"}},
 		{name: "requirements-dev-zero-allowed", args: []string{"--allow-outside", "/dev", "plan"},
 			setup: withBasic(func(e *env) { e.link("/dev/zero", "app/requirements.txt") }),
 			want:  []string{"app/Dockerfile.optimized"}},
