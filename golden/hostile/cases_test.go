@@ -327,9 +327,17 @@ func TestHostile(t *testing.T) {
 			e.composeopt("apply")
 			e.write("app/Dockerfile", basicDockerfile+"ENV EXTRA=1\n")
 		}), exit: 1, want: []string{"app"}},
+		{name: "journal-dir-link-to-outside", args: []string{"apply"}, setup: withBasic(func(e *env) {
+			e.link(e.outside, ".composeopt")
+		}), exit: 1, want: []string{".composeopt"}},
+		// .composeopt/ is composeopt's own directory: a FIFO left there does
+		// not hang apply, which removes the directory when it ends.
+		{name: "lock-file-is-fifo", args: []string{"apply"}, setup: withBasic(func(e *env) {
+			e.fifo(".composeopt/lock")
+		}), changed: append([]string{".composeopt", ".composeopt/lock"}, migrated...)},
 		{name: "stale-temp-file-from-killed-run", args: []string{"apply"}, setup: withBasic(func(e *env) {
 			e.write("app/.Dockerfile.optimized.tmp123456", "half-written")
-		}), changed: append([]string{"app/.Dockerfile.optimized.tmp123456"}, migrated...), pending: "safety-apply (issue 13 item 2)"},
+		}), changed: append([]string{"app/.Dockerfile.optimized.tmp123456"}, migrated...)},
 
 		// --- ignore files and secrets -----------------------------------------
 		{name: "sibling-inline-build-reads-tests", args: []string{"apply"}, setup: withBasic(func(e *env) {

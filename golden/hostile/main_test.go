@@ -268,9 +268,6 @@ type hcase struct {
 	outsideChanged []string
 	// check makes extra assertions after the run and returns what is wrong.
 	check func(e *env, out string) []string
-	// pending names the helper whose fix on main this case waits for; such
-	// a case is skipped, loudly, while it fails.
-	pending string
 }
 
 // runCase executes composeopt and checks the case's contract.
@@ -355,9 +352,6 @@ func runCase(t *testing.T, c hcase) {
 	}
 	if len(problems) > 0 {
 		msg := fmt.Sprintf("composeopt %s\n%s\n--- output:\n%s", strings.Join(args, " "), strings.Join(problems, "\n"), out)
-		if c.pending != "" {
-			t.Skipf("PENDING (%s, not on main yet): %s", c.pending, msg)
-		}
 		t.Fatal(msg)
 	}
 }
