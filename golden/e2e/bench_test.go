@@ -41,7 +41,7 @@ func BenchmarkImages(b *testing.B) {
 		b.Run(fx.dir, func(b *testing.B) {
 			requireBuilder(b, fx.builder)
 			for b.Loop() {
-				for _, r := range verifyFixture(b, fx) {
+				for _, r := range verifyFixture(b, fx, true) {
 					if !r.Original.Built || !r.Optimized.Built {
 						b.Errorf("%s: original built=%v, optimized built=%v", r.Service, r.Original.Built, r.Optimized.Built)
 						continue

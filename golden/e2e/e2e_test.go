@@ -105,7 +105,7 @@ func TestE2E(t *testing.T) {
 	for _, fx := range fixtures {
 		t.Run(fx.dir, func(t *testing.T) {
 			requireBuilder(t, fx.builder)
-			results := verifyFixture(t, fx)
+			results := verifyFixture(t, fx, false)
 			for _, r := range results {
 				checkResult(t, r)
 			}
@@ -146,17 +146,19 @@ func checkResult(t *testing.T, r verify.Result) {
 // verifyFixture runs the real command line on a temporary copy of the
 // fixture: plan (its diff must be accepted by git apply --check), apply, a
 // second plan that must be empty, then verify --json; it returns verify's
-// results.
-func verifyFixture(tb testing.TB, fx fixture) []verify.Result {
+// results. With serial, verify builds one image at a time (--parallel 1),
+// so that no cold build time is measured beside another build: the
+// benchmark wants clean ratios, the test only the verdicts.
+func verifyFixture(tb testing.TB, fx fixture, serial bool) []verify.Result {
 	tb.Helper()
 	dir := migrateFixture(tb, fx)
 	args := []string{"--rebuild-deps"}
 	if fx.builder != "" {
 		args = append(args, "--builder", fx.builder)
 	}
-	// One build at a time: the ratios are the point of these fixtures, and
-	// cold build times measured beside other builds would skew them.
-	args = append(args, "--parallel", "1")
+	if serial {
+		args = append(args, "--parallel", "1")
+	}
 	return verifyRun(tb, dir, append(args, fx.services...)...)
 }
 
