@@ -90,7 +90,7 @@ uncommitted work, staged or not, stays uncommitted.`,
 			if err != nil {
 				return err
 			}
-			printSummary(cmd.ErrOrStderr(), plan, g.color(cmd.ErrOrStderr()))
+			printSummary(cmd.ErrOrStderr(), plan, g.color(cmd.ErrOrStderr()), g.verbose)
 			return applyPlan(cmd, plan, &ao, st)
 		},
 	}

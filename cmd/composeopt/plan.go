@@ -54,7 +54,7 @@ Schema migrate/report/plan.schema.json.`,
 			if err != nil {
 				return err
 			}
-			printSummary(cmd.ErrOrStderr(), plan, g.color(cmd.ErrOrStderr()))
+			printSummary(cmd.ErrOrStderr(), plan, g.color(cmd.ErrOrStderr()), g.verbose)
 			if format != formatDiff {
 				if err := writePlanFormat(cmd.OutOrStdout(), plan, format, verify); err != nil {
 					return err
@@ -81,8 +81,16 @@ Schema migrate/report/plan.schema.json.`,
 	return cmd
 }
 
-// printSummary writes one line per service and the findings of each build.
-func printSummary(w io.Writer, plan *migrate.Plan, color bool) {
+// compactFrom is the number of builds from which the summary gives one
+// line per build instead of every finding (-v/--verbose gives them all).
+const compactFrom = 10
+
+// printSummary writes one line per build with what happens to it, then the
+// skipped services and the number of files. With few builds (or verbose),
+// every finding follows its build; with many, each build line ends with its
+// counts of findings and of items that need a human, and those items are
+// listed together at the end.
+func printSummary(w io.Writer, plan *migrate.Plan, color, verbose bool) {
 	paint := func(code, s string) string {
 		if !color {
 			return s
@@ -96,6 +104,8 @@ func printSummary(w io.Writer, plan *migrate.Plan, color bool) {
 		}
 		return p
 	}
+	compact := !verbose && len(plan.Builds) >= compactFrom
+	var humans []string
 	for _, warn := range plan.Warnings {
 		fmt.Fprintf(w, "%s %s\n", paint("33", "warning:"), warn)
 	}
@@ -114,11 +124,31 @@ func printSummary(w io.Writer, plan *migrate.Plan, color bool) {
 			action = "no change to " + rel(bp.Build.Dockerfile) + ": " + bp.Reason
 		case migrate.StatusFailed:
 			action = paint("31", "not migrated: ") + bp.Reason
+			if compact {
+				humans = append(humans, fmt.Sprintf("%s: %s: not migrated: %s", services, rel(bp.Build.Dockerfile), bp.Reason))
+			}
 		case migrate.StatusSkipped:
 			action = "skipped: " + bp.Reason
 		}
+		if compact {
+			nh := 0
+			for _, f := range bp.Findings {
+				if f.NeedsHuman {
+					nh++
+				}
+			}
+			if len(bp.Findings) > 0 {
+				action += fmt.Sprintf("; %d finding%s", len(bp.Findings), plural(len(bp.Findings)))
+				if nh > 0 {
+					action += fmt.Sprintf(", %s", paint("33", fmt.Sprintf("%d need%s a human", nh, pluralVerb(nh))))
+				}
+			}
+		}
 		fmt.Fprintf(w, "%s: %s\n", paint("1", services), action)
 		for _, f := range bp.Findings {
+			if compact && !f.NeedsHuman {
+				continue
+			}
 			// Findings point into the optimized file when one is written,
 			// and into the original otherwise.
 			loc := rel(bp.Optimized)
@@ -128,6 +158,10 @@ func printSummary(w io.Writer, plan *migrate.Plan, color bool) {
 			if f.Line > 0 {
 				loc = fmt.Sprintf("%s:%d", loc, f.Line)
 			}
+			if compact {
+				humans = append(humans, fmt.Sprintf("%s: %s: %s [%s]", services, loc, f.Message, f.Rule))
+				continue
+			}
 			tag := f.Rule
 			if f.NeedsHuman {
 				tag = paint("33", "needs a human") + ", " + f.Rule
@@ -135,12 +169,35 @@ func printSummary(w io.Writer, plan *migrate.Plan, color bool) {
 			fmt.Fprintf(w, "    %s: %s [%s]\n", loc, f.Message, tag)
 		}
 	}
+	// Skipped services: one line each, or one line per reason when compact.
+	var reasons []string
+	byReason := map[string][]string{}
 	for _, s := range plan.Project.Skipped {
+		if s.NeedsHuman && compact {
+			humans = append(humans, fmt.Sprintf("%s: skipped: %s", s.Service, s.Reason))
+			continue
+		}
+		if compact {
+			if byReason[s.Reason] == nil {
+				reasons = append(reasons, s.Reason)
+			}
+			byReason[s.Reason] = append(byReason[s.Reason], s.Service)
+			continue
+		}
 		reason := s.Reason
 		if s.NeedsHuman {
 			reason = paint("33", "needs a human: ") + reason
 		}
 		fmt.Fprintf(w, "%s: skipped: %s\n", paint("1", s.Service), reason)
+	}
+	for _, r := range reasons {
+		fmt.Fprintf(w, "skipped (%s): %s\n", r, strings.Join(byReason[r], ", "))
+	}
+	if len(humans) > 0 {
+		fmt.Fprintf(w, "%s\n", paint("33", fmt.Sprintf("Needs a human (%d):", len(humans))))
+		for _, h := range humans {
+			fmt.Fprintf(w, "  - %s\n", h)
+		}
 	}
 	n := len(plan.Changes.Changed())
 	switch n {
@@ -151,4 +208,19 @@ func printSummary(w io.Writer, plan *migrate.Plan, color bool) {
 	default:
 		fmt.Fprintf(w, "%d files to create or change.\n", n)
 	}
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}
+
+// pluralVerb is the verb ending for n subjects: "needs" for one, "need" for more.
+func pluralVerb(n int) string {
+	if n == 1 {
+		return "s"
+	}
+	return ""
 }

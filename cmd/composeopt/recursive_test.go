@@ -142,10 +142,19 @@ func TestRecursiveMonorepo(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("plan -r: exit %d\n%s", code, stderr)
 	}
-	for _, want := range []string{"samples/00:api: migrate", "samples/31:web, samples/31:worker: migrate", "samples/03:compose.ci.yaml:app-ci:", "broken: skipped: needs a human"} {
+	// Many builds: one line per build with its counts, the items that need
+	// a human grouped at the end; -v adds every finding under its build.
+	for _, want := range []string{"samples/00:api: migrate samples/00/api/Dockerfile → Dockerfile.optimized (rules: ", "\nsamples/31:web, samples/31:worker: migrate",
+		"\nsamples/03:compose.ci.yaml:app-ci: migrate", "finding", "\nskipped (image-only service (no build:)): samples/00:db, samples/05:db,", "\nNeeds a human (", "\n  - broken: skipped: "} {
 		if !strings.Contains(stderr, want) {
 			t.Errorf("summary lacks %q:\n%s", want, stderr)
 		}
+	}
+	if strings.Contains(stderr, "\n    samples/") {
+		t.Errorf("the summary of many builds lists findings one by one:\n%s", stderr)
+	}
+	if _, verbose, _ := composeopt(t, dir, "plan", "-r", "-v"); !strings.Contains(verbose, "\n    samples/00/api/Dockerfile.optimized:") || !strings.Contains(verbose, "\nbroken: skipped: needs a human: ") {
+		t.Errorf("plan -r -v does not list every finding:\n%s", verbose)
 	}
 	for _, skipped := range []string{"node_modules/pkg", "build-output/"} {
 		if strings.Contains(stderr+diff, skipped) {

@@ -29,7 +29,9 @@ type globals struct {
 	ansi       string
 	// recursive plans every compose project below the directory (-r).
 	recursive bool
-	allow     []string
+	// verbose prints every finding in the summary (-v).
+	verbose bool
+	allow   []string
 }
 
 func newRootCmd() *cobra.Command {
@@ -65,6 +67,7 @@ including those behind profiles, unless SERVICE names are given.`,
 	pf.StringArrayVar(&g.profiles, "profile", nil, "Profiles to enable (every service is considered regardless)")
 	pf.BoolVarP(&g.recursive, "recursive", "r", false, "Every compose project below the directory (--project-directory, or the working directory), as one change set")
 	pf.StringArrayVar(&g.allow, "allow-outside", nil, "Directory outside the project directory whose files composeopt may read and write (repeatable); everything else must resolve inside the project")
+	pf.BoolVarP(&g.verbose, "verbose", "v", false, "Print every finding in the summary (by default, from 10 builds on, one line per build and the items that need a human)")
 	pf.StringVar(&g.ansi, "ansi", "auto", `Control when to print ANSI colours ("never"|"always"|"auto"); NO_COLOR is honoured`)
 	root.AddCommand(newPlanCmd(g), newApplyCmd(g), newCheckCmd(g), newVerifyCmd(g), newRecoverCmd(g), newRulesCmd(), newExplainCmd())
 	return root
