@@ -553,6 +553,8 @@ func convertService(name string, sc types.ServiceConfig, workDir string) *Servic
 		Environment:    dropNil(sc.Environment),
 		User:           sc.User,
 		HasHealthcheck: sc.HealthCheck != nil && !sc.HealthCheck.Disable,
+		HealthcheckDisabled: sc.HealthCheck != nil && (sc.HealthCheck.Disable ||
+			len(sc.HealthCheck.Test) > 0 && strings.EqualFold(sc.HealthCheck.Test[0], "NONE")),
 	}
 	if sc.Command != nil {
 		s.Command = []string(sc.Command)

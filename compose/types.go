@@ -66,7 +66,10 @@ type Service struct {
 	Ports []int
 	// HasHealthcheck is true when compose defines a healthcheck that is not disabled.
 	HasHealthcheck bool
-	Build          *ServiceBuild // nil for image-only services
+	// HealthcheckDisabled is true when compose sets `healthcheck: disable: true`
+	// (or `test: ["NONE"]`).
+	HealthcheckDisabled bool
+	Build               *ServiceBuild // nil for image-only services
 	// Labels are the service's labels (Traefik routes name ports there).
 	Labels map[string]string
 	// NetworkMode is network_mode as written ("" = the project's bridge network).

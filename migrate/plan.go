@@ -86,10 +86,12 @@ type BuildPlan struct {
 	// this original); Options.Force overrides.
 	Conflict bool
 
-	content       []byte // the optimized Dockerfile
-	ignoreContent []byte // the ignore file
-	oldContent    []byte // what the optimized Dockerfile holds now (nil: absent)
-	oldIgnore     []byte // what the ignore file holds now (nil: absent)
+	content       []byte           // the optimized Dockerfile
+	ignoreContent []byte           // the ignore file
+	oldContent    []byte           // what the optimized Dockerfile holds now (nil: absent)
+	oldIgnore     []byte           // what the ignore file holds now (nil: absent)
+	file          *dockerfile.File // the optimized Dockerfile, parsed
+	own           []facts.Service  // this project's services of the build
 }
 
 // Plan is the whole migration.
@@ -160,6 +162,7 @@ func Make(ctx context.Context, p *compose.Project, opts Options) (*Plan, error) 
 			return nil, err
 		}
 	}
+	edits = disableWorkerHealthchecks(p, plan.Builds, edits)
 	for _, e := range edits {
 		if err := p.Root.CheckOutput(e.Path); err != nil {
 			return nil, fmt.Errorf("compose file %w", err)
@@ -313,6 +316,7 @@ func planBuild(p *compose.Project, byName map[string]*compose.Service, b *compos
 		}
 	}
 	bp.Status = StatusMigrate
+	bp.file, bp.own = res.File, serviceFacts(byName, b)
 	if err := planIgnore(p.Root, bp, p, b, opts.Repo.sharedContext(b), fb, res.File, repo); err != nil {
 		return fail(StatusFailed, "%v", err)
 	}
@@ -376,7 +380,7 @@ func serviceFacts(byName map[string]*compose.Service, b *compose.Build) []facts.
 		}
 		fs := facts.Service{
 			Name: s.Name, Target: s.Build.Target, Args: s.Build.Args, Ports: s.Ports,
-			User: s.User, HasHealthcheck: s.HasHealthcheck, Environment: s.Environment, Command: s.Command,
+			User: s.User, HasHealthcheck: s.HasHealthcheck, HealthcheckDisabled: s.HealthcheckDisabled, Environment: s.Environment, Command: s.Command,
 			Labels: s.Labels, NetworkMode: s.NetworkMode,
 		}
 		for _, v := range s.Volumes {
@@ -431,6 +435,73 @@ func planIgnore(root *safefs.Root, bp *BuildPlan, p *compose.Project, b *compose
 	bp.Findings = append(bp.Findings, ev.findings...)
 	for _, w := range out.Warnings {
 		bp.Findings = append(bp.Findings, rules.Finding{Rule: "dockerignore", Message: w, NeedsHuman: true})
+	}
+	return nil
+}
+
+// disableWorkerHealthchecks adds `healthcheck: disable: true` in compose for
+// every worker (see facts.Service.Worker) of a migrated build whose stage in
+// the optimized Dockerfile has a HEALTHCHECK: the check probes a port the
+// worker does not serve, so it would mark the worker unhealthy. A service
+// that cannot be edited safely gets a needs-a-human finding instead. It
+// returns the compose edits with these changes merged in.
+func disableWorkerHealthchecks(p *compose.Project, builds []*BuildPlan, edits []compose.FileEdit) []compose.FileEdit {
+	owner := map[string]*BuildPlan{}
+	var names []string
+	for _, bp := range builds {
+		if bp.Status != StatusMigrate || bp.file == nil {
+			continue
+		}
+		for _, s := range bp.own {
+			if !s.Worker() || s.HasHealthcheck || s.HealthcheckDisabled || owner[s.Name] != nil {
+				continue
+			}
+			if in := stageHealthcheck(bp.file.Target(s.Target)); in != nil {
+				owner[s.Name] = bp
+				names = append(names, s.Name)
+			}
+		}
+	}
+	if len(names) == 0 {
+		return edits
+	}
+	out, err := compose.DisableHealthchecks(p, edits, names)
+	failed := map[string]bool{}
+	for _, e := range unwrapAll(err) {
+		var ee *compose.EditError
+		if errors.As(e, &ee) && owner[ee.Service] != nil {
+			failed[ee.Service] = true
+			owner[ee.Service].Findings = append(owner[ee.Service].Findings, rules.Finding{Rule: "healthcheck", NeedsHuman: true, Message: fmt.Sprintf(
+				"service %s runs its own command from this image and publishes no port: the image's HEALTHCHECK would mark it unhealthy; set `healthcheck: disable: true` for it in compose (not done automatically: %v)", ee.Service, ee.Err)})
+		}
+	}
+	for _, n := range names {
+		if failed[n] {
+			continue
+		}
+		if err != nil && len(failed) == 0 {
+			// An error not pinned on a service: nothing was changed.
+			owner[n].Findings = append(owner[n].Findings, rules.Finding{Rule: "healthcheck", NeedsHuman: true, Message: fmt.Sprintf(
+				"service %s runs its own command from this image and publishes no port: set `healthcheck: disable: true` for it in compose (%v)", n, err)})
+			continue
+		}
+		owner[n].Findings = append(owner[n].Findings, rules.Finding{Rule: "healthcheck", Message: fmt.Sprintf(
+			"service %s runs its own command from this image and publishes no port, so the image's HEALTHCHECK would mark it unhealthy: compose now sets `healthcheck: disable: true` for it", n)})
+	}
+	return out
+}
+
+// stageHealthcheck returns the HEALTHCHECK a stage ends with, inherited
+// from the stages it is built on; nil when there is none or it is NONE.
+func stageHealthcheck(st *dockerfile.Stage) *dockerfile.Instruction {
+	for s := st; s != nil; s = s.BaseStage {
+		if hs := s.Find("healthcheck"); len(hs) > 0 {
+			in := hs[len(hs)-1]
+			if len(in.Args) > 0 && strings.EqualFold(in.Args[0], "none") {
+				return nil
+			}
+			return in
+		}
 	}
 	return nil
 }

@@ -168,3 +168,29 @@ func TestScanContext(t *testing.T) {
 		t.Errorf("credentials = %+v", sc.Credentials)
 	}
 }
+
+func TestJDWPPorts(t *testing.T) {
+	got := JDWPPorts(`["java", "-agentlib:jdwp=transport=dt_socket,server=y,suspend=n,address=*:5005", "-jar", "app.jar"]`,
+		"JAVA_TOOL_OPTIONS=-Xrunjdwp:transport=dt_socket,address=8000,server=y", "java -jar app.jar --server.port=8080")
+	if !slices.Equal(got, []int{5005, 8000}) {
+		t.Errorf("JDWPPorts = %v", got)
+	}
+}
+
+// Health routes declared for a state-changing method are not probed.
+func TestHealthRoutesMethodSafe(t *testing.T) {
+	dir := t.TempDir()
+	for rel, body := range map[string]string{
+		"app.py":    "@app.post(\"/health\")\ndef h(): pass\n@app.route(\"/ping\", methods=[\"POST\"])\ndef p(): pass\n@app.get(\"/status\")\ndef s(): pass\n",
+		"server.js": "app.delete('/ready', f)\napp.get('/live', f)\n",
+		"main.go":   "mux.HandleFunc(\"POST /healthz\", h)\nmux.HandleFunc(\"GET /up\", u)\n",
+	} {
+		if err := os.WriteFile(filepath.Join(dir, rel), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	routes, _ := findHealthRoutes(dir)
+	if !slices.Equal(routes, []string{"/up", "/live", "/status"}) {
+		t.Errorf("routes = %q, want only the GET ones", routes)
+	}
+}

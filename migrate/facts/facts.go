@@ -25,7 +25,9 @@ type Service struct {
 	Ports          []int
 	User           string
 	HasHealthcheck bool
-	Environment    map[string]string
+	// HealthcheckDisabled: compose turns the image's health check off.
+	HealthcheckDisabled bool
+	Environment         map[string]string
 	// Command is the compose command: override (nil when unset).
 	Command []string
 	// Labels are the compose labels (Traefik and similar name ports there).
@@ -43,6 +45,12 @@ type Mount struct {
 	Target   string // container path
 	ReadOnly bool
 }
+
+// Worker reports whether the service runs the image as a worker: its own
+// command, no published or exposed port, so it serves no HTTP the image's
+// health check could probe. This is the one decision the healthcheck rule
+// and the planner's compose edit share.
+func (s Service) Worker() bool { return s.Command != nil && len(s.Ports) == 0 }
 
 // Build holds the facts of one build that do not depend on the Dockerfile's
 // current text.
@@ -270,10 +278,30 @@ func skipDir(name string) bool {
 }
 
 // healthRoute matches a quoted path that looks like a health endpoint.
-var healthRoute = regexp.MustCompile(`["'](/(?:api/)?(?:health|healthz|healthcheck|ready|readyz|livez|up|ping|status))["']`)
+// A Go 1.22 pattern may name the method inside the quotes ("GET /health").
+var healthRoute = regexp.MustCompile(`["'](?:(?:GET|HEAD) )?(/(?:api/)?(?:health|healthz|healthcheck|ready|readyz|live|livez|up|ping|status))["']`)
+
+// unsafeRoute matches a route declaration for a method that changes state
+// (POST, PUT, PATCH, DELETE) on the line of a health-route match.
+var unsafeRoute = regexp.MustCompile(`(?i)(\.(post|put|patch|delete)\s*\(|@(post|put|patch|delete)(mapping)?\b|methods\s*=\s*\[\s*["'](post|put|patch|delete)["']\s*\]|method\s*[:=]\s*["'](post|put|patch|delete)["']|["'](POST|PUT|PATCH|DELETE) /|http\.Method(Post|Put|Patch|Delete)|\b(post|put|patch|delete)\s+["']/)`)
+
+// safeRoute reports whether the health-route match at [start, end) of data
+// is declared for a method-safe request: the declaration on its line names
+// no state-changing method.
+func safeRoute(data []byte, start, end int) bool {
+	ls := start
+	for ls > 0 && data[ls-1] != '\n' {
+		ls--
+	}
+	le := end
+	for le < len(data) && data[le] != '\n' {
+		le++
+	}
+	return !unsafeRoute.Match(data[ls:le])
+}
 
 // routeRank orders candidates: the more conventional a name, the earlier.
-var routeRank = map[string]int{"/healthz": 0, "/health": 1, "/api/health": 2, "/api/healthz": 3, "/up": 4, "/livez": 5, "/readyz": 6, "/ready": 7, "/healthcheck": 8, "/ping": 9, "/status": 10}
+var routeRank = map[string]int{"/healthz": 0, "/health": 1, "/api/health": 2, "/api/healthz": 3, "/up": 4, "/livez": 5, "/live": 6, "/readyz": 7, "/ready": 8, "/healthcheck": 9, "/ping": 10, "/status": 11}
 
 // HealthRoutesIn returns the health routes found in source files with one
 // of the extensions, in HealthRoutes order. A context often holds several
@@ -335,8 +363,11 @@ func findHealthRoutes(dir string) ([]string, map[string][]string) {
 		if err != nil {
 			return nil
 		}
-		for _, m := range healthRoute.FindAllSubmatch(data, -1) {
-			if r := string(m[1]); !slices.Contains(found[r], ext) {
+		for _, loc := range healthRoute.FindAllSubmatchIndex(data, -1) {
+			if !safeRoute(data, loc[0], loc[1]) {
+				continue
+			}
+			if r := string(data[loc[2]:loc[3]]); !slices.Contains(found[r], ext) {
 				found[r] = append(found[r], ext)
 			}
 		}

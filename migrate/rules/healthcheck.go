@@ -17,15 +17,19 @@ import (
 // with the image's own runtime.
 var Healthcheck = &Rule{
 	ID:    "healthcheck",
-	Title: "Add an HTTP HEALTHCHECK when the app's port is known",
+	Title: "Add a HEALTHCHECK that observes the app when its port is known",
 	Doc: "Without a health check Docker only knows whether the process exists, not whether it " +
 		"answers, so a hung server keeps receiving traffic and `depends_on: condition: service_healthy` " +
 		"cannot be used. The check is added only with evidence: an HTTP port from PORT, EXPOSE or the " +
-		"compose ports, and a probe program the image already has (node or python, else busybox wget on " +
-		"Alpine), so nothing is installed for it. The path is the configured one, else a health route " +
-		"found in the sources of the image's language, else / (where any answer below 500 counts). " +
-		"Images that have a HEALTHCHECK (even NONE), services with a compose healthcheck, distroless " +
-		"and scratch images, and conflicting port evidence are left alone and reported.",
+		"compose ports, and a probe program the image already has, so nothing is installed for it. A " +
+		"check must observe, never act: it requests only the configured path or a health route declared " +
+		"for GET in the sources of the image's language (with the image's curl or wget when it has them, " +
+		"else its node or python); without such a route it only opens a TCP connection to the port " +
+		"(node, python or bash), because a request to a page may change state or depend on the database. " +
+		"Ports of other protocols (databases, brokers, the Java debugger) get no check. Services that run " +
+		"their own command from the image and publish no port (workers) get `healthcheck: disable: true` " +
+		"in compose. Images that have a HEALTHCHECK (even NONE), services with a compose healthcheck, " +
+		"distroless and scratch images, and conflicting port evidence are left alone and reported.",
 	After:   []string{"multi-stage", "python-env", "node-env"},
 	Options: []string{"health-path", "health-interval", "health-timeout", "health-start-period", "health-retries"},
 	Run:     runHealthcheck,
@@ -91,26 +95,15 @@ func runHealthcheck(p *Pass) {
 				existing = in
 			}
 		}
-		// Services sharing the image but running another program would be
-		// probed too; this holds for any HEALTHCHECK the image has.
-		var others []string
-		for _, s := range svcs {
-			if !s.HasHealthcheck && s.Command != nil && len(s.Ports) == 0 {
-				others = append(others, s.Name)
-			}
-		}
+		// Services sharing the image but running another program (workers)
+		// would be probed too, whatever HEALTHCHECK the image has: the
+		// planner turns it off for them in compose (`healthcheck: disable:
+		// true`), or says that a person must.
 		plan, ok := healthcheckMake(p, st, chain, svcs)
-		othersMsg := "services %s run their own command from this image and publish no port: the image's health check would mark them unhealthy; set `healthcheck: disable: true` for them in compose"
-		if len(others) == 1 {
-			othersMsg = "service %s runs its own command from this image and publishes no port: the image's health check would mark it unhealthy; set `healthcheck: disable: true` for it in compose"
-		}
 		if existing != nil {
 			// Our own earlier output: repeat its findings, change nothing.
 			if ok && strings.TrimSpace(p.File.Text(existing)) == strings.TrimSpace(plan.text) {
 				healthcheckEmit(p, existing.Start, plan.notes)
-			}
-			if !healthcheckIsNone(existing) && len(others) > 0 {
-				p.Report(existing.Start, othersMsg, strings.Join(others, ", "))
 			}
 			continue
 		}
@@ -120,9 +113,6 @@ func runHealthcheck(p *Pass) {
 		}
 		p.Edit(dockerfile.InsertAtEnd(st, plan.text, healthcheckTail...))
 		healthcheckEmit(p, st.From.Start, plan.notes)
-		if len(others) > 0 {
-			p.Report(st.From.Start, othersMsg, strings.Join(others, ", "))
-		}
 	}
 }
 
@@ -141,7 +131,7 @@ func healthcheckMake(p *Pass, st *dockerfile.Stage, chain []*dockerfile.Stage, s
 	// health the image's check would decide.
 	var servers, web []facts.Service
 	for _, s := range svcs {
-		if s.Command != nil && len(s.Ports) == 0 {
+		if s.Worker() {
 			continue
 		}
 		servers = append(servers, s)
@@ -172,67 +162,76 @@ func healthcheckMake(p *Pass, st *dockerfile.Stage, chain []*dockerfile.Stage, s
 		plan.reasons = append(plan.reasons, portPlan.reasons...)
 		return plan, false
 	}
+	if slices.Contains(healthcheckJDWP(info, chain, svcs), port) {
+		return plan.skip(false, "port %d of stage %s is the Java debugger's (JDWP), which does not speak HTTP; no HEALTHCHECK added", port, name)
+	}
 	if proto, bad := healthcheckNotHTTP[port]; bad {
 		return plan.skip(false, "port %d of stage %s is usually %s, not plain HTTP; no HEALTHCHECK added", port, name, proto)
 	}
-	// The probe program and the language of the routes it may use.
-	var probe string
+	// The runtime the app is written for (its routes are searched in that
+	// language's sources), and the programs the image has to probe with.
+	var runtime string
 	var exts []string
 	if py := p.Facts.PythonCommand(info, chain); py != "" && !strings.HasPrefix(info.Image.Base(), "node") {
-		probe, exts = py, []string{".py"}
+		runtime, exts = py, []string{".py"}
 	} else if p.Facts.RunsNode(info, chain) {
-		probe, exts = "node", []string{".js", ".mjs", ".cjs", ".ts"}
+		runtime, exts = "node", []string{".js", ".mjs", ".cjs", ".ts"}
 	} else if slices.Contains(healthcheckServers, info.Image.Base()) {
 		return plan.skip(false, "stage %s runs the web server %s: the routes found in the sources belong to the application behind it; no HEALTHCHECK added", name, info.Image.Base())
-	} else if info.Family == facts.Alpine {
-		probe = "wget"
+	} else {
 		switch eco := p.Facts.Ecosystems(); {
 		case slices.Equal(eco, []string{"go"}):
 			exts = []string{".go"}
 		case slices.Equal(eco, []string{"java"}):
 			exts = []string{".java", ".kt"}
 		}
-	} else {
-		return plan.skip(false, "stage %s has no known HTTP probe (neither node, python nor busybox wget); no HEALTHCHECK added", name)
 	}
-	// The path: configured, else a route found in the sources, else /.
-	path, known := p.Options.HealthPath, true
+	curl := info.Base.HasTool("curl")
+	wget := info.Base.HasTool("wget") || info.Family == facts.Alpine && !info.Base.Known
+	bash := info.Base.HasTool("bash")
+	// The path: configured, else a method-safe GET route found in the
+	// sources. Without one, the check only opens a TCP connection: a request
+	// to a page (even /) may change state (a visit counter) or depend on the
+	// database.
+	path := p.Options.HealthPath
 	if path == "" {
 		if routes := p.Facts.HealthRoutesIn(exts...); len(routes) > 0 {
 			path = routes[0]
-		} else {
-			path, known = "/", false
 		}
 	}
-	if !strings.HasPrefix(path, "/") {
-		path = "/" + path
+	timeout := healthcheckTimeout(p.Options.Health.Timeout)
+	var cmd []string
+	if path != "" {
+		if !strings.HasPrefix(path, "/") {
+			path = "/" + path
+		}
+		url := fmt.Sprintf("http://127.0.0.1:%d%s", port, path)
+		switch {
+		case curl:
+			cmd = []string{"curl", "-fsS", "-o", "/dev/null", "--max-time", strconv.Itoa(timeout), url}
+		case wget:
+			cmd = []string{"wget", "-q", "-O", "/dev/null", "-T", strconv.Itoa(timeout), url}
+		case runtime == "node":
+			cmd = []string{"node", "-e", fmt.Sprintf("require('http').get('%s', r => process.exit(r.statusCode < 400 ? 0 : 1)).on('error', () => process.exit(1))", url)}
+		case runtime != "":
+			cmd = []string{runtime, "-c", fmt.Sprintf("import urllib.request; urllib.request.urlopen('%s', timeout=%d)", url, timeout)}
+		default:
+			return plan.skip(false, "stage %s has no program to probe %s with (no curl, wget, node or python); no HEALTHCHECK added", name, path)
+		}
+	} else {
+		switch {
+		case runtime == "node":
+			cmd = []string{"node", "-e", fmt.Sprintf("require('net').connect(%d, '127.0.0.1').setTimeout(%d).on('connect', () => process.exit(0)).on('timeout', () => process.exit(1)).on('error', () => process.exit(1))", port, timeout*1000)}
+		case runtime != "":
+			cmd = []string{runtime, "-c", fmt.Sprintf("import socket; socket.create_connection(('127.0.0.1', %d), timeout=%d).close()", port, timeout)}
+		case bash:
+			cmd = []string{"bash", "-c", fmt.Sprintf("exec 3<>/dev/tcp/127.0.0.1/%d", port)}
+		default:
+			return plan.skip(true, "stage %s listens on port %d but no health route was found, and the image has no program that can open a plain TCP connection (node, python or bash); set the health-check path to add a HEALTHCHECK", name, port)
+		}
+		plan.note("no health route was found in the sources: the HEALTHCHECK of stage %s only checks that port %d accepts TCP connections, sending no request to the app; set the health-check path to probe a real health endpoint", name, port)
 	}
 	flags := p.Options.Health.Flags()
-	timeout := healthcheckTimeout(p.Options.Health.Timeout)
-	url := fmt.Sprintf("http://127.0.0.1:%d%s", port, path)
-	var cmd []string
-	switch probe {
-	case "node":
-		limit := 400
-		if !known {
-			limit = 500
-		}
-		cmd = []string{"node", "-e", fmt.Sprintf("require('http').get('%s', r => process.exit(r.statusCode < %d ? 0 : 1)).on('error', () => process.exit(1))", url, limit)}
-	case "wget":
-		if !known {
-			return plan.skip(true, "stage %s serves HTTP on port %d but no health route was found and busybox wget fails on any error status; set the health-check path to add a HEALTHCHECK", name, port)
-		}
-		cmd = []string{"wget", "-q", "--spider", "-T", strconv.Itoa(timeout), url}
-	default: // python
-		if known {
-			cmd = []string{probe, "-c", fmt.Sprintf("import urllib.request; urllib.request.urlopen('%s', timeout=%d)", url, timeout)}
-		} else {
-			cmd = []string{probe, "-c", fmt.Sprintf("import http.client, sys; c = http.client.HTTPConnection('127.0.0.1', %d, timeout=%d); c.request('GET', '%s'); sys.exit(c.getresponse().status >= 500)", port, timeout, path)}
-		}
-	}
-	if !known {
-		plan.note("no health route was found in the sources: the HEALTHCHECK of stage %s probes / on port %d and accepts any answer below 500; set the health-check path to probe a real health endpoint", name, port)
-	}
 	arr := dockerfile.ExecForm(cmd)
 	esc := string(p.File.Escape)
 	plan.text = p.File.Keyword("healthcheck") + " " + flags + " " + esc + "\n    " + p.File.Keyword("cmd") + " " + arr + "\n"
@@ -308,6 +307,12 @@ func healthcheckPort(p *Pass, pl *healthcheckPlan, st *dockerfile.Stage, chain [
 			}
 		}
 	}
+	// A Java debugger port next to others is not the app's.
+	if jdwp := healthcheckJDWP(p.Stage(st).Info, chain, web); len(exposed) > 1 {
+		if rest := slices.DeleteFunc(slices.Clone(exposed), func(n int) bool { return slices.Contains(jdwp, n) }); len(rest) > 0 {
+			exposed = rest
+		}
+	}
 	var published []int
 	for _, s := range web {
 		for _, n := range s.Ports {
@@ -369,4 +374,34 @@ func healthcheckList(ports []int) string {
 		s[i] = strconv.Itoa(n)
 	}
 	return strings.Join(s, ", ")
+}
+
+// healthcheckJDWP returns the Java debugger ports of the stage: from a JDWP
+// agent in its commands and Java option variables, or the conventional
+// 5005 in a Java image.
+func healthcheckJDWP(info facts.StageInfo, chain []*dockerfile.Stage, svcs []facts.Service) []int {
+	var texts []string
+	java := false
+	for _, s := range chain {
+		for _, in := range s.Instructions {
+			switch in.Cmd {
+			case "cmd", "entrypoint", "env", "run":
+				texts = append(texts, strings.Join(in.Args, " "))
+			}
+		}
+	}
+	for _, s := range svcs {
+		texts = append(texts, strings.Join(s.Command, " "))
+		for k, v := range s.Environment {
+			texts = append(texts, k+"="+v)
+		}
+	}
+	ports := facts.JDWPPorts(texts...)
+	for _, t := range []string{"java", "jdk", "jre", "temurin", "corretto", "maven", "gradle"} {
+		java = java || strings.Contains(info.Image.Name, t) || info.Base.HasTool(t)
+	}
+	if java && !slices.Contains(ports, 5005) {
+		ports = append(ports, 5005)
+	}
+	return ports
 }

@@ -14,10 +14,11 @@ import (
 const healthcheckPython = "FROM python:3.11-alpine\nARG APP_ENV=development\nWORKDIR /app\nRUN apk add --update gcc musl-dev libffi-dev\nCOPY . .\nRUN pip install -r requirements.txt\nENV FLASK_ENV=$APP_ENV\nEXPOSE 5000\nCMD [\"python\", \"-m\", \"backend.app\"]\n"
 
 const (
-	healthcheckFlags    = "HEALTHCHECK --interval=30s --timeout=5s --start-period=40s --retries=3 \\\n    CMD "
-	healthcheckNodeCmd  = `["node", "-e", "require('http').get('http://127.0.0.1:3000/healthz', r => process.exit(r.statusCode < 400 ? 0 : 1)).on('error', () => process.exit(1))"]` + "\n"
-	healthcheckPyCmd    = `["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:5000/api/health', timeout=4)"]` + "\n"
-	healthcheckWorkerTo = "service worker runs its own command"
+	healthcheckFlags   = "HEALTHCHECK --interval=30s --timeout=5s --start-period=40s --retries=3 \\\n    CMD "
+	healthcheckNodeCmd = `["node", "-e", "require('http').get('http://127.0.0.1:3000/healthz', r => process.exit(r.statusCode < 400 ? 0 : 1)).on('error', () => process.exit(1))"]` + "\n"
+	healthcheckPyCmd   = `["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:5000/api/health', timeout=4)"]` + "\n"
+	healthcheckWgetCmd = `["wget", "-q", "-O", "/dev/null", "-T", "4", "http://127.0.0.1:3000/healthz"]` + "\n"
+	healthcheckPyWget  = `["wget", "-q", "-O", "/dev/null", "-T", "4", "http://127.0.0.1:5000/api/health"]` + "\n"
 )
 
 func healthcheckFacts(routes []string, svcs ...facts.Service) *facts.Build {
@@ -43,15 +44,22 @@ func TestHealthcheck(t *testing.T) {
 		{
 			name:  "matrix-studio stage server: node probe on PORT",
 			in:    nodeenvMatrix,
-			want:  strings.Replace(nodeenvMatrix, "CMD npm start\n", healthcheckFlags+healthcheckNodeCmd+"CMD npm start\n", 1),
+			want:  strings.Replace(nodeenvMatrix, "CMD npm start\n", healthcheckFlags+healthcheckWgetCmd+"CMD npm start\n", 1),
 			facts: stage,
 		},
 		{
-			name:     "matrix-studio backend: python probe, worker named",
-			in:       healthcheckPython,
-			want:     strings.Replace(healthcheckPython, "CMD [\"python\"", healthcheckFlags+healthcheckPyCmd+"CMD [\"python\"", 1),
-			facts:    healthcheckMatrixPy(),
-			findings: []string{healthcheckWorkerTo, "healthcheck: disable: true"},
+			// The image's busybox wget requests the route; the worker's
+			// compose edit is the planner's (see migrate's tests).
+			name:  "matrix-studio backend: wget probe of the python route",
+			in:    healthcheckPython,
+			want:  strings.Replace(healthcheckPython, "CMD [\"python\"", healthcheckFlags+healthcheckPyWget+"CMD [\"python\"", 1),
+			facts: healthcheckMatrixPy(),
+		},
+		{
+			name:  "python route without curl or wget: urllib",
+			in:    "FROM python:3.12-slim\nEXPOSE 5000\nCMD [\"python\", \"app.py\"]\n",
+			want:  "FROM python:3.12-slim\nEXPOSE 5000\n" + healthcheckFlags + healthcheckPyCmd + "CMD [\"python\", \"app.py\"]\n",
+			facts: web([]string{"/api/health"}),
 		},
 		{
 			name:  "before final USER and CMD, debian node",
@@ -62,7 +70,7 @@ func TestHealthcheck(t *testing.T) {
 		{
 			name:  "alpine go binary: busybox wget",
 			in:    "FROM golang:1.22-alpine AS build\nRUN go build -o /app .\nFROM alpine:3.20\nCOPY --from=build /app /app\nENTRYPOINT [\"/app\"]\n",
-			want:  "FROM golang:1.22-alpine AS build\nRUN go build -o /app .\nFROM alpine:3.20\nCOPY --from=build /app /app\n" + healthcheckFlags + `["wget", "-q", "--spider", "-T", "4", "http://127.0.0.1:8080/up"]` + "\nENTRYPOINT [\"/app\"]\n",
+			want:  "FROM golang:1.22-alpine AS build\nRUN go build -o /app .\nFROM alpine:3.20\nCOPY --from=build /app /app\n" + healthcheckFlags + `["wget", "-q", "-O", "/dev/null", "-T", "4", "http://127.0.0.1:8080/up"]` + "\nENTRYPOINT [\"/app\"]\n",
 			facts: web([]string{"/up"}, 8080),
 		},
 		{
@@ -72,18 +80,40 @@ func TestHealthcheck(t *testing.T) {
 			findings: []string{"no health route was found"},
 		},
 		{
-			name:     "node without a route: any answer below 500",
+			// Behaviour change 2: no request to / (it may count visits).
+			name:     "node without a route: TCP connect, no request",
 			in:       "FROM node:20-alpine\nEXPOSE 3000\nCMD [\"node\", \"s.js\"]\n",
-			want:     "FROM node:20-alpine\nEXPOSE 3000\n" + healthcheckFlags + `["node", "-e", "require('http').get('http://127.0.0.1:3000/', r => process.exit(r.statusCode < 500 ? 0 : 1)).on('error', () => process.exit(1))"]` + "\nCMD [\"node\", \"s.js\"]\n",
+			want:     "FROM node:20-alpine\nEXPOSE 3000\n" + healthcheckFlags + `["node", "-e", "require('net').connect(3000, '127.0.0.1').setTimeout(4000).on('connect', () => process.exit(0)).on('timeout', () => process.exit(1)).on('error', () => process.exit(1))"]` + "\nCMD [\"node\", \"s.js\"]\n",
 			facts:    web(nil),
-			findings: []string{"probes / on port 3000"},
+			findings: []string{"only checks that port 3000 accepts TCP connections"},
 		},
 		{
-			name:     "python without a route: any answer below 500",
+			name:     "python without a route: TCP connect, no request",
 			in:       "FROM python:3.12-slim\nEXPOSE 8000\nCMD [\"gunicorn\", \"app:app\"]\n",
-			want:     "FROM python:3.12-slim\nEXPOSE 8000\n" + healthcheckFlags + `["python", "-c", "import http.client, sys; c = http.client.HTTPConnection('127.0.0.1', 8000, timeout=4); c.request('GET', '/'); sys.exit(c.getresponse().status >= 500)"]` + "\nCMD [\"gunicorn\", \"app:app\"]\n",
+			want:     "FROM python:3.12-slim\nEXPOSE 8000\n" + healthcheckFlags + `["python", "-c", "import socket; socket.create_connection(('127.0.0.1', 8000), timeout=4).close()"]` + "\nCMD [\"gunicorn\", \"app:app\"]\n",
 			facts:    web(nil),
-			findings: []string{"probes / on port 8000"},
+			findings: []string{"only checks that port 8000 accepts TCP connections"},
+		},
+		{
+			name:     "java without a route: bash /dev/tcp",
+			in:       "FROM eclipse-temurin:21-jre\nCOPY app.jar /app.jar\nEXPOSE 8080\nCMD [\"java\", \"-jar\", \"/app.jar\"]\n",
+			want:     "FROM eclipse-temurin:21-jre\nCOPY app.jar /app.jar\nEXPOSE 8080\n" + healthcheckFlags + `["bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/8080"]` + "\nCMD [\"java\", \"-jar\", \"/app.jar\"]\n",
+			facts:    web(nil),
+			findings: []string{"accepts TCP connections"},
+		},
+		{
+			// Behaviour change 7: a JDWP port is not HTTP, and next to the
+			// app's port it is not a second candidate.
+			name:     "JDWP port alone: no check, not called HTTP",
+			in:       "FROM eclipse-temurin:21-jre-alpine\nEXPOSE 5005\nCMD [\"java\", \"-agentlib:jdwp=transport=dt_socket,server=y,suspend=n,address=*:5005\", \"-jar\", \"/app.jar\"]\n",
+			facts:    web([]string{"/health"}),
+			findings: []string{"port 5005 of stage FROM eclipse-temurin:21-jre-alpine is the Java debugger's (JDWP)"},
+		},
+		{
+			name:  "JDWP port next to the app's",
+			in:    "FROM eclipse-temurin:21-jre-alpine\nEXPOSE 8080 5005\nCMD [\"java\", \"-agentlib:jdwp=transport=dt_socket,server=y,suspend=n,address=*:5005\", \"-jar\", \"/app.jar\"]\n",
+			want:  "FROM eclipse-temurin:21-jre-alpine\nEXPOSE 8080 5005\n" + healthcheckFlags + `["wget", "-q", "-O", "/dev/null", "-T", "4", "http://127.0.0.1:8080/health"]` + "\nCMD [\"java\", \"-agentlib:jdwp=transport=dt_socket,server=y,suspend=n,address=*:5005\", \"-jar\", \"/app.jar\"]\n",
+			facts: web([]string{"/health"}),
 		},
 		{
 			name:  "port from compose only, stage ending with COPY",
@@ -94,7 +124,7 @@ func TestHealthcheck(t *testing.T) {
 		{
 			name:  "ARG PORT expands EXPOSE",
 			in:    "FROM node:20-alpine\nARG PORT=4000\nEXPOSE $PORT\nCMD [\"node\", \"s.js\"]\n",
-			want:  "FROM node:20-alpine\nARG PORT=4000\nEXPOSE $PORT\n" + healthcheckFlags + strings.Replace(healthcheckNodeCmd, "3000", "4000", 1) + "CMD [\"node\", \"s.js\"]\n",
+			want:  "FROM node:20-alpine\nARG PORT=4000\nEXPOSE $PORT\n" + healthcheckFlags + strings.Replace(healthcheckWgetCmd, "3000", "4000", 1) + "CMD [\"node\", \"s.js\"]\n",
 			facts: web([]string{"/healthz"}),
 		},
 		{name: "existing HEALTHCHECK NONE wins", in: "FROM node:20-alpine\nEXPOSE 3000\nHEALTHCHECK NONE\nCMD [\"node\", \"s.js\"]\n", facts: web([]string{"/healthz"})},
@@ -165,13 +195,13 @@ func TestHealthcheck(t *testing.T) {
 		{
 			name:  "lower case",
 			in:    "from node:20-alpine\nexpose 3000\ncmd [\"node\", \"s.js\"]\n",
-			want:  "from node:20-alpine\nexpose 3000\nhealthcheck --interval=30s --timeout=5s --start-period=40s --retries=3 \\\n    cmd " + healthcheckNodeCmd + "cmd [\"node\", \"s.js\"]\n",
+			want:  "from node:20-alpine\nexpose 3000\nhealthcheck --interval=30s --timeout=5s --start-period=40s --retries=3 \\\n    cmd " + healthcheckWgetCmd + "cmd [\"node\", \"s.js\"]\n",
 			facts: web([]string{"/healthz"}),
 		},
 		{
 			name:  "crlf and escape directive",
 			in:    "# escape=`\r\nFROM node:20-alpine\r\nEXPOSE 3000\r\nCMD [\"node\", \"s.js\"]\r\n",
-			want:  "# escape=`\r\nFROM node:20-alpine\r\nEXPOSE 3000\r\n" + strings.ReplaceAll(strings.Replace(healthcheckFlags, "\\", "`", 1)+healthcheckNodeCmd, "\n", "\r\n") + "CMD [\"node\", \"s.js\"]\r\n",
+			want:  "# escape=`\r\nFROM node:20-alpine\r\nEXPOSE 3000\r\n" + strings.ReplaceAll(strings.Replace(healthcheckFlags, "\\", "`", 1)+healthcheckWgetCmd, "\n", "\r\n") + "CMD [\"node\", \"s.js\"]\r\n",
 			facts: web([]string{"/healthz"}),
 		},
 	})
@@ -206,7 +236,7 @@ func TestHealthcheckRoutesByLanguage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(res.Output), healthcheckPyCmd) {
+	if !strings.Contains(string(res.Output), healthcheckPyWget) {
 		t.Errorf("want the python probe of /api/health on 5000, got\n%s", res.Output)
 	}
 }
@@ -221,7 +251,7 @@ func TestHealthcheckOptions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := "HEALTHCHECK --interval=10s --timeout=3s --start-period=1m30s --retries=3 \\\n    CMD [\"python\", \"-c\", \"import urllib.request; urllib.request.urlopen('http://127.0.0.1:5000/ready', timeout=2)\"]\n"
+	want := "HEALTHCHECK --interval=10s --timeout=3s --start-period=1m30s --retries=3 \\\n    CMD [\"wget\", \"-q\", \"-O\", \"/dev/null\", \"-T\", \"2\", \"http://127.0.0.1:5000/ready\"]\n"
 	if !strings.Contains(string(res.Output), want) {
 		t.Errorf("got\n%s", res.Output)
 	}

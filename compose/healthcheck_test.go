@@ -1,0 +1,98 @@
+package compose
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestDisableHealthchecks(t *testing.T) {
+	const df = "FROM alpine\n"
+	for _, tc := range []struct {
+		name    string
+		files   map[string]string
+		svcs    []string
+		refs    bool // apply the dockerfile: edits first
+		want    string
+		wantErr string
+	}{{
+		name: "inserted at the top of the service, comments kept",
+		files: map[string]string{
+			"compose.yaml": "services:\n  web:\n    build: .\n    ports: [\"80:80\"]\n  worker:   # background jobs\n    build: .\n    command: [\"python\", \"worker.py\"] # no port\n",
+			"Dockerfile":   df,
+		},
+		svcs: []string{"worker"},
+		want: "services:\n  web:\n    build: .\n    ports: [\"80:80\"]\n  worker:   # background jobs\n    healthcheck:\n      disable: true\n    build: .\n    command: [\"python\", \"worker.py\"] # no port\n",
+	}, {
+		name: "on top of the dockerfile edit, CRLF and four-space indentation",
+		files: map[string]string{
+			"compose.yaml": "services:\r\n    worker:\r\n        build: .\r\n        command: celery -A app worker\r\n",
+			"Dockerfile":   df,
+		},
+		svcs: []string{"worker"},
+		refs: true,
+		want: "services:\r\n    worker:\r\n        healthcheck:\r\n            disable: true\r\n        build:\r\n            context: .\r\n            dockerfile: Dockerfile.optimized\r\n        command: celery -A app worker\r\n",
+	}, {
+		name: "the last -f file defining the service gets the edit",
+		files: map[string]string{
+			"compose.yaml":          "services:\n  worker:\n    build: .\n",
+			"compose.override.yaml": "services:\n  worker:\n    command: [\"./work\"]\n",
+			"Dockerfile":            df,
+		},
+		svcs: []string{"worker"},
+		want: "services:\n  worker:\n    healthcheck:\n      disable: true\n    command: [\"./work\"]\n",
+	}, {
+		name: "an anchor other services merge is refused",
+		files: map[string]string{
+			"compose.yaml": "services:\n  worker: &w\n    build: .\n    command: [\"./work\"]\n  other:\n    <<: *w\n",
+			"Dockerfile":   df,
+		},
+		svcs:    []string{"worker"},
+		wantErr: "changes more than that service",
+	}, {
+		name: "a flow mapping is refused",
+		files: map[string]string{
+			"compose.yaml": "services:\n  worker: {build: ., command: [\"./work\"]}\n",
+			"Dockerfile":   df,
+		},
+		svcs:    []string{"worker"},
+		wantErr: "by hand",
+	}} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := writeTree(t, tc.files)
+			p := load(t, Options{WorkingDir: dir})
+			var prior []FileEdit
+			if tc.refs {
+				var err error
+				if prior, err = EditDockerfileRefs(p, optimizeAll(p)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			edits, err := DisableHealthchecks(p, prior, tc.svcs)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("err = %v, want %q", err, tc.wantErr)
+				}
+				if len(edits) != len(prior) {
+					t.Fatalf("edits = %d, want the %d prior ones", len(edits), len(prior))
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(edits) != 1 {
+				t.Fatalf("got %d edits, want 1", len(edits))
+			}
+			if tc.files["compose.override.yaml"] != "" && filepath.Base(edits[0].Path) != "compose.override.yaml" {
+				t.Errorf("edited %s, want the override file", edits[0].Path)
+			}
+			if got := string(edits[0].New); got != tc.want {
+				t.Errorf("got\n%q\nwant\n%q", got, tc.want)
+			}
+			if string(edits[0].Old) != tc.files[filepath.Base(edits[0].Path)] {
+				t.Errorf("Old is not the file on disk")
+			}
+		})
+	}
+}
