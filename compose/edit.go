@@ -81,6 +81,17 @@ func (op *editOp) result() string {
 // as *EditError values joined in the returned error; the edits of the other
 // builds are still returned.
 func EditDockerfileRefs(p *Project, refs map[*Build]string) ([]FileEdit, error) {
+	return EditProject(p, refs, nil)
+}
+
+// EditProject is EditDockerfileRefs that also adds `healthcheck: disable:
+// true` to the services named in disable (workers of a migrated build whose
+// image gains a HEALTHCHECK), in the same files and under the same checks,
+// with one verifying re-load for both kinds of edit (see disableOne). A
+// service whose health check cannot be disabled safely is reported as an
+// *EditError with Service set and no Build; it does not hold back the
+// dockerfile: edits.
+func EditProject(p *Project, refs map[*Build]string, disable []string) ([]FileEdit, error) {
 	if p == nil || p.state == nil {
 		return nil, errors.New("EditDockerfileRefs needs a project returned by Load")
 	}
@@ -107,12 +118,41 @@ func EditDockerfileRefs(p *Project, refs map[*Build]string) ([]FileEdit, error) 
 			drop(bad)
 			continue
 		}
-		edits, bad, err := applyAndVerify(p.state, ops, expected, pending, refs)
+		// Health checks are disabled only for services of builds that are
+		// still migrated, or that need no dockerfile: edit.
+		var dis []string
+		var skipped []error
+		for _, s := range disable {
+			ok := true
+			for _, b := range p.Builds {
+				if _, inRefs := refs[b]; inRefs && slices.Contains(b.Services, s) && !slices.Contains(pending, b) {
+					ok = false
+				}
+			}
+			if ok {
+				dis = append(dis, s)
+			} else {
+				skipped = append(skipped, &EditError{Service: s, Err: errors.New("its build is not migrated")})
+			}
+		}
+		edits, bad, derrs, err := applyAndVerify(p.state, ops, expected, pending, refs, dis)
+		if (err != nil || len(bad) > 0) && len(dis) > 0 {
+			// Try again without the health-check edits, which are then
+			// reported instead of made.
+			for _, s := range dis {
+				errs = append(errs, &EditError{Service: s, Err: errors.New("not changed: the compose edits could not be verified together with it")})
+			}
+			disable = nil
+			continue
+		}
 		if err != nil {
 			return nil, errors.Join(append(errs, err)...)
 		}
 		if len(bad) == 0 {
-			return edits, errors.Join(errs...)
+			for _, e := range derrs {
+				errs = append(errs, e)
+			}
+			return edits, errors.Join(append(errs, skipped...)...)
 		}
 		drop(bad)
 	}

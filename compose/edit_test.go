@@ -266,8 +266,8 @@ func TestEditRefusesSharedAnchor(t *testing.T) {
 	// The verification catches an edit that changes another service, even
 	// when planning is bypassed.
 	op := &editOp{kind: opReplace, elem: p.state.chains["a"][0], value: "Dockerfile.optimized", builds: []*Build{a}}
-	_, bad, err := applyAndVerify(p.state, []*editOp{op}, map[string]string{"a": "Dockerfile.optimized"}, []*Build{a},
-		map[*Build]string{a: a.Dockerfile + ".optimized"})
+	_, bad, _, err := applyAndVerify(p.state, []*editOp{op}, map[string]string{"a": "Dockerfile.optimized"}, []*Build{a},
+		map[*Build]string{a: a.Dockerfile + ".optimized"}, nil)
 	if err != nil || len(bad) != 1 || bad[0].Service != "b" || !strings.Contains(bad[0].Error(), "compose.yaml") {
 		t.Fatalf("bad %v, err %v", bad, err)
 	}

@@ -1,12 +1,13 @@
 package compose
 
 import (
+	"errors"
 	"path/filepath"
 	"strings"
 	"testing"
 )
 
-func TestDisableHealthchecks(t *testing.T) {
+func TestEditProjectDisablesHealthchecks(t *testing.T) {
 	const df = "FROM alpine\n"
 	for _, tc := range []struct {
 		name    string
@@ -61,20 +62,18 @@ func TestDisableHealthchecks(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := writeTree(t, tc.files)
 			p := load(t, Options{WorkingDir: dir})
-			var prior []FileEdit
+			refs := map[*Build]string{}
 			if tc.refs {
-				var err error
-				if prior, err = EditDockerfileRefs(p, optimizeAll(p)); err != nil {
-					t.Fatal(err)
-				}
+				refs = optimizeAll(p)
 			}
-			edits, err := DisableHealthchecks(p, prior, tc.svcs)
+			edits, err := EditProject(p, refs, tc.svcs)
 			if tc.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				var ee *EditError
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) || !errors.As(err, &ee) || ee.Service != tc.svcs[0] {
 					t.Fatalf("err = %v, want %q", err, tc.wantErr)
 				}
-				if len(edits) != len(prior) {
-					t.Fatalf("edits = %d, want the %d prior ones", len(edits), len(prior))
+				if len(edits) != 0 {
+					t.Fatalf("edits = %d, want none", len(edits))
 				}
 				return
 			}

@@ -10,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strings"
 
 	"github.com/compose-spec/compose-go/v2/types"
@@ -22,7 +21,11 @@ import (
 // applyAndVerify applies ops and checks the result. Problems that can be
 // pinned on builds are returned as EditErrors (the caller retries without
 // those builds); anything else is a plain error.
-func applyAndVerify(st *loadState, ops []*editOp, expected map[string]string, pending []*Build, refs map[*Build]string) ([]FileEdit, []*EditError, error) {
+//
+// disable names services whose health check is turned off in the same
+// files (see disableOne); those that cannot be edited come back as the
+// third result, and the others are checked by the same re-load.
+func applyAndVerify(st *loadState, ops []*editOp, expected map[string]string, pending []*Build, refs map[*Build]string, disable []string) ([]FileEdit, []*EditError, []*EditError, error) {
 	byFile := map[*yamlFile][]*editOp{}
 	envOps := map[string][]*editOp{}
 	var envFiles []string
@@ -101,14 +104,38 @@ func applyAndVerify(st *loadState, ops []*editOp, expected map[string]string, pe
 		content[path] = out
 		edits = append(edits, FileEdit{Path: path, Old: src, New: out})
 	}
-	if len(bad) > 0 || len(ops) == 0 {
-		return nil, bad, nil
+	if len(bad) > 0 {
+		return nil, bad, nil, nil
 	}
-	sort.Slice(edits, func(i, j int) bool { return edits[i].Path < edits[j].Path })
+	var derrs []*EditError
+	var done []string
+	old := map[string][]byte{}
+	for _, e := range edits {
+		old[e.Path] = e.Old
+	}
+	for _, svc := range disable {
+		path, out, err := disableOne(st, content, svc)
+		if err != nil {
+			derrs = append(derrs, &EditError{Service: svc, File: path, Err: err})
+			continue
+		}
+		if _, ok := old[path]; !ok {
+			old[path] = st.loc.files[path].src
+		}
+		content[path] = out
+		done = append(done, svc)
+	}
+	if len(ops) == 0 && len(done) == 0 {
+		return nil, nil, derrs, nil
+	}
+	edits = edits[:0]
+	for _, path := range slices.Sorted(maps.Keys(content)) {
+		edits = append(edits, FileEdit{Path: path, Old: old[path], New: content[path]})
+	}
 
 	reloaded, root, err := reloadWith(st, content)
 	if err != nil {
-		return nil, blame(ops, "", "", fmt.Errorf("the edited project does not load: %w", err)), nil
+		return nil, blame(ops, "", "", fmt.Errorf("the edited project does not load: %w", err)), derrs, nil
 	}
 	unprefix := func(b []byte) []byte { return bytes.ReplaceAll(b, []byte(root), nil) }
 
@@ -133,53 +160,61 @@ func applyAndVerify(st *loadState, ops []*editOp, expected map[string]string, pe
 	for _, name := range slices.Sorted(maps.Keys(before)) {
 		nb, ok := after[name]
 		if !ok {
-			return nil, nil, fmt.Errorf("service %s disappeared after editing the compose files", name)
+			return nil, nil, nil, fmt.Errorf("service %s disappeared after editing the compose files", name)
 		}
-		want, err := serviceJSON(before[name], expected[name], nil)
+		bsc := before[name]
+		if slices.Contains(done, name) {
+			// The one intended difference: the health check is disabled.
+			if nb.HealthCheck == nil || !nb.HealthCheck.Disable {
+				return nil, nil, nil, fmt.Errorf("service %s: the health check is not disabled after the edit", name)
+			}
+			bsc.HealthCheck, nb.HealthCheck = nil, nil
+		}
+		want, err := serviceJSON(bsc, expected[name], nil)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		got, err := serviceJSON(nb, "", unprefix)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		if !bytes.Equal(want, got) {
 			culprits := opsOf(name)
 			if len(culprits) == 0 {
-				return nil, nil, fmt.Errorf("service %s changed after editing the compose files", name)
+				return nil, nil, nil, fmt.Errorf("service %s changed after editing the compose files", name)
 			}
 			return nil, blame(culprits, st.fileOf(name), name,
-				fmt.Errorf("re-loading the edited project changes more than the Dockerfile:\n  want %s\n  got  %s", want, got)), nil
+				fmt.Errorf("re-loading the edited project changes more than the Dockerfile:\n  want %s\n  got  %s", want, got)), nil, nil
 		}
 	}
 	if len(after) != len(before) {
-		return nil, nil, errors.New("editing the compose files added services")
+		return nil, nil, nil, errors.New("editing the compose files added services")
 	}
 	for _, b := range pending {
 		for _, s := range b.Services {
 			sb := after[s].Build
 			if sb == nil {
-				return nil, blame(opsOf(s), st.fileOf(s), s, errors.New("the edited project has no build")), nil
+				return nil, blame(opsOf(s), st.fileOf(s), s, errors.New("the edited project has no build")), nil, nil
 			}
 			df := string(unprefix([]byte(resolveDockerfile(sb))))
 			if df != refs[b] {
 				return nil, []*EditError{{Build: b, Service: s, File: st.fileOf(s),
-					Err: fmt.Errorf("the edited project builds %s, not %s", df, refs[b])}}, nil
+					Err: fmt.Errorf("the edited project builds %s, not %s", df, refs[b])}}, nil, nil
 			}
 		}
 	}
 	pb, err := projectJSON(st.model, nil, envPatch)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	pa, err := projectJSON(reloaded, unprefix, nil)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	if !bytes.Equal(pb, pa) {
-		return nil, nil, errors.New("editing the compose files changed project-level settings")
+		return nil, nil, nil, errors.New("editing the compose files changed project-level settings")
 	}
-	return edits, nil, nil
+	return edits, nil, derrs, nil
 }
 
 // fileOf names the compose file holding the last part of service s's build.

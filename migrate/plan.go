@@ -134,13 +134,20 @@ func Make(ctx context.Context, p *compose.Project, opts Options) (*Plan, error) 
 			refs[bp.Build] = bp.Optimized
 		}
 	}
-	edits, err := compose.EditDockerfileRefs(p, refs)
+	workers, owner := workerHealthchecks(plan.Builds)
+	edits, err := compose.EditProject(p, refs, workers)
+	unhealthy := map[string]error{} // workers whose health check stays on, and why
 	if err != nil {
 		// A build whose compose references cannot be edited safely is not
 		// migrated; the other builds' edits stand.
 		var ee *compose.EditError
 		failed := 0
 		for _, e := range unwrapAll(err) {
+			if errors.As(e, &ee) && ee.Build == nil && owner[ee.Service] != nil {
+				unhealthy[ee.Service] = ee.Err
+				failed++
+				continue
+			}
 			if errors.As(e, &ee) && ee.Build != nil {
 				for _, bp := range plan.Builds {
 					if bp.Build == ee.Build {
@@ -154,6 +161,7 @@ func Make(ctx context.Context, p *compose.Project, opts Options) (*Plan, error) 
 			return nil, err
 		}
 	}
+	reportWorkers(workers, owner, unhealthy)
 	for _, bp := range plan.Builds {
 		if bp.Status != StatusMigrate {
 			continue
@@ -162,7 +170,6 @@ func Make(ctx context.Context, p *compose.Project, opts Options) (*Plan, error) 
 			return nil, err
 		}
 	}
-	edits = disableWorkerHealthchecks(p, plan.Builds, edits)
 	for _, e := range edits {
 		if err := p.Root.CheckOutput(e.Path); err != nil {
 			return nil, fmt.Errorf("compose file %w", err)
@@ -439,13 +446,12 @@ func planIgnore(root *safefs.Root, bp *BuildPlan, p *compose.Project, b *compose
 	return nil
 }
 
-// disableWorkerHealthchecks adds `healthcheck: disable: true` in compose for
-// every worker (see facts.Service.Worker) of a migrated build whose stage in
-// the optimized Dockerfile has a HEALTHCHECK: the check probes a port the
-// worker does not serve, so it would mark the worker unhealthy. A service
-// that cannot be edited safely gets a needs-a-human finding instead. It
-// returns the compose edits with these changes merged in.
-func disableWorkerHealthchecks(p *compose.Project, builds []*BuildPlan, edits []compose.FileEdit) []compose.FileEdit {
+// workerHealthchecks lists the workers (see facts.Service.Worker) of the
+// migrated builds whose stage in the optimized Dockerfile has a
+// HEALTHCHECK: the check probes a port the worker does not serve, so it
+// would mark the worker unhealthy; compose gets `healthcheck: disable:
+// true` for them. owner maps each to its build.
+func workerHealthchecks(builds []*BuildPlan) ([]string, map[string]*BuildPlan) {
 	owner := map[string]*BuildPlan{}
 	var names []string
 	for _, bp := range builds {
@@ -456,39 +462,31 @@ func disableWorkerHealthchecks(p *compose.Project, builds []*BuildPlan, edits []
 			if !s.Worker() || s.HasHealthcheck || s.HealthcheckDisabled || owner[s.Name] != nil {
 				continue
 			}
-			if in := stageHealthcheck(bp.file.Target(s.Target)); in != nil {
+			if stageHealthcheck(bp.file.Target(s.Target)) != nil {
 				owner[s.Name] = bp
 				names = append(names, s.Name)
 			}
 		}
 	}
-	if len(names) == 0 {
-		return edits
-	}
-	out, err := compose.DisableHealthchecks(p, edits, names)
-	failed := map[string]bool{}
-	for _, e := range unwrapAll(err) {
-		var ee *compose.EditError
-		if errors.As(e, &ee) && owner[ee.Service] != nil {
-			failed[ee.Service] = true
-			owner[ee.Service].Findings = append(owner[ee.Service].Findings, rules.Finding{Rule: "healthcheck", NeedsHuman: true, Message: fmt.Sprintf(
-				"service %s runs its own command from this image and publishes no port: the image's HEALTHCHECK would mark it unhealthy; set `healthcheck: disable: true` for it in compose (not done automatically: %v)", ee.Service, ee.Err)})
-		}
-	}
-	for _, n := range names {
-		if failed[n] {
+	return names, owner
+}
+
+// reportWorkers says, on each worker's build, that compose now disables
+// its health check, or (needs a human) why it could not.
+func reportWorkers(workers []string, owner map[string]*BuildPlan, failed map[string]error) {
+	for _, n := range workers {
+		bp := owner[n]
+		if bp.Status != StatusMigrate {
 			continue
 		}
-		if err != nil && len(failed) == 0 {
-			// An error not pinned on a service: nothing was changed.
-			owner[n].Findings = append(owner[n].Findings, rules.Finding{Rule: "healthcheck", NeedsHuman: true, Message: fmt.Sprintf(
-				"service %s runs its own command from this image and publishes no port: set `healthcheck: disable: true` for it in compose (%v)", n, err)})
+		if err, ok := failed[n]; ok {
+			bp.Findings = append(bp.Findings, rules.Finding{Rule: "healthcheck", NeedsHuman: true, Message: fmt.Sprintf(
+				"service %s runs its own command from this image and publishes no port: the image's HEALTHCHECK would mark it unhealthy; set `healthcheck: disable: true` for it in compose (not done automatically: %v)", n, err)})
 			continue
 		}
-		owner[n].Findings = append(owner[n].Findings, rules.Finding{Rule: "healthcheck", Message: fmt.Sprintf(
+		bp.Findings = append(bp.Findings, rules.Finding{Rule: "healthcheck", Message: fmt.Sprintf(
 			"service %s runs its own command from this image and publishes no port, so the image's HEALTHCHECK would mark it unhealthy: compose now sets `healthcheck: disable: true` for it", n)})
 	}
-	return out
 }
 
 // stageHealthcheck returns the HEALTHCHECK a stage ends with, inherited
