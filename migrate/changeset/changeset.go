@@ -29,4 +29,6 @@ func (f File) Changed() bool { return !f.Exists || string(f.Old) != string(f.New
 // Set is an ordered list of files; paths are unique.
 type Set struct {
 	Files []File
+
+	paths map[string]bool // the cleaned paths of Files, kept by Add
 }

@@ -19,12 +19,20 @@ func (s *Set) Add(f File) error {
 		return fmt.Errorf("changeset: %s: marked as not existing but has old content", f.Path)
 	}
 	key := filepath.Clean(f.Path)
-	for _, g := range s.Files {
-		if filepath.Clean(g.Path) == key {
-			return fmt.Errorf("changeset: duplicate path %s", f.Path)
+	// An index of the paths, not a scan of Files per call: that made a
+	// change set of thousands of files quadratic. Rebuilt when Files was
+	// set or changed without Add.
+	if s.paths == nil || len(s.paths) != len(s.Files) {
+		s.paths = make(map[string]bool, len(s.Files))
+		for _, g := range s.Files {
+			s.paths[filepath.Clean(g.Path)] = true
 		}
 	}
+	if s.paths[key] {
+		return fmt.Errorf("changeset: duplicate path %s", f.Path)
+	}
 	s.Files = append(s.Files, f)
+	s.paths[key] = true
 	return nil
 }
 

@@ -24,6 +24,25 @@ func TestAddRejectsDuplicates(t *testing.T) {
 	}
 }
 
+// Files set or appended to without Add still count as duplicates (Add
+// keeps an index of the paths).
+func TestAddSeesFilesSetDirectly(t *testing.T) {
+	s := Set{Files: []File{{Path: "/p/a", New: []byte("x")}}}
+	if err := s.Add(File{Path: "/p/a/", New: []byte("y")}); err == nil {
+		t.Error("duplicate of a literal file accepted")
+	}
+	if err := s.Add(File{Path: "/p/b", New: []byte("y")}); err != nil {
+		t.Fatal(err)
+	}
+	s.Files = append(s.Files, File{Path: "/p/c", New: []byte("z")})
+	if err := s.Add(File{Path: "/p/./c", New: []byte("w")}); err == nil {
+		t.Error("duplicate of an appended file accepted")
+	}
+	if len(s.Files) != 3 {
+		t.Errorf("set has %d files, want 3", len(s.Files))
+	}
+}
+
 func TestChangedSortedAndFiltered(t *testing.T) {
 	s := Set{Files: []File{
 		{Path: "/r/c", Old: []byte("1"), New: []byte("2"), Exists: true},
