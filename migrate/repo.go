@@ -112,7 +112,8 @@ func Merge(root string, parts []Part) *Plan {
 			if part.Err != nil {
 				msg = part.Err.Error()
 			}
-			merged.Skipped = append(merged.Skipped, compose.Skip{Service: part.Label, Reason: msg, NeedsHuman: true})
+			// Named like the project's services, so reports group it with them.
+			merged.Skipped = append(merged.Skipped, compose.Skip{Service: name("(project)"), Reason: msg, NeedsHuman: true})
 			continue
 		}
 		p := part.Plan

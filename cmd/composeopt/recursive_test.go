@@ -145,7 +145,7 @@ func TestRecursiveMonorepo(t *testing.T) {
 	// Many builds: one line per build with its counts, the items that need
 	// a human grouped at the end; -v adds every finding under its build.
 	for _, want := range []string{"samples/00:api: migrate samples/00/api/Dockerfile → Dockerfile.optimized (rules: ", "\nsamples/31:web, samples/31:worker: migrate",
-		"\nsamples/03:compose.ci.yaml:app-ci: migrate", "finding", "\nskipped (image-only service (no build:)): samples/00:db, samples/05:db,", "\nNeeds a human (", "\n  - broken: skipped: "} {
+		"\nsamples/03:compose.ci.yaml:app-ci: migrate", "finding", "\nskipped (image-only service (no build:)): samples/00:db, samples/05:db,", "\nNeeds a human (", "\n  - broken:(project): skipped: "} {
 		if !strings.Contains(stderr, want) {
 			t.Errorf("summary lacks %q:\n%s", want, stderr)
 		}
@@ -153,7 +153,7 @@ func TestRecursiveMonorepo(t *testing.T) {
 	if strings.Contains(stderr, "\n    samples/") {
 		t.Errorf("the summary of many builds lists findings one by one:\n%s", stderr)
 	}
-	if _, verbose, _ := composeopt(t, dir, "plan", "-r", "-v"); !strings.Contains(verbose, "\n    samples/00/api/Dockerfile.optimized:") || !strings.Contains(verbose, "\nbroken: skipped: needs a human: ") {
+	if _, verbose, _ := composeopt(t, dir, "plan", "-r", "-v"); !strings.Contains(verbose, "\n    samples/00/api/Dockerfile.optimized:") || !strings.Contains(verbose, "\nbroken:(project): skipped: needs a human: ") {
 		t.Errorf("plan -r -v does not list every finding:\n%s", verbose)
 	}
 	for _, skipped := range []string{"node_modules/pkg", "build-output/"} {
@@ -161,6 +161,18 @@ func TestRecursiveMonorepo(t *testing.T) {
 			t.Errorf("%s was not skipped:\n%s", skipped, stderr)
 		}
 	}
+	// One pull-request body with a section per project, one JSON plan.
+	md, _, code := composeopt(t, dir, "plan", "-r", "--format", "markdown")
+	for _, want := range []string{"\n### `samples/00`\n", "\n| **api** | `samples/00/api/Dockerfile` → `Dockerfile.optimized` |", "\n### `broken`\n", "**broken:(project)**"} {
+		if code != 0 || !strings.Contains(md, want) {
+			t.Errorf("plan -r --format markdown (exit %d) lacks %q", code, want)
+		}
+	}
+	js, _, code := composeopt(t, dir, "plan", "-r", "--format", "json")
+	if code != 0 {
+		t.Errorf("plan -r --format json: exit %d", code)
+	}
+	validatePlanJSON(t, []byte(js))
 	patch := filepath.Join(t.TempDir(), "plan.diff")
 	writeFile(t, patch, diff)
 	git(t, dir, "apply", "--check", patch)

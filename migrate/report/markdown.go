@@ -127,54 +127,32 @@ func (d *Document) Markdown(opts MarkdownOptions) []byte {
 	for _, v := range opts.Verify {
 		measured[v.Service] = v
 	}
-	if len(measured) > 0 {
-		b.WriteString("| Service | Dockerfile | Base image | Rules applied | Image size | Build time | User | Health |\n")
-		b.WriteString("|---|---|---|---|---|---|---|---|\n")
-	} else {
-		b.WriteString("| Service | Dockerfile | Base image | Rules applied |\n")
-		b.WriteString("|---|---|---|---|\n")
-	}
+	// A plan of several compose projects (-r) names services
+	// "<project>:<service>" (compose service names never hold a colon): one
+	// table per project, under its name.
+	var groups []string
+	byGroup := map[string][]Service{}
 	for _, s := range d.Services {
-		dockerfile, base, applied := "—", "—", ""
-		if s.Build != nil {
-			bd := d.Builds[*s.Build]
-			dockerfile = "`" + bd.Dockerfile + "`"
-			if bd.Optimized != nil {
-				dockerfile += " → `" + path.Base(*bd.Optimized) + "`"
-			}
-			if bd.BaseImage != "" {
-				base = "`" + bd.BaseImage + "`"
-			}
-			switch migrate.Status(bd.Status) {
-			case migrate.StatusMigrate:
-				var parts []string
-				for _, r := range bd.Rules {
-					p := "`" + r.ID + "`"
-					if r.Title != "" {
-						p += " " + r.Title
-					}
-					parts = append(parts, p)
-				}
-				applied = strings.Join(parts, "<br>")
-			case migrate.StatusUpToDate:
-				applied = "already migrated"
-			default:
-				applied = "not migrated: " + escapeHTML(s.Reason)
-			}
-		} else {
-			applied = "not migrated: " + escapeHTML(s.Reason)
+		g := projectOf(s.Name)
+		if byGroup[g] == nil {
+			groups = append(groups, g)
 		}
-		row := []string{"**" + s.Name + "**", dockerfile, base, applied}
-		if len(measured) > 0 {
-			row = append(row, verifyCells(measured[s.Name], measured[s.Name].Service != "")...)
-		}
-		b.WriteString("|")
-		for _, c := range row {
-			b.WriteString(" " + cell(c) + " |")
-		}
-		b.WriteString("\n")
+		byGroup[g] = append(byGroup[g], s)
 	}
-	b.WriteString("\n")
+	for _, g := range groups {
+		if len(groups) > 1 {
+			name := "`" + g + "`"
+			if g == "" {
+				name = "The root project"
+			}
+			fmt.Fprintf(&b, "### %s\n\n", name)
+		}
+		prefix := ""
+		if len(groups) > 1 && g != "" {
+			prefix = g + ":"
+		}
+		d.serviceTable(&b, byGroup[g], measured, prefix)
+	}
 	b.WriteString(d.sizeChart(measured))
 
 	if d.Summary.Builds.Migrate > 0 {
@@ -373,6 +351,67 @@ func isRoot(user string) bool {
 	}
 	u, _, _ := strings.Cut(f[0], ":")
 	return u == "0" || u == "root"
+}
+
+// serviceTable writes a table of services, named without prefix.
+func (d *Document) serviceTable(b *bytes.Buffer, services []Service, measured map[string]verify.Result, prefix string) {
+	if len(measured) > 0 {
+		b.WriteString("| Service | Dockerfile | Base image | Rules applied | Image size | Build time | User | Health |\n")
+		b.WriteString("|---|---|---|---|---|---|---|---|\n")
+	} else {
+		b.WriteString("| Service | Dockerfile | Base image | Rules applied |\n")
+		b.WriteString("|---|---|---|---|\n")
+	}
+	for _, s := range services {
+		dockerfile, base, applied := "—", "—", ""
+		if s.Build != nil {
+			bd := d.Builds[*s.Build]
+			dockerfile = "`" + bd.Dockerfile + "`"
+			if bd.Optimized != nil {
+				dockerfile += " → `" + path.Base(*bd.Optimized) + "`"
+			}
+			if bd.BaseImage != "" {
+				base = "`" + bd.BaseImage + "`"
+			}
+			switch migrate.Status(bd.Status) {
+			case migrate.StatusMigrate:
+				var parts []string
+				for _, r := range bd.Rules {
+					p := "`" + r.ID + "`"
+					if r.Title != "" {
+						p += " " + r.Title
+					}
+					parts = append(parts, p)
+				}
+				applied = strings.Join(parts, "<br>")
+			case migrate.StatusUpToDate:
+				applied = "already migrated"
+			default:
+				applied = "not migrated: " + escapeHTML(s.Reason)
+			}
+		} else {
+			applied = "not migrated: " + escapeHTML(s.Reason)
+		}
+		row := []string{"**" + strings.TrimPrefix(s.Name, prefix) + "**", dockerfile, base, applied}
+		if len(measured) > 0 {
+			row = append(row, verifyCells(measured[s.Name], measured[s.Name].Service != "")...)
+		}
+		b.WriteString("|")
+		for _, c := range row {
+			b.WriteString(" " + cell(c) + " |")
+		}
+		b.WriteString("\n")
+	}
+	b.WriteString("\n")
+}
+
+// projectOf returns the project part of a service name in a plan of
+// several projects ("" for a service of a single or the root project).
+func projectOf(name string) string {
+	if i := strings.LastIndex(name, ":"); i >= 0 {
+		return name[:i]
+	}
+	return ""
 }
 
 // FirstSentence returns the first sentence of text: up to the first '.',
