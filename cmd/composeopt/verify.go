@@ -167,6 +167,12 @@ func verifyTargets(plan *migrate.Plan, dir string) ([]verify.Target, error) {
 			t.BuildTarget = svc.Build.Target
 			t.Args = svc.Build.Args
 		}
+		for _, f := range bp.Findings {
+			if f.Rule == "non-root-user" && f.NeedsHuman {
+				t.RootKept = f.Message
+				break
+			}
+		}
 		out = append(out, t)
 	}
 	return out, nil

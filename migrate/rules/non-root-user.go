@@ -56,6 +56,11 @@ type nonrootAccount struct {
 
 func runNonRoot(p *Pass) {
 	for _, st := range p.Runtime() {
+		// The COPY/chown merge first; the account switch follows in the
+		// next pass, on the merged text.
+		if devReason(p, st) == "" && nonrootCopyChown(p, st) {
+			continue
+		}
 		nonrootStage(p, st)
 	}
 }

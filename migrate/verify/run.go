@@ -388,7 +388,10 @@ func (s *session) checkUser(ctx context.Context, id string, c *containerInfo, in
 		r.User = strconv.Itoa(uid)
 		r.NonRoot = uid != 0
 	}
-	if !r.NonRoot {
+	switch {
+	case !r.NonRoot && s.t.RootKept != "":
+		r.RootKept = s.t.RootKept
+	case !r.NonRoot:
 		s.fail("optimized container runs as root (uid 0)")
 	}
 }

@@ -36,6 +36,10 @@ type Target struct {
 	Command     []string          `json:"command,omitempty"`
 	Ports       []int             `json:"ports,omitempty"` // container ports from compose
 	OneShot     bool              `json:"one_shot,omitempty"`
+	// RootKept, when set, is why the plan deliberately left the image
+	// running as root (a non-root-user finding for a human): running as
+	// root is then reported, not a failure.
+	RootKept string `json:"root_kept,omitempty"`
 }
 
 // Options control how Run talks to Docker.
@@ -65,11 +69,13 @@ type Result struct {
 	Healthy string `json:"healthy"`
 	// User is the uid PID 1 of the optimized container runs as, followed by
 	// the image's configured USER when it has one, e.g. "1000 (node)".
-	User    string   `json:"user"`
-	NonRoot bool     `json:"non_root"`
-	Running bool     `json:"running"` // up after the start period, or exited 0 for one-shot
-	Errors  []string `json:"errors,omitempty"`
-	OK      bool     `json:"ok"`
+	User    string `json:"user"`
+	NonRoot bool   `json:"non_root"`
+	// RootKept repeats Target.RootKept when the container ran as root.
+	RootKept string   `json:"root_kept,omitempty"`
+	Running  bool     `json:"running"` // up after the start period, or exited 0 for one-shot
+	Errors   []string `json:"errors,omitempty"`
+	OK       bool     `json:"ok"`
 	// Parallel is how many builds could run at once while the cold build
 	// times were measured (they share the machine; rebuilds never do).
 	Parallel int `json:"parallel,omitempty"`

@@ -1,0 +1,92 @@
+package rules
+
+import (
+	"path"
+	"strings"
+
+	"github.com/composeopt/composeopt/migrate/dockerfile"
+	"github.com/composeopt/composeopt/migrate/facts"
+)
+
+// nonrootCopyChown turns `COPY src DIR` followed by `RUN chown -R U DIR`
+// into `COPY --chown=U src DIR`: the RUN copies every file of DIR into a
+// second layer only to change its owner, which doubles what the image
+// stores and ships. It applies only when the COPY is the first thing put
+// into DIR (no earlier COPY/ADD into it, no earlier RUN working there), so
+// that the chown covered nothing else. It returns whether it edited.
+func nonrootCopyChown(p *Pass, st *dockerfile.Stage) bool {
+	ins := st.Instructions
+	edited := false
+	workdir := nonrootWorkdirBefore(p.Stage(st).Chain)
+	wds := make([]string, len(ins)) // the WORKDIR in effect at each instruction
+	for i, in := range ins {
+		if in.Cmd == "workdir" && len(in.Args) > 0 {
+			workdir = nonrootJoin(workdir, in.Args[0])
+		}
+		wds[i] = workdir
+	}
+	for i := 1; i < len(ins); i++ {
+		run, cp := ins[i], ins[i-1]
+		if run.Cmd != "run" || (cp.Cmd != "copy" && cp.Cmd != "add") || len(cp.Args) < 2 || len(run.Flags) > 0 {
+			continue
+		}
+		if slicesHasPrefix(cp.Flags, "--chown") {
+			continue
+		}
+		owner, target, ok := nonrootChownR(run)
+		if !ok || strings.Contains(owner, "$") {
+			continue
+		}
+		dest := nonrootJoin(wds[i-1], cp.Args[len(cp.Args)-1])
+		if nonrootJoin(wds[i], target) != dest || dest == "/" || nonrootSystemPath(dest) {
+			continue
+		}
+		// Nothing before the COPY may have put files into dest.
+		clean := true
+		for j := 0; j < i-1 && clean; j++ {
+			switch o := ins[j]; o.Cmd {
+			case "copy", "add":
+				if len(o.Args) >= 2 && facts.Under(nonrootJoin(wds[j], o.Args[len(o.Args)-1]), dest) {
+					clean = false
+				}
+			case "run":
+				if facts.Under(wds[j], dest) || strings.Contains(strings.Join(o.Args, " "), dest) {
+					clean = false
+				}
+			}
+		}
+		if !clean {
+			continue
+		}
+		e, ok := nonrootAddChown(p.File, cp, owner)
+		if !ok {
+			continue
+		}
+		p.Edit(e)
+		p.Edit(dockerfile.Replace(run, ""))
+		p.Report(cp.Start, "COPY --chown=%s replaces RUN chown -R %s %s, which stored every copied file a second time only to change its owner", owner, owner, target)
+		edited = true
+	}
+	return edited
+}
+
+// nonrootChownR reads a RUN that is exactly `chown -R OWNER DIR` (one
+// command, literal words) and returns OWNER and DIR.
+func nonrootChownR(run *dockerfile.Instruction) (owner, dir string, ok bool) {
+	src, ok := run.ShellForm()
+	if !ok {
+		return "", "", false
+	}
+	sc, ok := dockerfile.ParseScript(src)
+	if !ok || len(sc.Commands) != 1 || !sc.Commands[0].Literal {
+		return "", "", false
+	}
+	w := sc.Commands[0].Words
+	if len(w) != 4 || w[0] != "chown" || (w[1] != "-R" && w[1] != "--recursive") {
+		return "", "", false
+	}
+	if strings.HasPrefix(w[2], "-") || strings.HasPrefix(w[3], "-") {
+		return "", "", false
+	}
+	return w[2], path.Clean(w[3]), true
+}
