@@ -165,6 +165,17 @@ func (in *Instruction) ShellForm() (string, bool) {
 	return strings.Join(in.Args, " "), true
 }
 
+// Script parses the shell-form RUN's command into a fresh Script (callers
+// may change it); ok is false for exec form, heredocs and shell the parser
+// does not take apart.
+func (in *Instruction) Script() (*Script, bool) {
+	src, ok := in.ShellForm()
+	if !ok {
+		return nil, false
+	}
+	return ParseScript(src)
+}
+
 // Flag returns the values of an instruction flag (e.g. "mount").
 func (in *Instruction) Flag(name string) []string {
 	var out []string

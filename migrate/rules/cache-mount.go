@@ -116,10 +116,8 @@ func cachemountNewRun(p *Pass, st *dockerfile.Stage, in *dockerfile.Instruction,
 	for _, h := range in.Heredocs {
 		r.text += "\n" + h.Content
 	}
-	if src, ok := in.ShellForm(); ok {
-		if sc, ok := dockerfile.ParseScript(src); ok {
-			r.script = sc
-		}
+	if sc, ok := in.Script(); ok {
+		r.script = sc
 	}
 	e := &cachemountEnv{p: p, info: info, env: env}
 	cachemountWho(e, user, seen)

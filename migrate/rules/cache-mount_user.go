@@ -75,11 +75,7 @@ type cachemountUser struct {
 // explicit uid, and whether it created the home directory.
 func cachemountCreated(runs []*dockerfile.Instruction, name string) (cachemountUser, bool) {
 	for _, in := range runs {
-		src, ok := in.ShellForm()
-		if !ok {
-			continue
-		}
-		sc, ok := dockerfile.ParseScript(src)
+		sc, ok := in.Script()
 		if !ok {
 			continue
 		}

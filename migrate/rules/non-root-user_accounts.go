@@ -39,11 +39,7 @@ func nonrootCreatedAccounts(st *dockerfile.Stage, chain []*dockerfile.Stage) (ma
 			if !nonrootUserTool.MatchString(src) {
 				continue
 			}
-			script, ok := in.ShellForm()
-			var sc *dockerfile.Script
-			if ok {
-				sc, ok = dockerfile.ParseScript(script)
-			}
+			sc, ok := in.Script()
 			if !ok {
 				return nil, in
 			}

@@ -37,11 +37,7 @@ func runPkgCache(p *Pass) {
 				p.Edit(dockerfile.Replace(in, text))
 				continue
 			}
-			src, ok := in.ShellForm()
-			if !ok {
-				continue
-			}
-			sc, ok := dockerfile.ParseScript(src)
+			sc, ok := in.Script()
 			if !ok {
 				continue
 			}
@@ -89,11 +85,7 @@ func allRewritable(runs []*dockerfile.Instruction, tool string) bool {
 		if !strings.Contains(strings.Join(in.Args, " "), tool) {
 			continue
 		}
-		src, ok := in.ShellForm()
-		if !ok {
-			return false
-		}
-		if _, ok := dockerfile.ParseScript(src); !ok {
+		if _, ok := in.Script(); !ok {
 			return false
 		}
 	}

@@ -38,11 +38,7 @@ func runProdDeps(p *Pass) {
 		}
 		runs := st.Find("run")
 		for i, in := range runs {
-			src, ok := in.ShellForm()
-			if !ok {
-				continue
-			}
-			sc, ok := dockerfile.ParseScript(src)
+			sc, ok := in.Script()
 			if !ok {
 				continue
 			}
@@ -375,23 +371,18 @@ func (r *prodDepsRun) copied(name string) bool {
 	if !r.p.Facts.Has(name) || facts.Ignored(r.p.Facts, name) {
 		return false
 	}
-	chain := r.p.Stage(r.st).Chain
-	for _, s := range chain {
-		for _, in := range s.Instructions {
-			if in == r.in {
-				return false
+	sf := r.p.Stage(r.st)
+	for _, in := range slices.Concat(sf.Instructions("copy", r.in), sf.Instructions("add", r.in)) {
+		if len(in.Args) < 2 || len(in.Flag("from")) > 0 {
+			continue
+		}
+		for _, src := range in.Args[:len(in.Args)-1] {
+			src = strings.TrimPrefix(src, "./")
+			if src == "" || src == "." || src == "*" {
+				return true
 			}
-			if in.Cmd != "copy" && in.Cmd != "add" || len(in.Args) < 2 || len(in.Flag("from")) > 0 {
-				continue
-			}
-			for _, src := range in.Args[:len(in.Args)-1] {
-				src = strings.TrimPrefix(src, "./")
-				if src == "" || src == "." || src == "*" {
-					return true
-				}
-				if ok, _ := path.Match(src, name); ok {
-					return true
-				}
+			if ok, _ := path.Match(src, name); ok {
+				return true
 			}
 		}
 	}
