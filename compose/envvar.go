@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"github.com/compose-spec/compose-go/v2/dotenv"
+
+	"github.com/composeopt/composeopt/migrate/safefs"
 )
 
 // DockerfileVar says how to point a build whose `dockerfile:` is a variable
@@ -62,7 +64,7 @@ func classifyDockerfileVar(raw string, env *varEnv) (*DockerfileVar, string) {
 	}
 	file := ""
 	for _, f := range env.envFiles {
-		data, err := os.ReadFile(f)
+		data, err := safefs.ReadRegular(safefs.EnvFile, f)
 		if err != nil {
 			continue
 		}
@@ -86,7 +88,7 @@ func classifyDockerfileVar(raw string, env *varEnv) (*DockerfileVar, string) {
 			}
 		}
 		for _, f := range env.envFiles {
-			if data, err := os.ReadFile(f); err == nil && countVarUses(data, name) > 0 {
+			if data, err := safefs.ReadRegular(safefs.EnvFile, f); err == nil && countVarUses(data, name) > 0 {
 				uses++
 				where = append(where, filepath.Base(f))
 			}

@@ -16,6 +16,8 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/composeopt/composeopt/migrate/lockfile"
+
+	"github.com/composeopt/composeopt/migrate/safefs"
 )
 
 // applyAndVerify applies ops and checks the result. Problems that can be
@@ -81,7 +83,7 @@ func applyAndVerify(st *loadState, ops []*editOp, expected map[string]string, pe
 	// Env file edits: ".optimized" appended to a variable's value.
 	envPatch := map[string]string{}
 	for _, path := range envFiles {
-		src, err := os.ReadFile(path)
+		src, err := safefs.ReadRegular(safefs.EnvFile, path)
 		if err != nil {
 			bad = append(bad, blame(envOps[path], path, "", err)...)
 			continue

@@ -725,7 +725,7 @@ func inspectBases(ctx context.Context, p *compose.Project, inspect func(context.
 	done := map[string]bool{}
 	byName := indexServices(p)
 	for _, b := range p.Builds {
-		src, err := os.ReadFile(b.Dockerfile)
+		src, err := p.Root.ReadFile(safefs.Dockerfile, b.Dockerfile)
 		if err != nil {
 			continue // planBuild reports it
 		}

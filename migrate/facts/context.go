@@ -2,12 +2,13 @@ package facts
 
 import (
 	"io/fs"
-	"os"
 	"path"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/composeopt/composeopt/migrate/safefs"
 )
 
 // Context scan limits: a bounded walk of the build context.
@@ -71,7 +72,7 @@ func ScanContext(dir string) ContextScan {
 			if err != nil || info.Size() > credMaxSize {
 				return nil, false
 			}
-			data, err := os.ReadFile(p)
+			data, err := safefs.ReadRegular(safefs.Manifest, p)
 			return data, err == nil
 		}
 		if kind, registry := CredentialKind(rel, read); kind != "" {

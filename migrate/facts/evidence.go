@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"io/fs"
-	"os"
 	"path"
 	"path/filepath"
 	"regexp"
@@ -12,6 +11,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/composeopt/composeopt/migrate/safefs"
 )
 
 // Repo is what the repository itself says about how its images are used:
@@ -116,7 +117,7 @@ func GatherRepo(dir string) *Repo {
 		if err != nil || info.Size() > repoMaxSize {
 			return nil
 		}
-		data, err := os.ReadFile(p)
+		data, err := safefs.ReadRegular(safefs.Source, p)
 		if err != nil {
 			return nil
 		}

@@ -11,6 +11,8 @@ import (
 	"strings"
 
 	"github.com/composeopt/composeopt/migrate/dockerfile"
+
+	"github.com/composeopt/composeopt/migrate/safefs"
 )
 
 // Port is a port the application of a stage listens on, with the evidence.
@@ -308,7 +310,7 @@ func findSourcePorts(dir string) []Port {
 		if err != nil || info.Size() > 1<<20 {
 			return nil
 		}
-		data, err := os.ReadFile(path)
+		data, err := safefs.ReadRegular(safefs.Source, path)
 		if err != nil {
 			return nil
 		}

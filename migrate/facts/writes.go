@@ -8,6 +8,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/composeopt/composeopt/migrate/safefs"
 )
 
 // WritePath is a container directory the application writes at run time.
@@ -160,7 +162,7 @@ func findSourceWrites(dir string) []sourceWrite {
 		if err != nil || !d.Type().IsRegular() || info.Size() > 1<<20 {
 			return nil
 		}
-		data, err := os.ReadFile(p)
+		data, err := safefs.ReadRegular(safefs.Source, p)
 		if err != nil {
 			return nil
 		}

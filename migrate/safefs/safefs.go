@@ -241,6 +241,10 @@ func ReadIn(kind Kind, dir, rel string) ([]byte, error) {
 	return r.ReadFile(kind, filepath.Join(dir, filepath.FromSlash(rel)))
 }
 
+// ReadRegular reads p, which must be a regular file within the kind's
+// limit, without confining it (for paths the caller already confined).
+func ReadRegular(kind Kind, p string) ([]byte, error) { return readRegular(kind, p) }
+
 // readRegular opens p without blocking (a FIFO would otherwise wait for a
 // writer forever), checks that the open file is regular and small enough,
 // and reads at most the limit.

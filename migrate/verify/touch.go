@@ -13,6 +13,8 @@ import (
 
 	"github.com/moby/patternmatcher"
 	"github.com/moby/patternmatcher/ignorefile"
+
+	"github.com/composeopt/composeopt/migrate/safefs"
 )
 
 // Rebuild measurements edit a file, so they work on a copy of the build
@@ -71,15 +73,14 @@ func copyFile(from, to string, perm fs.FileMode) error {
 // <dockerfile>.dockerignore next to it first, then <context>/.dockerignore.
 func ignoreMatcher(contextDir, dockerfile string) (*patternmatcher.PatternMatcher, error) {
 	for _, p := range []string{dockerfile + ".dockerignore", filepath.Join(contextDir, ".dockerignore")} {
-		f, err := os.Open(p)
+		data, err := safefs.ReadRegular(safefs.Ignore, p) // a FIFO must not hang verify
 		if errors.Is(err, fs.ErrNotExist) {
 			continue
 		}
 		if err != nil {
 			return nil, err
 		}
-		pats, err := ignorefile.ReadAll(f)
-		f.Close()
+		pats, err := ignorefile.ReadAll(bytes.NewReader(data))
 		if err != nil {
 			return nil, fmt.Errorf("reading %s: %w", p, err)
 		}

@@ -5,7 +5,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 func writeFiles(t *testing.T, root string, files map[string]string) {
@@ -128,5 +130,25 @@ func TestEngineMissingCLI(t *testing.T) {
 	err := Engine(t.Context(), Options{Docker: "/nonexistent/docker"})
 	if err == nil || !strings.Contains(err.Error(), "no Docker engine reachable") {
 		t.Fatalf("Engine = %v", err)
+	}
+}
+
+func TestIgnoreMatcherFIFO(t *testing.T) {
+	dir := t.TempDir()
+	if err := syscall.Mkfifo(filepath.Join(dir, ".dockerignore"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := ignoreMatcher(dir, filepath.Join(dir, "Dockerfile"))
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "FIFO") {
+			t.Errorf("a FIFO .dockerignore: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("reading a FIFO .dockerignore hangs")
 	}
 }
