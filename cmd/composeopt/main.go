@@ -54,7 +54,11 @@ func main() {
 	err := cmd.ExecuteContext(ctx)
 	var se signalError
 	if cause := context.Cause(ctx); errors.As(cause, &se) {
-		if err != nil {
+		switch {
+		case errors.Is(err, context.Canceled):
+			// Stopped before writing anything.
+			fmt.Fprintf(os.Stderr, "composeopt: interrupted (%v): nothing was written\n", se)
+		case err != nil:
 			fmt.Fprintf(os.Stderr, "composeopt: %v\n", err)
 		}
 		os.Exit(se.code())
