@@ -205,6 +205,13 @@ func cachemountTool1(p *Pass, tool *cachemountTool, comp []*dockerfile.Stage, ru
 	if len(plans) == 0 {
 		return
 	}
+	// A container that runs the tool when it starts reads the cache the
+	// install filled (mvn spring-boot:run, gradle bootRun, go run): with a
+	// mount, the image would hold an empty one.
+	if why := cachemountRuntimeUse(p, tool, comp); why != "" {
+		p.Report(plans[0].r.in.Start, "no %s cache mount: %s, which reads the cache directory the mount would leave empty in the image", tool.name, why)
+		return
+	}
 	// Another stage copying the cache directory would get an empty one.
 	inComp := map[string]bool{}
 	for _, st := range comp {
@@ -376,4 +383,29 @@ func cachemountDropWord(c dockerfile.Command, word string) dockerfile.Command {
 	}
 	src := strings.Replace(c.Src, " "+word, "", 1)
 	return dockerfile.Command{Words: words, Src: src, Literal: false}
+}
+
+// cachemountRuntimeUse says where a stage of the component runs a tool
+// whose download cache it needs at container start (maven, gradle, go):
+// a CMD or ENTRYPOINT, or the compose command of a service that builds the
+// stage. "" when none does.
+func cachemountRuntimeUse(p *Pass, tool *cachemountTool, comp []*dockerfile.Stage) string {
+	switch tool.name {
+	case "maven", "gradle", "go":
+	default:
+		return ""
+	}
+	for _, st := range comp {
+		for _, in := range st.Instructions {
+			if (in.Cmd == "cmd" || in.Cmd == "entrypoint") && tool.detect.MatchString(strings.Join(in.Args, " ")) {
+				return fmt.Sprintf("its %s runs %s when the container starts", strings.ToUpper(in.Cmd), tool.name)
+			}
+		}
+	}
+	for _, s := range p.Facts.Services {
+		if st := p.File.Target(s.Target); st != nil && slices.Contains(comp, st) && s.Command != nil && tool.detect.MatchString(strings.Join(s.Command, " ")) {
+			return fmt.Sprintf("compose service %s runs %s when its container starts", s.Name, tool.name)
+		}
+	}
+	return ""
 }
