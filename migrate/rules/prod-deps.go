@@ -91,6 +91,16 @@ func (r *prodDepsRun) fix(c dockerfile.Command) (dockerfile.Command, bool) {
 		return c, false
 	}
 	switch c.Name() {
+	case "npm", "yarn", "pnpm":
+		// Behaviour change 5: in a stage whose node_modules never reach
+		// the running app, a production-only install saves nothing and
+		// breaks the asset build at its first development dependency.
+		if why := r.assetsOnly(); why != "" {
+			r.p.Report(r.in.Start, "%s install left with its development dependencies: %s", c.Name(), why)
+			return c, false
+		}
+	}
+	switch c.Name() {
 	case "npm":
 		return r.fixNpm(c)
 	case "yarn":
@@ -387,4 +397,50 @@ func (r *prodDepsRun) copied(name string) bool {
 		}
 	}
 	return false
+}
+
+// prodDepsNodeStart matches a start command that runs Node.
+var prodDepsNodeStart = regexp.MustCompile(`(^|[\s/"'])(node|nodejs|npm|npx|yarn|pnpm|bun|deno|next|nuxt|ts-node|tsx|nodemon|pm2|pm2-runtime|react-scripts|vite|remix|astro|strapi|nest)(\s|$|["'])|\.(c|m)?js(\s|$|["'])|\.ts(\s|$|["'])`)
+
+// assetsOnly says why the stage's Node dependencies serve only to build
+// assets ("" when the app may use them at run time): a later RUN removes
+// node_modules, or every way the stage starts (its CMD/ENTRYPOINT, the
+// compose commands of its services) runs something other than Node.
+func (r *prodDepsRun) assetsOnly() string {
+	for _, in := range r.later {
+		t := strings.Join(in.Args, " ")
+		if strings.Contains(t, "rm ") && strings.Contains(t, "node_modules") {
+			return "a later RUN removes node_modules, so they never reach the image"
+		}
+	}
+	sf := r.p.Stage(r.st)
+	var image string
+	for _, s := range sf.Chain {
+		for _, in := range s.Instructions {
+			if in.Cmd == "entrypoint" || in.Cmd == "cmd" {
+				image = strings.TrimSpace(image + " " + strings.Join(in.Args, " "))
+			}
+		}
+	}
+	starts := []string{}
+	imageUsed := len(sf.Services) == 0
+	for _, s := range sf.Services {
+		if s.Command != nil {
+			starts = append(starts, strings.Join(s.Command, " "))
+		} else {
+			imageUsed = true
+		}
+	}
+	if imageUsed {
+		if image == "" {
+			return "" // the base image's own command: unknown here
+		}
+		starts = append(starts, image)
+	}
+	for _, st := range starts {
+		if prodDepsNodeStart.MatchString(st) {
+			return ""
+		}
+	}
+	return "the stage starts `" + starts[0] + "`, not Node, so node_modules only serve to build assets"
 }
