@@ -128,11 +128,22 @@ func Make(ctx context.Context, p *compose.Project, opts Options) (*Plan, error) 
 	if err != nil {
 		return nil, err
 	}
+	// One optimized file per Dockerfile: the same Dockerfile built from a
+	// second context cannot share it.
+	byOptimized := map[string]*BuildPlan{}
 	for _, bp := range builds {
 		plan.Builds = append(plan.Builds, bp)
-		if bp.Status == StatusMigrate {
-			refs[bp.Build] = bp.Optimized
+		if bp.Status != StatusMigrate {
+			continue
 		}
+		if first := byOptimized[bp.Optimized]; first != nil {
+			bp.Status = StatusFailed
+			bp.Reason = fmt.Sprintf("%s is also built from context %s (services %s); one %s cannot serve both contexts",
+				rel(p.Dir, bp.Build.Dockerfile), rel(p.Dir, first.Build.Context), strings.Join(first.Build.Services, ", "), filepath.Base(bp.Optimized))
+			continue
+		}
+		byOptimized[bp.Optimized] = bp
+		refs[bp.Build] = bp.Optimized
 	}
 	workers, owner := workerHealthchecks(plan.Builds)
 	edits, err := compose.EditProject(p, refs, workers)

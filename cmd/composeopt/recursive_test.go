@@ -206,3 +206,25 @@ func TestRecursiveRefusesProjectFlags(t *testing.T) {
 		}
 	}
 }
+
+// One Dockerfile built from two contexts: the first build is migrated, the
+// second is reported (the plan used to fail as a whole on a duplicate path
+// in the change set).
+func TestSameDockerfileTwoContexts(t *testing.T) {
+	dir := t.TempDir()
+	writeTree(t, dir, map[string]string{
+		"src/cart/Dockerfile": "FROM alpine:3.20\nRUN apk add curl\nCOPY . /app\nCMD [\"/app/run\"]\n",
+		"compose.yaml": "services:\n  cart:\n    build:\n      context: .\n      dockerfile: src/cart/Dockerfile\n" +
+			"  cart-local:\n    build:\n      context: src/cart\n",
+	})
+	diff, stderr, code := composeopt(t, dir, "plan")
+	if code != 0 {
+		t.Fatalf("plan: exit %d\n%s", code, stderr)
+	}
+	if !strings.Contains(stderr, "cart: migrate src/cart/Dockerfile") || !strings.Contains(stderr, "cart-local: not migrated: src/cart/Dockerfile is also built from context . (services cart)") {
+		t.Errorf("summary:\n%s", stderr)
+	}
+	if strings.Count(diff, "+++ b/src/cart/Dockerfile.optimized\n") != 1 {
+		t.Errorf("diff:\n%s", diff)
+	}
+}
