@@ -364,3 +364,36 @@ func TestApplySignals(t *testing.T) {
 		})
 	}
 }
+
+// TestApplyKilledRecursive: with -r the lock and journal live in the
+// directory searched; plan -r warns and check -r fails while a killed
+// apply -r's journal is there, and the next apply -r recovers it.
+func TestApplyKilledRecursive(t *testing.T) {
+	dir := fixture(t, "matrix-studio")
+	want := fixture(t, "matrix-studio")
+	if out, code := runBin(t, want, nil, "apply", "-r"); code != 0 {
+		t.Fatalf("apply -r: exit %d\n%s", code, out)
+	}
+	if out, code := runBin(t, dir, []string{testStepEnv + "=kill:9"}, "apply", "-r"); code != -1 {
+		t.Fatalf("apply -r not killed: exit %d\n%s", code, out)
+	}
+	if !changeset.HasJournal(dir) {
+		t.Fatal("no journal in the directory searched")
+	}
+	if out, code := runBin(t, dir, nil, "plan", "-r"); code != 0 || !strings.Contains(out, "composeopt recover") {
+		t.Errorf("plan -r with a journal: exit %d, no warning:\n%s", code, out)
+	}
+	if out, code := runBin(t, dir, nil, "check", "-r"); code != 1 || !strings.Contains(out, "interrupted") {
+		t.Errorf("check -r with a journal: exit %d:\n%s", code, out)
+	}
+	out, code := runBin(t, dir, nil, "apply", "-r")
+	if code != 0 || !strings.Contains(out, "interrupted composeopt apply") {
+		t.Fatalf("apply -r after the kill: exit %d\n%s", code, out)
+	}
+	if d := diffTrees(hashTree(t, want), hashTree(t, dir)); d != "" {
+		t.Errorf("tree differs from an uninterrupted apply -r:\n%s", d)
+	}
+	if l := leftovers(t, dir); len(l) > 0 {
+		t.Errorf("left behind: %q", l)
+	}
+}

@@ -204,7 +204,11 @@ func (r *ruleFlags) options(projectDir string) (migrate.Options, error) {
 // is reported as a warning.
 func makePlan(cmd *cobra.Command, g *globals, rf *ruleFlags, services []string) (*migrate.Plan, error) {
 	if g.recursive {
-		return makeRepoPlan(cmd, g, rf, services)
+		plan, err := makeRepoPlan(cmd, g, rf, services)
+		if err == nil && changeset.HasJournal(plan.Project.Dir) {
+			plan.Warnings = append(plan.Warnings, interruptedWarning)
+		}
+		return plan, err
 	}
 	p, err := g.load(cmd.Context(), services)
 	if err != nil {
