@@ -79,10 +79,10 @@ func (f ImageFacts) HasTool(t string) bool { return slices.Contains(f.Tools, t) 
 // osFacts are the facts an OS base gives every image built on it.
 var (
 	osDebian = ImageFacts{Family: Debian, OS: "debian", PkgManager: "apt", Shell: "/bin/sh", UserTools: "useradd",
-		Accounts: []Account{{Name: "www-data", UID: 33, GID: 33, Home: "/var/www"}, {Name: "nobody", UID: 65534, GID: 65534}},
+		Accounts: []Account{{Name: "www-data", UID: 33, GID: 33}, {Name: "nobody", UID: 65534, GID: 65534}},
 		Tools:    []string{"bash"}}
 	osUbuntu = ImageFacts{Family: Debian, OS: "ubuntu", PkgManager: "apt", Shell: "/bin/sh", UserTools: "useradd",
-		Accounts: []Account{{Name: "www-data", UID: 33, GID: 33, Home: "/var/www"}, {Name: "nobody", UID: 65534, GID: 65534}},
+		Accounts: []Account{{Name: "www-data", UID: 33, GID: 33}, {Name: "nobody", UID: 65534, GID: 65534}},
 		Tools:    []string{"bash"}}
 	osAlpine = ImageFacts{Family: Alpine, OS: "alpine", PkgManager: "apk", Shell: "/bin/sh", UserTools: "adduser",
 		Accounts: []Account{{Name: "nobody", UID: 65534, GID: 65534}},

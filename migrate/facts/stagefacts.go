@@ -2,6 +2,7 @@ package facts
 
 import (
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/composeopt/composeopt/migrate/dockerfile"
@@ -217,4 +218,38 @@ func (sf *StageFacts) Instructions(cmd string, before *dockerfile.Instruction) [
 		return nil
 	}
 	return x.byCmd[cmd][:n:n]
+}
+
+// UserExists is the one answer to "does this user exist in the stage"
+// before the instruction (in the whole chain when before is nil): a
+// numeric uid always does (the kernel needs no account), a name does when
+// the base image ships it (image facts table, or the inspected image) or a
+// useradd/adduser of the chain creates it.
+func (sf *StageFacts) UserExists(user string, before *dockerfile.Instruction) bool {
+	name, _, _ := strings.Cut(user, ":")
+	if name == "" || name == "root" {
+		return true
+	}
+	if _, err := strconv.Atoi(name); err == nil {
+		return true
+	}
+	if _, ok := sf.Info.Base.Account(name); ok {
+		return true
+	}
+	for _, in := range sf.Instructions("run", before) {
+		script, ok := in.ShellForm()
+		if !ok {
+			continue
+		}
+		sc, ok := dockerfile.ParseScript(script)
+		if !ok {
+			continue
+		}
+		for _, c := range sc.Commands {
+			if ua, ok := ParseUserAdd(c); ok && ua.Name == name {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -47,9 +47,14 @@ func cachemountWho(e *cachemountEnv, user string, seen []*dockerfile.Instruction
 	}
 	switch {
 	case e.info.ImageUser != "" && (name == e.info.ImageUser || name == strconv.Itoa(e.info.ImageUID)):
-		e.uid, e.home, e.homeExists = e.info.ImageUID, "/home/"+e.info.ImageUser, e.info.ImageUser == "node"
+		// The image facts say the account's ids and whether its home exists.
+		a, _ := e.info.Base.Account(e.info.ImageUser)
+		e.uid, e.home, e.homeExists = a.UID, a.Home, a.Home != ""
+		if e.home == "" {
+			e.home = "/home/" + a.Name
+		}
 		if gid < 0 {
-			gid = e.info.ImageUID
+			gid = a.GID
 		}
 	default:
 		u, ok := cachemountCreated(seen, name)
