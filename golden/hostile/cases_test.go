@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/composeopt/composeopt/migrate/lockfile"
 )
 
 // migrated are the files a successful apply of the basic project writes.
@@ -335,6 +337,17 @@ func TestHostile(t *testing.T) {
 		{name: "lock-file-is-fifo", args: []string{"apply"}, setup: withBasic(func(e *env) {
 			e.fifo(".composeopt/lock")
 		}), changed: append([]string{".composeopt", ".composeopt/lock"}, migrated...)},
+		{name: "lock-file-link-to-outside", args: []string{"apply"}, setup: withBasic(func(e *env) {
+			e.link(filepath.Join(e.outside, "created-by-lock"), ".composeopt/lock")
+		}), exit: 1, want: []string{".composeopt/lock"}},
+		{name: "apply-while-another-holds-the-lock", args: []string{"apply"}, setup: withBasic(func(e *env) {
+			e.mkdir(".composeopt")
+			l, err := lockfile.Acquire(e.path(".composeopt/lock"))
+			if err != nil {
+				e.t.Fatal(err)
+			}
+			e.t.Cleanup(func() { l.Release(false) })
+		}), exit: 1, want: []string{"locked"}},
 		{name: "stale-temp-file-from-killed-run", args: []string{"apply"}, setup: withBasic(func(e *env) {
 			e.write("app/.Dockerfile.optimized.tmp123456", "half-written")
 		}), changed: append([]string{"app/.Dockerfile.optimized.tmp123456"}, migrated...)},

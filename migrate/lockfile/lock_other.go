@@ -8,4 +8,6 @@ import "os"
 // which cannot tell a live directory from a stale one, removes nothing.
 const enforced = false
 
+const noFollow = 0
+
 func tryLock(*os.File) (bool, error) { return true, nil }

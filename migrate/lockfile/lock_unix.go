@@ -10,6 +10,10 @@ import (
 
 const enforced = true
 
+// noFollow makes opening a lock file that is a symbolic link fail: a
+// repository could ship .composeopt/lock as a link to a file outside it.
+const noFollow = syscall.O_NOFOLLOW
+
 // tryLock takes an exclusive flock on f without blocking; false means
 // another process holds it.
 func tryLock(f *os.File) (bool, error) {

@@ -32,7 +32,7 @@ type Lock struct {
 // the new file is locked instead.
 func Acquire(path string) (*Lock, error) {
 	for range 10 {
-		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|noFollow, 0o644)
 		if err != nil {
 			return nil, err
 		}

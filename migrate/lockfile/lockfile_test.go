@@ -96,3 +96,19 @@ func TestTempDirSurvivesConcurrentCleanStale(t *testing.T) {
 		done()
 	}
 }
+
+func TestAcquireRefusesSymlink(t *testing.T) {
+	dir := t.TempDir()
+	outside := filepath.Join(t.TempDir(), "created-through-link")
+	lock := filepath.Join(dir, "lock")
+	if err := os.Symlink(outside, lock); err != nil {
+		t.Fatal(err)
+	}
+	if l, err := Acquire(lock); err == nil {
+		l.Release(false)
+		t.Fatal("a lock file that is a symbolic link was accepted")
+	}
+	if _, err := os.Lstat(outside); err == nil {
+		t.Errorf("locking created %s through the link", outside)
+	}
+}
