@@ -3,6 +3,7 @@ package compose
 import (
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -15,6 +16,21 @@ import (
 // changes. The decoded YAML must differ only by that key (an anchor that
 // other services merge is refused); the caller's re-load checks the rest.
 func disableOne(st *loadState, content map[string][]byte, svc string) (string, []byte, error) {
+	path, src, at, text, err := disableAt(st, content, nil, svc)
+	if err != nil {
+		return path, nil, err
+	}
+	out := append(append(append([]byte(nil), src[:at]...), text...), src[at:]...)
+	if err := checkInserted(src, out, []string{svc}); err != nil {
+		return path, nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return path, out, nil
+}
+
+// disableAt finds where disableOne inserts service svc's health check:
+// the file, its current bytes, the offset and the text. parsed caches the
+// parse of each file's current bytes (nil: parse every time).
+func disableAt(st *loadState, content map[string][]byte, parsed map[string]*yamlFile, svc string) (string, []byte, int, string, error) {
 	for i := len(st.opts.Files) - 1; i >= 0; i-- {
 		path := st.opts.Files[i]
 		src, ok := content[path]
@@ -25,9 +41,15 @@ func disableOne(st *loadState, content map[string][]byte, svc string) (string, [
 			}
 			src = f.src
 		}
-		f, err := parseYAML(path, src)
-		if err != nil {
-			return path, nil, err
+		f := parsed[path]
+		if f == nil {
+			var err error
+			if f, err = parseYAML(path, src); err != nil {
+				return path, nil, 0, "", err
+			}
+			if parsed != nil {
+				parsed[path] = f
+			}
 		}
 		svcs := directPair(f.root, "services")
 		if svcs == nil {
@@ -39,15 +61,15 @@ func disableOne(st *loadState, content map[string][]byte, svc string) (string, [
 		}
 		m := kv.value
 		if m.Kind != yaml.MappingNode || m.Style&yaml.FlowStyle != 0 || len(m.Content) == 0 {
-			return path, nil, fmt.Errorf("%s:%d: service %s is not a block mapping; add `healthcheck: {disable: true}` by hand", path, m.Line, svc)
+			return path, nil, 0, "", fmt.Errorf("%s:%d: service %s is not a block mapping; add `healthcheck: {disable: true}` by hand", path, m.Line, svc)
 		}
 		if directPair(m, "healthcheck") != nil {
-			return path, nil, fmt.Errorf("%s:%d: service %s already has a healthcheck key", path, m.Line, svc)
+			return path, nil, 0, "", fmt.Errorf("%s:%d: service %s already has a healthcheck key", path, m.Line, svc)
 		}
 		first := m.Content[0]
 		ind, err := f.indentOf(first)
 		if err != nil {
-			return path, nil, err
+			return path, nil, 0, "", err
 		}
 		step := first.Column - kv.key.Column
 		if step <= 0 {
@@ -60,18 +82,92 @@ func disableOne(st *loadState, content map[string][]byte, svc string) (string, [
 			at = f.lines[kv.key.Line]
 		}
 		text := ind + "healthcheck:" + f.eol + ind + strings.Repeat(" ", step) + "disable: true" + f.eol
-		out := append(append(append([]byte(nil), src[:at]...), text...), src[at:]...)
-		if err := checkInserted(src, out, svc); err != nil {
-			return path, nil, fmt.Errorf("%s: %w", path, err)
-		}
-		return path, out, nil
+		return path, src, at, text, nil
 	}
-	return "", nil, fmt.Errorf("service %s is not defined in a compose file given with -f (it comes from include: or extends:); add `healthcheck: disable: true` by hand", svc)
+	return "", nil, 0, "", fmt.Errorf("service %s is not defined in a compose file given with -f (it comes from include: or extends:); add `healthcheck: disable: true` by hand", svc)
+}
+
+// disableAll does what disableOne does for each service of svcs in turn,
+// and returns the services done and the errors, in svcs order. It inserts
+// the health checks of all the services of one file at once and checks the
+// result once: a parse and a decode per service made thousands of workers
+// quadratic. When a file's batch fails the check, its services are done
+// one by one with disableOne, as before, so that each error is its own.
+func disableAll(st *loadState, content map[string][]byte, svcs []string) (done []string, errs map[string]*EditError) {
+	errs = map[string]*EditError{}
+	type ins struct {
+		svc  string
+		at   int
+		text string
+	}
+	parsed := map[string]*yamlFile{}
+	srcOf := map[string][]byte{}
+	byFile := map[string][]ins{}
+	var files []string
+	for _, svc := range svcs {
+		path, src, at, text, err := disableAt(st, content, parsed, svc)
+		if err != nil {
+			errs[svc] = &EditError{Service: svc, File: path, Err: err}
+			continue
+		}
+		if _, ok := byFile[path]; !ok {
+			files = append(files, path)
+			srcOf[path] = src
+		}
+		byFile[path] = append(byFile[path], ins{svc, at, text})
+	}
+	ok := map[string]bool{}
+	for _, path := range files {
+		list, src := byFile[path], srcOf[path]
+		distinct := true
+		for i := range list {
+			for j := range i {
+				if list[i].at == list[j].at {
+					distinct = false
+				}
+			}
+		}
+		if distinct && len(list) > 1 {
+			sorted := slices.Clone(list)
+			slices.SortFunc(sorted, func(a, b ins) int { return b.at - a.at })
+			out := slices.Clone(src)
+			for _, in := range sorted {
+				out = slices.Insert(out, in.at, []byte(in.text)...)
+			}
+			names := make([]string, len(list))
+			for i, in := range list {
+				names[i] = in.svc
+			}
+			if checkInserted(src, out, names) == nil {
+				content[path] = out
+				for _, n := range names {
+					ok[n] = true
+				}
+				continue
+			}
+		}
+		for _, in := range list {
+			p, out, err := disableOne(st, content, in.svc)
+			if err != nil {
+				errs[in.svc] = &EditError{Service: in.svc, File: p, Err: err}
+				continue
+			}
+			content[p] = out
+			ok[in.svc] = true
+		}
+	}
+	for _, svc := range svcs {
+		if ok[svc] {
+			done = append(done, svc)
+		}
+	}
+	return done, errs
 }
 
 // checkInserted decodes both texts (anchors and merge keys resolved) and
-// checks that they differ only by services.svc.healthcheck = {disable: true}.
-func checkInserted(before, after []byte, svc string) error {
+// checks that they differ only by services.svc.healthcheck = {disable: true}
+// for each of svcs.
+func checkInserted(before, after []byte, svcs []string) error {
 	var a, b map[string]any
 	if err := yaml.Unmarshal(before, &a); err != nil {
 		return err
@@ -80,14 +176,16 @@ func checkInserted(before, after []byte, svc string) error {
 		return fmt.Errorf("the edited file is not valid YAML: %w", err)
 	}
 	bs, _ := b["services"].(map[string]any)
-	s, _ := bs[svc].(map[string]any)
-	hc, _ := s["healthcheck"].(map[string]any)
-	if len(hc) != 1 || hc["disable"] != true {
-		return fmt.Errorf("service %s has no `healthcheck: disable: true` after the edit", svc)
+	for _, svc := range svcs {
+		s, _ := bs[svc].(map[string]any)
+		hc, _ := s["healthcheck"].(map[string]any)
+		if len(hc) != 1 || hc["disable"] != true {
+			return fmt.Errorf("service %s has no `healthcheck: disable: true` after the edit", svc)
+		}
+		delete(s, "healthcheck")
 	}
-	delete(s, "healthcheck")
 	if !reflect.DeepEqual(a, b) {
-		return fmt.Errorf("adding the healthcheck to service %s changes more than that service (is its mapping an anchor other services merge?)", svc)
+		return fmt.Errorf("adding the healthcheck to service %s changes more than that service (is its mapping an anchor other services merge?)", strings.Join(svcs, ", "))
 	}
 	return nil
 }

@@ -51,6 +51,14 @@ func TestEditProjectDisablesHealthchecks(t *testing.T) {
 		svcs:    []string{"worker"},
 		wantErr: "changes more than that service",
 	}, {
+		name: "several services of one file get theirs in one edit",
+		files: map[string]string{
+			"compose.yaml": "services:\n  a:\n    build: .\n    command: [\"./a\"]\n  web:\n    build: .\n  b:\n    build: .\n  c:\n    build: .\n",
+			"Dockerfile":   df,
+		},
+		svcs: []string{"c", "a", "b"},
+		want: "services:\n  a:\n    healthcheck:\n      disable: true\n    build: .\n    command: [\"./a\"]\n  web:\n    build: .\n  b:\n    healthcheck:\n      disable: true\n    build: .\n  c:\n    healthcheck:\n      disable: true\n    build: .\n",
+	}, {
 		name: "a flow mapping is refused",
 		files: map[string]string{
 			"compose.yaml": "services:\n  worker: {build: ., command: [\"./work\"]}\n",
@@ -93,5 +101,25 @@ func TestEditProjectDisablesHealthchecks(t *testing.T) {
 				t.Errorf("Old is not the file on disk")
 			}
 		})
+	}
+}
+
+// A file's services are edited together; when one of them cannot be (an
+// anchor other services merge), it alone is refused and the others are
+// still edited, as when each is done on its own.
+func TestEditProjectDisablesHealthchecksBatchFallback(t *testing.T) {
+	dir := writeTree(t, map[string]string{
+		"compose.yaml": "services:\n  a: &w\n    build: .\n  other:\n    <<: *w\n  b:\n    build: .\n",
+		"Dockerfile":   "FROM alpine\n",
+	})
+	p := load(t, Options{WorkingDir: dir})
+	edits, err := EditProject(p, map[*Build]string{}, []string{"a", "b"})
+	var ee *EditError
+	if err == nil || !errors.As(err, &ee) || ee.Service != "a" || !strings.Contains(err.Error(), "changes more than that service") {
+		t.Fatalf("err = %v, want service a refused", err)
+	}
+	want := "services:\n  a: &w\n    build: .\n  other:\n    <<: *w\n  b:\n    healthcheck:\n      disable: true\n    build: .\n"
+	if len(edits) != 1 || string(edits[0].New) != want {
+		t.Fatalf("edits = %v, want b's health check only", edits)
 	}
 }

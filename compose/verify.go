@@ -115,17 +115,16 @@ func applyAndVerify(st *loadState, ops []*editOp, expected map[string]string, pe
 	for _, e := range edits {
 		old[e.Path] = e.Old
 	}
+	done, errs := disableAll(st, content, disable)
 	for _, svc := range disable {
-		path, out, err := disableOne(st, content, svc)
-		if err != nil {
-			derrs = append(derrs, &EditError{Service: svc, File: path, Err: err})
-			continue
+		if e := errs[svc]; e != nil {
+			derrs = append(derrs, e)
 		}
+	}
+	for path := range content {
 		if _, ok := old[path]; !ok {
 			old[path] = st.loc.files[path].src
 		}
-		content[path] = out
-		done = append(done, svc)
 	}
 	if len(ops) == 0 && len(done) == 0 {
 		return nil, nil, derrs, nil
