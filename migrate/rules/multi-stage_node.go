@@ -143,6 +143,16 @@ func splitNode(c *splitCtx) *splitOut {
 		p.NeedsHuman(line, "no split: the stage builds or installs build tools but installs no Node dependencies the split can recognise")
 		return nil
 	}
+	var later []*dockerfile.Instruction
+	for _, in := range c.st.Find("run") {
+		if in.Start > deps.in.Start {
+			later = append(later, in)
+		}
+	}
+	if why := nodeAssetsOnly(p, c.st, later); why != "" {
+		p.Report(line, "no split: %s; a production-only install would leave the asset build without its development dependencies", why)
+		return nil
+	}
 	if pm == "yarn" && p.Facts.YarnBerry() {
 		p.NeedsHuman(line, "no split: Yarn 2+ has no production-only install the split can rely on")
 		return nil

@@ -95,7 +95,7 @@ func (r *prodDepsRun) fix(c dockerfile.Command) (dockerfile.Command, bool) {
 		// Behaviour change 5: in a stage whose node_modules never reach
 		// the running app, a production-only install saves nothing and
 		// breaks the asset build at its first development dependency.
-		if why := r.assetsOnly(); why != "" {
+		if why := nodeAssetsOnly(r.p, r.st, r.later); why != "" {
 			r.p.Report(r.in.Start, "%s install left with its development dependencies: %s", c.Name(), why)
 			return c, false
 		}
@@ -402,18 +402,19 @@ func (r *prodDepsRun) copied(name string) bool {
 // prodDepsNodeStart matches a start command that runs Node.
 var prodDepsNodeStart = regexp.MustCompile(`(^|[\s/"'])(node|nodejs|npm|npx|yarn|pnpm|bun|deno|next|nuxt|ts-node|tsx|nodemon|pm2|pm2-runtime|react-scripts|vite|remix|astro|strapi|nest)(\s|$|["'])|\.(c|m)?js(\s|$|["'])|\.ts(\s|$|["'])`)
 
-// assetsOnly says why the stage's Node dependencies serve only to build
-// assets ("" when the app may use them at run time): a later RUN removes
-// node_modules, or every way the stage starts (its CMD/ENTRYPOINT, the
-// compose commands of its services) runs something other than Node.
-func (r *prodDepsRun) assetsOnly() string {
-	for _, in := range r.later {
+// nodeAssetsOnly says why the Node dependencies installed in stage st
+// serve only to build assets ("" when the app may use them at run time): a
+// later RUN removes node_modules, or every way the stage starts (its
+// CMD/ENTRYPOINT, the compose commands of its services) runs something
+// other than Node. prod-deps and the Node split both ask it.
+func nodeAssetsOnly(p *Pass, st *dockerfile.Stage, later []*dockerfile.Instruction) string {
+	for _, in := range later {
 		t := strings.Join(in.Args, " ")
 		if strings.Contains(t, "rm ") && strings.Contains(t, "node_modules") {
 			return "a later RUN removes node_modules, so they never reach the image"
 		}
 	}
-	sf := r.p.Stage(r.st)
+	sf := p.Stage(st)
 	var image string
 	for _, s := range sf.Chain {
 		for _, in := range s.Instructions {
