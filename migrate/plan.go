@@ -101,6 +101,8 @@ type Plan struct {
 	Changes changeset.Set
 	// Warnings are non-fatal problems (loading, ignore files).
 	Warnings []string
+	// Parts are the compose projects of a plan Merge made (nil otherwise).
+	Parts []Part
 }
 
 // OptimizedName returns the generated Dockerfile path for an original.

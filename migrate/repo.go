@@ -98,7 +98,7 @@ type Part struct {
 // are not migrated and the first project's change stands.
 func Merge(root string, parts []Part) *Plan {
 	merged := &compose.Project{Name: filepath.Base(root), Dir: root}
-	plan := &Plan{Project: merged}
+	plan := &Plan{Project: merged, Parts: parts}
 	owner := map[string]string{} // file path → label of the project whose change holds it
 	for _, part := range parts {
 		name := func(s string) string {

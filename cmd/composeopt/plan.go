@@ -199,6 +199,19 @@ func printSummary(w io.Writer, plan *migrate.Plan, color, verbose bool) {
 			fmt.Fprintf(w, "  - %s\n", h)
 		}
 	}
+	if len(plan.Parts) > 0 {
+		failed := 0
+		for _, part := range plan.Parts {
+			if part.Plan == nil {
+				failed++
+			}
+		}
+		line := fmt.Sprintf("%d compose project%s", len(plan.Parts), plural(len(plan.Parts)))
+		if failed > 0 {
+			line += fmt.Sprintf(", %d not planned", failed)
+		}
+		fmt.Fprintln(w, line+".")
+	}
 	n := len(plan.Changes.Changed())
 	switch n {
 	case 0:

@@ -145,7 +145,7 @@ func TestRecursiveMonorepo(t *testing.T) {
 	// Many builds: one line per build with its counts, the items that need
 	// a human grouped at the end; -v adds every finding under its build.
 	for _, want := range []string{"samples/00:api: migrate samples/00/api/Dockerfile → Dockerfile.optimized (rules: ", "\nsamples/31:web, samples/31:worker: migrate",
-		"\nsamples/03:compose.ci.yaml:app-ci: migrate", "finding", "\nskipped (image-only service (no build:)): samples/00:db, samples/05:db,", "\nNeeds a human (", "\n  - broken:(project): skipped: "} {
+		"\nsamples/03:compose.ci.yaml:app-ci: migrate", "finding", "\nskipped (image-only service (no build:)): samples/00:db, samples/05:db,", "\nNeeds a human (", "\n  - broken:(project): skipped: ", "\n39 compose projects, 1 not planned.\n"} {
 		if !strings.Contains(stderr, want) {
 			t.Errorf("summary lacks %q:\n%s", want, stderr)
 		}
