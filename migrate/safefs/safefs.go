@@ -187,8 +187,12 @@ func (e *OutsideError) Error() string {
 	if e.Resolved != e.Path {
 		how = "resolves to " + e.Resolved + ", which is"
 	}
+	allow := e.Resolved
+	if fi, err := os.Stat(allow); err != nil || !fi.IsDir() {
+		allow = filepath.Dir(allow) // a file: allow the directory holding it
+	}
 	return fmt.Sprintf("%s %s %s outside the project directory %s; composeopt does not read or write there (pass --allow-outside %s to allow it)",
-		e.What, e.Path, how, e.Root, filepath.Dir(e.Resolved))
+		e.What, e.Path, how, e.Root, allow)
 }
 
 func (e *OutsideError) Unwrap() error { return ErrOutside }
