@@ -36,6 +36,9 @@ type fixture struct {
 	services []string
 	// builder is the buildx builder verify uses ("" = the engine's own).
 	builder string
+	// rootKept: composeopt must leave the image running as root and say
+	// why (verify reports it instead of failing).
+	rootKept bool
 }
 
 // remoteBuilder is the buildx builder env.sh registers: a current buildkitd
@@ -51,6 +54,13 @@ var fixtures = []fixture{
 	// so this one is built by the remote buildkitd and loaded into the
 	// engine for the size and run checks.
 	{dir: "heredoc-chmod", builder: remoteBuilder},
+	// Port 80 known from the source and a Traefik label: runs as node.
+	{dir: "node-port80"},
+	// A static site on the stock nginx image: runs as nginx.
+	{dir: "nginx-static"},
+	// Uploads written into a source bind mount over WORKDIR: left as root
+	// and reported.
+	{dir: "flask-upload", rootKept: true},
 }
 
 // requireBuilder skips (or, with COMPOSEOPT_E2E=1, fails) when a fixture's
@@ -107,14 +117,14 @@ func TestE2E(t *testing.T) {
 			requireBuilder(t, fx.builder)
 			results := verifyFixture(t, fx, false)
 			for _, r := range results {
-				checkResult(t, r)
+				checkResult(t, r, fx)
 			}
 		})
 	}
 }
 
 // checkResult asserts what a migration must achieve for one service.
-func checkResult(t *testing.T, r verify.Result) {
+func checkResult(t *testing.T, r verify.Result, fx fixture) {
 	t.Helper()
 	if !r.Original.Built {
 		t.Errorf("%s: original does not build: %s", r.Service, r.Original.BuildError)
@@ -126,7 +136,10 @@ func checkResult(t *testing.T, r verify.Result) {
 	if r.Original.Built && r.Optimized.Size >= r.Original.Size {
 		t.Errorf("%s: optimized image is not smaller: %d >= %d bytes", r.Service, r.Optimized.Size, r.Original.Size)
 	}
-	if !r.NonRoot {
+	switch {
+	case fx.rootKept && (r.NonRoot || r.RootKept == ""):
+		t.Errorf("%s: want the image left running as root with a reason; user %q, reason %q", r.Service, r.User, r.RootKept)
+	case !fx.rootKept && !r.NonRoot:
 		t.Errorf("%s: optimized image runs as root (user %q)", r.Service, r.User)
 	}
 	if !r.Running {
