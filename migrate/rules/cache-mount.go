@@ -385,26 +385,13 @@ func cachemountDropWord(c dockerfile.Command, word string) dockerfile.Command {
 	return dockerfile.Command{Words: words, Src: src, Literal: false}
 }
 
-// cachemountRuntimeUse says where a stage of the component runs a tool
-// whose download cache it needs at container start (maven, gradle, go):
-// a CMD or ENTRYPOINT, or the compose command of a service that builds the
-// stage. "" when none does.
+// cachemountRuntimeUse says where a stage of the component runs, when its
+// container starts, the tool whose download cache the mount would keep out
+// of the image (maven, gradle, go); "" when none does.
 func cachemountRuntimeUse(p *Pass, tool *cachemountTool, comp []*dockerfile.Stage) string {
-	switch tool.name {
-	case "maven", "gradle", "go":
-	default:
-		return ""
-	}
 	for _, st := range comp {
-		for _, in := range st.Instructions {
-			if (in.Cmd == "cmd" || in.Cmd == "entrypoint") && tool.detect.MatchString(strings.Join(in.Args, " ")) {
-				return fmt.Sprintf("its %s runs %s when the container starts", strings.ToUpper(in.Cmd), tool.name)
-			}
-		}
-	}
-	for _, s := range p.Facts.Services {
-		if st := p.File.Target(s.Target); st != nil && slices.Contains(comp, st) && s.Command != nil && tool.detect.MatchString(strings.Join(s.Command, " ")) {
-			return fmt.Sprintf("compose service %s runs %s when its container starts", s.Name, tool.name)
+		if t, where := p.Stage(st).StartsBuildTool(); t == tool.name {
+			return where
 		}
 	}
 	return ""

@@ -92,6 +92,10 @@ func nonrootStage(p *Pass, st *dockerfile.Stage) {
 		}
 		return
 	}
+	if tool, where := p.Stage(st).StartsBuildTool(); tool != "" {
+		p.NeedsHuman(line, "%s keeps running as root: %s, which compiles into the working directory and reads the dependency caches the image build filled as root; an unprivileged user could do neither. Build the application in the image and start what it built, and the rule can switch the user", label, where)
+		return
+	}
 	switch info.Family {
 	case facts.Windows:
 		p.NeedsHuman(line, "%s is a Windows image; the non-root rule only knows Linux user tools", label)

@@ -1,0 +1,70 @@
+package facts
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+)
+
+// startTools are the build tools that some images run when the container
+// starts (mvn spring-boot:run, gradle bootRun, go run, cargo run, dotnet
+// run, sbt run). Such a container compiles into its working directory and
+// reads the dependency caches the image build filled, both as the user the
+// build ran as.
+var startTools = []struct {
+	name string
+	re   *regexp.Regexp
+}{
+	{"maven", regexp.MustCompile(`(^|[\s/])mvnw?(\s|$)`)},
+	{"gradle", regexp.MustCompile(`(^|[\s/])gradlew?(\s|$)`)},
+	{"go", regexp.MustCompile(`(^|[\s/;&|])go\s+(run|build|test|generate)\b`)},
+	{"cargo", regexp.MustCompile(`(^|[\s/;&|])cargo\s+(run|build|watch)\b`)},
+	{"dotnet", regexp.MustCompile(`(^|[\s/;&|])dotnet\s+(run|watch|build)\b`)},
+	{"sbt", regexp.MustCompile(`(^|[\s/])sbt(\s|$)`)},
+}
+
+// StartsBuildTool says whether the container of this stage runs a build
+// tool when it starts, from the last CMD and ENTRYPOINT in effect in the
+// stage's chain and the compose command of the services that build it. It
+// returns the tool ("maven", "gradle", "go", "cargo", "dotnet", "sbt") and
+// where that was seen, or "" when nothing starts one.
+func (sf *StageFacts) StartsBuildTool() (tool, where string) {
+	var cmd, entry []string
+	for _, st := range sf.Chain {
+		for _, in := range st.Instructions {
+			switch in.Cmd {
+			case "cmd":
+				cmd = in.Args
+			case "entrypoint":
+				entry = in.Args
+			}
+		}
+	}
+	for _, s := range sf.Services {
+		if s.Command != nil {
+			if t := matchStartTool(s.Command); t != "" {
+				return t, fmt.Sprintf("compose service %s runs %s when its container starts", s.Name, t)
+			}
+		}
+	}
+	if t := matchStartTool(entry); t != "" {
+		return t, fmt.Sprintf("its ENTRYPOINT runs %s when the container starts", t)
+	}
+	if t := matchStartTool(cmd); t != "" {
+		return t, fmt.Sprintf("its CMD runs %s when the container starts", t)
+	}
+	return "", ""
+}
+
+func matchStartTool(args []string) string {
+	if len(args) == 0 {
+		return ""
+	}
+	s := strings.Join(args, " ")
+	for _, t := range startTools {
+		if t.re.MatchString(s) {
+			return t.name
+		}
+	}
+	return ""
+}
