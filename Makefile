@@ -24,7 +24,7 @@ unit:
 	$(GO) test -count=1 $$($(GO) list ./... | grep -v /golden/e2e)
 
 e2e:
-	$(GO) test -count=1 -v -timeout 30m ./golden/e2e/
+	$(GO) test -count=1 -v -timeout 60m ./golden/e2e/
 
 # Run `composeopt plan` on the bundled example (the matrix-studio monorepo).
 demo:
