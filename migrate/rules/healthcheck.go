@@ -356,6 +356,25 @@ func healthcheckPort(p *Pass, pl *healthcheckPlan, st *dockerfile.Stage, chain [
 	case len(published) == 1:
 		return published[0], true, true
 	}
+	// Nothing in the Dockerfile or the compose ports names the port: ask
+	// the stage's one answer to "which ports does it listen on" (proxy
+	// labels, listen calls in the sources, server configuration, command
+	// flags). The base image's default is no evidence that this app serves
+	// HTTP there, and a Java debugger port is never probed.
+	jdwp := healthcheckJDWP(p.Stage(st).Info, chain, web)
+	var found []int
+	for _, lp := range p.Stage(st).Ports() {
+		if lp.Kind != "image" && !slices.Contains(jdwp, lp.Number) {
+			found = healthcheckAdd(found, lp.Number)
+		}
+	}
+	switch {
+	case len(found) > 1:
+		pl.skip(true, "stage %s listens on several ports (%s); no HEALTHCHECK added: set one PORT or add the health check yourself", name, healthcheckList(found))
+		return 0, false, true
+	case len(found) == 1:
+		return found[0], true, true
+	}
 	return 0, false, false
 }
 
