@@ -127,6 +127,10 @@ func runSplit(p *Pass) {
 			p.Report(st.From.Start, "no split: %s", reason)
 			continue
 		}
+		if name, line := splitSecretVar(p.Stage(st).Chain); name != "" {
+			p.NeedsHuman(line, "no split: %s looks like a secret, and the runtime stage would carry it as the original does; pass it to the build step that needs it with `RUN --mount=type=secret` and the split can go ahead", name)
+			continue
+		}
 		eco := splitEcosystems[info.Image.Base()]
 		if !splitStandalone(p.File, st) {
 			splitReportLeaks(p, st, info, eco)

@@ -340,6 +340,15 @@ func TestSplitStructure(t *testing.T) {
 			findings: []string{"not an image the multi-stage split knows"},
 		},
 		{
+			// The split repeats ARG and ENV lines in the stages it writes;
+			// it must not be the step that brings a credential into a new
+			// runtime stage, so it stops and says why.
+			name:     "a secret ARG stops the split",
+			files:    map[string]string{"requirements.txt": "flask\n", "app.py": ""},
+			in:       "FROM python:3.12-slim\nARG PIP_INDEX_TOKEN\nRUN apt-get update && apt-get install -y gcc\nCOPY . /app\nRUN pip install -r /app/requirements.txt\nCMD [\"python\", \"/app/app.py\"]\n",
+			findings: []string{"no split: ARG PIP_INDEX_TOKEN looks like a secret"},
+		},
+		{
 			name:  "lower case file and CRLF",
 			files: map[string]string{"requirements.txt": "flask\n", "app.py": ""},
 			in:    "from python:3.12-slim\r\nworkdir /srv\r\n# app code\r\ncopy . .\r\nrun pip install -r requirements.txt\r\ncmd [\"python\", \"app.py\"]\r\n",

@@ -4,9 +4,9 @@ import (
 	"path"
 	"regexp"
 	"strings"
-	"unicode"
 
 	"github.com/composeopt/composeopt/migrate/dockerfile"
+	"github.com/composeopt/composeopt/migrate/facts"
 
 	"github.com/composeopt/composeopt/migrate/safefs"
 )
@@ -25,16 +25,6 @@ var Secrets = &Rule{
 	After: []string{"multi-stage"},
 	Run:   runSecrets,
 }
-
-// secretsWords are name parts that denote a credential by themselves.
-var secretsWords = []string{"PASSWORD", "PASSWD", "PWORD", "PASS", "PWD", "SECRET", "SECRETS", "TOKEN", "APIKEY", "CREDENTIAL", "CREDENTIALS", "CREDS", "AUTH", "PRIVATEKEY", "ACCESSKEY", "SECRETKEY"}
-
-// secretsKeyKinds are the words that make a following KEY a credential.
-var secretsKeyKinds = []string{"API", "PRIVATE", "ACCESS", "SECRET", "SSH", "SIGNING", "ENCRYPTION", "MASTER", "LICENSE", "CLIENT", "APP", "SERVICE", "ACCOUNT", "DEPLOY"}
-
-// secretsHarmless are name parts that make the variable a reference to a
-// credential or a setting about it, not the credential itself.
-var secretsHarmless = []string{"FILE", "PATH", "DIR", "URL", "URI", "HOST", "PORT", "USER", "USERNAME", "NAME", "ID", "LENGTH", "LEN", "MIN", "MAX", "TTL", "EXPIRY", "EXPIRES", "TIMEOUT", "ENABLED", "DISABLED", "TYPE", "ALGORITHM", "HEADER", "PUBLIC", "VERSION", "MODE", "METHOD", "PROVIDER", "ENDPOINT", "ISSUER", "AUDIENCE", "REQUIRED", "LOCATION"}
 
 // secretsValues match literal values shaped like well-known credentials.
 var secretsValues = []struct {
@@ -59,7 +49,7 @@ func runSecrets(p *Pass) {
 		case "arg":
 			for _, a := range in.Args {
 				name, value, hasValue := strings.Cut(a, "=")
-				if secretsName(name) {
+				if facts.SecretName(name) {
 					p.NeedsHuman(in.Start, "ARG %s looks like a secret: build-arg values are kept in the image history; pass it with `RUN --mount=type=secret,id=%s` (docker build --secret / compose build secrets) and give the container its runtime value from the orchestrator", name, strings.ToLower(name))
 				} else if hasValue {
 					secretsValue(p, in, "ARG", name, value)
@@ -68,7 +58,7 @@ func runSecrets(p *Pass) {
 		case "env":
 			for i := 0; i+1 < len(in.Args); i += 3 {
 				name, value := in.Args[i], in.Args[i+1]
-				if secretsName(name) {
+				if facts.SecretName(name) {
 					p.NeedsHuman(in.Start, "ENV %s looks like a secret: ENV values are stored in the image configuration for anyone who can pull it; set it at run time from the orchestrator (compose `secrets:` or environment), and use `RUN --mount=type=secret,id=%s` if a build step needs it", name, strings.ToLower(name))
 				} else {
 					secretsValue(p, in, "ENV", name, value)
@@ -106,62 +96,6 @@ func secretsValue(p *Pass, in *dockerfile.Instruction, what, name, value string)
 			return
 		}
 	}
-}
-
-// secretsName reports whether a variable name denotes a credential.
-func secretsName(name string) bool {
-	parts := secretsSplit(name)
-	if len(parts) == 0 || len(parts) == 1 && (parts[0] == "PWD" || parts[0] == "PASS") {
-		return false // $PWD is the working directory
-	}
-	for _, w := range parts {
-		for _, h := range secretsHarmless {
-			if w == h {
-				return false
-			}
-		}
-	}
-	for i, w := range parts {
-		for _, s := range secretsWords {
-			if w == s || len(w) > len(s)+2 && strings.HasSuffix(w, s) && s != "PASS" && s != "PWD" && s != "AUTH" {
-				return true
-			}
-		}
-		if w == "KEY" && i > 0 {
-			for _, k := range secretsKeyKinds {
-				if parts[i-1] == k {
-					return true
-				}
-			}
-		}
-	}
-	return false
-}
-
-// secretsSplit splits a name into upper-case words at _, -, . and
-// lower-to-upper case changes ("npmAuthToken" → NPM AUTH TOKEN).
-func secretsSplit(name string) []string {
-	var parts []string
-	var cur []rune
-	flush := func() {
-		if len(cur) > 0 {
-			parts = append(parts, strings.ToUpper(string(cur)))
-			cur = cur[:0]
-		}
-	}
-	rs := []rune(name)
-	for i, r := range rs {
-		switch {
-		case r == '_' || r == '-' || r == '.':
-			flush()
-			continue
-		case unicode.IsUpper(r) && i > 0 && unicode.IsLower(rs[i-1]):
-			flush()
-		}
-		cur = append(cur, r)
-	}
-	flush()
-	return parts
 }
 
 // secretsNpmAuth matches an .npmrc line with a literal credential (an
