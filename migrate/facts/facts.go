@@ -259,9 +259,14 @@ func Gather(contextDir string, services []Service) (*Build, error) {
 			b.Node = &np
 		}
 	}
-	b.HealthRoutes, b.RouteExts = findHealthRoutes(contextDir)
-	b.SourcePorts = findSourcePorts(contextDir)
-	b.SourceWrites = findSourceWrites(contextDir)
+	// One walk of the sources for every question asked of them.
+	routes := routeScan{}
+	walkSources(contextDir, func(f sourceFile) {
+		routes.add(f)
+		b.SourcePorts = addSourcePorts(b.SourcePorts, f)
+		b.SourceWrites = addSourceWrites(b.SourceWrites, f)
+	})
+	b.HealthRoutes, b.RouteExts = routes.result()
 	b.Scan = ScanContext(contextDir)
 	if b.Files["go.mod"] {
 		b.GoCgo = goCgo(contextDir)
@@ -323,58 +328,30 @@ func (b *Build) HealthRoutesIn(exts ...string) []string {
 	return out
 }
 
-// findHealthRoutes scans source files (bounded) for health endpoints and
-// records the extensions of the files each was found in.
-func findHealthRoutes(dir string) ([]string, map[string][]string) {
-	found := map[string][]string{}
-	budget := 2000
-	root, err := safefs.New(dir)
-	if err != nil {
-		return nil, nil
+// routeScan collects the health endpoints declared in the sources and the
+// extensions of the files each was found in.
+type routeScan map[string][]string
+
+func (rs routeScan) add(f sourceFile) {
+	switch f.ext {
+	case ".js", ".mjs", ".cjs", ".ts", ".py", ".go", ".java", ".kt", ".rb":
+	default:
+		return
 	}
-	_ = filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
-		if err != nil {
-			return nil
+	for _, loc := range healthRoute.FindAllSubmatchIndex(f.data, -1) {
+		if !safeRoute(f.data, loc[0], loc[1]) {
+			continue
 		}
-		if d.IsDir() {
-			if path != dir && (skipDir(d.Name()) || strings.HasPrefix(d.Name(), ".") || d.Name() == "tests" || d.Name() == "test") {
-				return filepath.SkipDir
-			}
-			return nil
+		if r := string(f.data[loc[2]:loc[3]]); !slices.Contains(rs[r], f.ext) {
+			rs[r] = append(rs[r], f.ext)
 		}
-		budget--
-		if budget < 0 {
-			return filepath.SkipAll
-		}
-		if !safefs.IsRegular(d) {
-			return nil // links, FIFOs and devices are not sources
-		}
-		ext := filepath.Ext(path)
-		switch ext {
-		case ".js", ".mjs", ".cjs", ".ts", ".py", ".go", ".java", ".kt", ".rb":
-		default:
-			return nil
-		}
-		info, err := d.Info()
-		if err != nil || info.Size() > 1<<20 {
-			return nil
-		}
-		data, err := root.ReadFile(safefs.Source, path)
-		if err != nil {
-			return nil
-		}
-		for _, loc := range healthRoute.FindAllSubmatchIndex(data, -1) {
-			if !safeRoute(data, loc[0], loc[1]) {
-				continue
-			}
-			if r := string(data[loc[2]:loc[3]]); !slices.Contains(found[r], ext) {
-				found[r] = append(found[r], ext)
-			}
-		}
-		return nil
-	})
-	out := make([]string, 0, len(found))
-	for r := range found {
+	}
+}
+
+// result lists the routes, most conventional first.
+func (rs routeScan) result() ([]string, map[string][]string) {
+	out := make([]string, 0, len(rs))
+	for r := range rs {
 		out = append(out, r)
 	}
 	sort.Slice(out, func(i, j int) bool {
@@ -384,7 +361,14 @@ func findHealthRoutes(dir string) ([]string, map[string][]string) {
 		}
 		return out[i] < out[j]
 	})
-	return out, found
+	return out, rs
+}
+
+// findHealthRoutes scans the context's sources for health endpoints.
+func findHealthRoutes(dir string) ([]string, map[string][]string) {
+	rs := routeScan{}
+	walkSources(dir, rs.add)
+	return rs.result()
 }
 
 func rank(r string) int {

@@ -2,7 +2,6 @@ package facts
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -11,8 +10,6 @@ import (
 	"strings"
 
 	"github.com/composeopt/composeopt/migrate/dockerfile"
-
-	"github.com/composeopt/composeopt/migrate/safefs"
 )
 
 // Port is a port the application of a stage listens on, with the evidence.
@@ -282,56 +279,27 @@ func sourceKind(name string) string {
 	return ""
 }
 
-// findSourcePorts scans the context's sources and server configuration
-// files (bounded, like findHealthRoutes) for the ports they listen on.
-func findSourcePorts(dir string) []Port {
-	var out []Port
-	seen := map[int]bool{}
-	budget := 2000
-	_ = filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
-		if err != nil {
-			return nil
-		}
-		if d.IsDir() {
-			if path != dir && (skipDir(d.Name()) || strings.HasPrefix(d.Name(), ".") || d.Name() == "tests" || d.Name() == "test") {
-				return filepath.SkipDir
+// addSourcePorts adds the ports a source or server configuration file
+// listens on (listen calls, app.run(port=...), nginx listen lines), each
+// port once, with its first evidence.
+func addSourcePorts(out []Port, f sourceFile) []Port {
+	kind := sourceKind(f.name)
+	if kind == "" {
+		return out
+	}
+	evKind := "source"
+	if kind == "conf" {
+		evKind = "config"
+	}
+	for _, re := range sourcePortPatterns[kind] {
+		for _, m := range re.FindAllSubmatch(f.data, -1) {
+			n, err := strconv.Atoi(string(m[1]))
+			if err != nil || slices.ContainsFunc(out, func(p Port) bool { return p.Number == n }) {
+				continue
 			}
-			return nil
+			out = append(out, Port{Number: n, Kind: evKind, Evidence: fmt.Sprintf("%s: %s", f.rel, strings.TrimSpace(string(m[0])))})
 		}
-		budget--
-		if budget < 0 {
-			return filepath.SkipAll
-		}
-		kind := sourceKind(d.Name())
-		if kind == "" || !d.Type().IsRegular() {
-			return nil
-		}
-		info, err := d.Info()
-		if err != nil || info.Size() > 1<<20 {
-			return nil
-		}
-		data, err := safefs.ReadRegular(safefs.Source, path)
-		if err != nil {
-			return nil
-		}
-		rel, _ := filepath.Rel(dir, path)
-		rel = filepath.ToSlash(rel)
-		evKind := "source"
-		if kind == "conf" {
-			evKind = "config"
-		}
-		for _, re := range sourcePortPatterns[kind] {
-			for _, m := range re.FindAllSubmatch(data, -1) {
-				n, err := strconv.Atoi(string(m[1]))
-				if err != nil || seen[n] {
-					continue
-				}
-				seen[n] = true
-				out = append(out, Port{Number: n, Kind: evKind, Evidence: fmt.Sprintf("%s: %s", rel, strings.TrimSpace(string(m[0])))})
-			}
-		}
-		return nil
-	})
+	}
 	return out
 }
 

@@ -2,14 +2,10 @@ package facts
 
 import (
 	"fmt"
-	"os"
 	"path"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
-
-	"github.com/composeopt/composeopt/migrate/safefs"
 )
 
 // WritePath is a container directory the application writes at run time.
@@ -134,47 +130,19 @@ type sourceWrite struct {
 	file           bool
 }
 
-// findSourceWrites scans the context's sources (bounded) for the paths
-// they write.
-func findSourceWrites(dir string) []sourceWrite {
-	var out []sourceWrite
-	budget := 2000
-	_ = filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
-		if err != nil {
-			return nil
+// addSourceWrites adds the paths a source file writes (uploads folders,
+// sqlite files, ...), with their evidence.
+func addSourceWrites(out []sourceWrite, f sourceFile) []sourceWrite {
+	switch f.ext {
+	case ".py", ".js", ".mjs", ".cjs", ".ts", ".rb":
+	default:
+		return out
+	}
+	for _, ws := range writeSource {
+		for _, m := range ws.re.FindAllSubmatch(f.data, -1) {
+			out = append(out, sourceWrite{Path: string(m[1]), Evidence: f.rel + ": " + strings.TrimSpace(string(m[0])), file: ws.file})
 		}
-		if d.IsDir() {
-			if p != dir && (skipDir(d.Name()) || strings.HasPrefix(d.Name(), ".") || d.Name() == "tests" || d.Name() == "test") {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		budget--
-		if budget < 0 {
-			return filepath.SkipAll
-		}
-		switch filepath.Ext(p) {
-		case ".py", ".js", ".mjs", ".cjs", ".ts", ".rb":
-		default:
-			return nil
-		}
-		info, err := d.Info()
-		if err != nil || !d.Type().IsRegular() || info.Size() > 1<<20 {
-			return nil
-		}
-		data, err := safefs.ReadRegular(safefs.Source, p)
-		if err != nil {
-			return nil
-		}
-		rel, _ := filepath.Rel(dir, p)
-		rel = filepath.ToSlash(rel)
-		for _, ws := range writeSource {
-			for _, m := range ws.re.FindAllSubmatch(data, -1) {
-				out = append(out, sourceWrite{Path: string(m[1]), Evidence: rel + ": " + strings.TrimSpace(string(m[0])), file: ws.file})
-			}
-		}
-		return nil
-	})
+	}
 	return out
 }
 
