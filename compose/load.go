@@ -12,7 +12,6 @@ import (
 	"regexp"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -568,7 +567,7 @@ func convertService(name string, sc types.ServiceConfig, workDir string) *Servic
 		}
 	}
 	for _, e := range sc.Expose {
-		for _, port := range exposedPorts(e) {
+		for _, port := range dockerfile.PortSpec(e) {
 			s.Ports = addPort(s.Ports, port)
 		}
 	}
@@ -601,28 +600,6 @@ func addPort(ports []int, p int) []int {
 		return ports
 	}
 	return append(ports, p)
-}
-
-// exposedPorts parses one `expose:` entry: "80", "80/tcp" or "8000-8010".
-func exposedPorts(e string) []int {
-	e, _, _ = strings.Cut(e, "/")
-	lo, hi, isRange := strings.Cut(e, "-")
-	a, err := strconv.Atoi(strings.TrimSpace(lo))
-	if err != nil || a <= 0 {
-		return nil
-	}
-	if !isRange {
-		return []int{a}
-	}
-	b, err := strconv.Atoi(strings.TrimSpace(hi))
-	if err != nil || b < a || b-a > 1024 {
-		return []int{a}
-	}
-	var out []int
-	for p := a; p <= b; p++ {
-		out = append(out, p)
-	}
-	return out
 }
 
 func dropNil(m types.MappingWithEquals) map[string]string {

@@ -2,6 +2,7 @@ package dockerfile
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -158,5 +159,16 @@ func TestSyntaxErrorLine(t *testing.T) {
 	var se *SyntaxError
 	if !errors.As(err, &se) || se.Line != 3 {
 		t.Fatalf("want a syntax error at line 3, got %v", err)
+	}
+}
+
+func TestPortSpec(t *testing.T) {
+	for in, want := range map[string][]int{
+		"80": {80}, "80/tcp": {80}, " 53/udp": {53}, "8000-8002": {8000, 8001, 8002},
+		"8000-9000": {8000}, "9-3": {9}, "http": nil, "0": nil, "-1": nil, "$PORT": nil,
+	} {
+		if got := PortSpec(in); !slices.Equal(got, want) {
+			t.Errorf("PortSpec(%q) = %v, want %v", in, got, want)
+		}
 	}
 }

@@ -76,7 +76,7 @@ func ListenPorts(f *dockerfile.File, st *dockerfile.Stage, b *Build, svcs []Serv
 				}
 			case "expose":
 				for _, a := range in.Args {
-					for _, n := range portNumbers(ExpandArgs(a, vars)) {
+					for _, n := range dockerfile.PortSpec(ExpandArgs(a, vars)) {
 						add(Port{Number: n, Kind: "expose", Evidence: "EXPOSE " + a, Line: in.Start})
 					}
 				}
@@ -161,28 +161,6 @@ func portsFromVar(k, v string) []int {
 		return out
 	}
 	return nil
-}
-
-// portNumbers parses an EXPOSE value: 80, 80/tcp, 8000-8001.
-func portNumbers(v string) []int {
-	v, _, _ = strings.Cut(v, "/")
-	lo, hi, isRange := strings.Cut(v, "-")
-	a, err := strconv.Atoi(strings.TrimSpace(lo))
-	if err != nil {
-		return nil
-	}
-	if !isRange {
-		return []int{a}
-	}
-	z, err := strconv.Atoi(strings.TrimSpace(hi))
-	if err != nil || z < a || z-a > 64 {
-		return []int{a}
-	}
-	var out []int
-	for n := a; n <= z; n++ {
-		out = append(out, n)
-	}
-	return out
 }
 
 // commandPort matches port options of servers' command lines: --port 80,
