@@ -3,8 +3,6 @@ package migrate
 import (
 	"context"
 	"errors"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -25,15 +23,7 @@ func TestInspectImages(t *testing.T) {
 		"a/run":        "#!/bin/sh\n",
 		"b/run":        "#!/bin/sh\n",
 	}
-	for name, body := range files {
-		p := filepath.Join(dir, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	writeTree(t, dir, files)
 	p, err := compose.Load(context.Background(), compose.Options{WorkingDir: dir})
 	if err != nil {
 		t.Fatal(err)

@@ -22,15 +22,7 @@ func project(t *testing.T) *compose.Project {
 		"b/Dockerfile":    "FROM alpine:3.20\nRUN apk add git\n",
 		"a/.dockerignore": "secret.txt\n",
 	}
-	for name, body := range files {
-		p := filepath.Join(dir, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	writeTree(t, dir, files)
 	p, err := compose.Load(context.Background(), compose.Options{WorkingDir: dir})
 	if err != nil {
 		t.Fatal(err)
@@ -117,5 +109,19 @@ func TestIgnoreFileKeepsUserLines(t *testing.T) {
 func TestSkipUnknownRule(t *testing.T) {
 	if _, err := Make(context.Background(), project(t), Options{Skip: []string{"no-such-rule"}}); err == nil {
 		t.Error("unknown rule accepted")
+	}
+}
+
+// writeTree writes files (slash path → content) below dir.
+func writeTree(t *testing.T, dir string, files map[string]string) {
+	t.Helper()
+	for name, body := range files {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
