@@ -553,6 +553,7 @@ func ignoreEvidence(p *compose.Project, fb *facts.Build, df *dockerfile.File, ke
 		{"tests", testPatterns, facts.IsTestCommand},
 		{"docs", docsPatterns, facts.IsDocsCommand},
 	}
+	stages := facts.NewStages(fb, df)
 	for _, k := range kinds {
 		var why []string
 		for _, e := range repo.InImage(k.name, fb.Services, known) {
@@ -578,7 +579,7 @@ func ignoreEvidence(p *compose.Project, fb *facts.Build, df *dockerfile.File, ke
 			if st == nil || !copiesWholeContext(st) {
 				continue
 			}
-			if r := rules.DevStage(df, fb, st); r != "" {
+			if r := stages.Of(st).DevelopmentReason(); r != "" {
 				why = append(why, fmt.Sprintf("the development stage %s copies the whole context (%s)", stageName(st), r))
 			}
 		}

@@ -28,7 +28,7 @@ var addToCopyArchiveExt = regexp.MustCompile(`(?i)\.(tar|tgz|taz|tbz2?|tb2|txz|t
 
 func runAddToCopy(p *Pass) {
 	for _, st := range p.File.Stages {
-		if devReason(p, st) != "" {
+		if p.Stage(st).DevelopmentReason() != "" {
 			continue
 		}
 		for _, in := range st.Find("add") {

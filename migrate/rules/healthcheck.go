@@ -84,7 +84,7 @@ func healthcheckEmit(p *Pass, line int, fs []healthcheckFinding) {
 
 func runHealthcheck(p *Pass) {
 	for _, st := range p.Runtime() {
-		if devReason(p, st) != "" {
+		if p.Stage(st).DevelopmentReason() != "" {
 			continue
 		}
 		sf := p.Stage(st)

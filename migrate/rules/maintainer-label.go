@@ -19,7 +19,7 @@ var MaintainerLabel = &Rule{
 
 func runMaintainerLabel(p *Pass) {
 	for _, st := range p.File.Stages {
-		if devReason(p, st) != "" {
+		if p.Stage(st).DevelopmentReason() != "" {
 			continue
 		}
 		hasLabel := false

@@ -123,7 +123,7 @@ var splitEcosystems = map[string]string{
 func runSplit(p *Pass) {
 	for _, st := range p.Runtime() {
 		info := p.Stage(st).Info
-		if reason := devReason(p, st); reason != "" {
+		if reason := p.Stage(st).DevelopmentReason(); reason != "" {
 			p.Report(st.From.Start, "no split: %s", reason)
 			continue
 		}

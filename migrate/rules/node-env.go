@@ -30,7 +30,7 @@ var nodeenvTail = []string{"cmd", "entrypoint", "user", "healthcheck", "expose",
 
 func runNodeEnv(p *Pass) {
 	for _, st := range p.Runtime() {
-		if devReason(p, st) != "" {
+		if p.Stage(st).DevelopmentReason() != "" {
 			continue
 		}
 		sf := p.Stage(st)

@@ -58,7 +58,7 @@ func runNonRoot(p *Pass) {
 	for _, st := range p.Runtime() {
 		// The COPY/chown merge first; the account switch follows in the
 		// next pass, on the merged text.
-		if devReason(p, st) == "" && nonrootCopyChown(p, st) {
+		if p.Stage(st).DevelopmentReason() == "" && nonrootCopyChown(p, st) {
 			continue
 		}
 		nonrootStage(p, st)
@@ -69,7 +69,7 @@ func nonrootStage(p *Pass, st *dockerfile.Stage) {
 	line := st.From.Start
 	label := nonrootLabel(st)
 	svcs := p.Stage(st).Services
-	if devReason(p, st) != "" {
+	if p.Stage(st).DevelopmentReason() != "" {
 		p.Report(line, "%s is built for development; its user is left as is", label)
 		return
 	}

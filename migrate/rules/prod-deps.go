@@ -29,7 +29,7 @@ var ProdDeps = &Rule{
 
 func runProdDeps(p *Pass) {
 	for _, st := range p.Runtime() {
-		if why := devReason(p, st); why != "" {
+		if why := p.Stage(st).DevelopmentReason(); why != "" {
 			continue
 		}
 		info := p.Stage(st).Info

@@ -29,7 +29,7 @@ var pythonenvVars = []string{"PYTHONDONTWRITEBYTECODE", "PYTHONUNBUFFERED"}
 
 func runPythonEnv(p *Pass) {
 	for _, st := range p.Runtime() {
-		if devReason(p, st) != "" {
+		if p.Stage(st).DevelopmentReason() != "" {
 			continue
 		}
 		sf := p.Stage(st)

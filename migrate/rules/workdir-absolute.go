@@ -51,7 +51,7 @@ func runWorkdirAbsolute(p *Pass) {
 				cur = state{d, true}
 			}
 		}
-		dev := devReason(p, st) != ""
+		dev := p.Stage(st).DevelopmentReason() != ""
 		reported := false
 		for _, in := range st.Find("workdir") {
 			if len(in.Args) != 1 {
