@@ -189,10 +189,16 @@ func imageUser(f ImageFacts) (string, int) {
 	return "", 0
 }
 
-// IsRoot reports whether a USER value means root ("" is the image default,
-// which is root unless the image says otherwise).
+// IsRoot reports whether a user means root: a USER value ("" is the
+// image default, which is root unless the image says otherwise; "0",
+// "root", "0:0", "root:root") or the user a container runs as, as verify
+// records it ("0 (root)").
 func IsRoot(user string) bool {
-	u, _, _ := strings.Cut(user, ":")
+	f := strings.Fields(user)
+	if len(f) == 0 {
+		return true
+	}
+	u, _, _ := strings.Cut(f[0], ":")
 	return u == "" || u == "0" || u == "root"
 }
 

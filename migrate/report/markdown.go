@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/composeopt/composeopt/migrate"
+	"github.com/composeopt/composeopt/migrate/facts"
 	"github.com/composeopt/composeopt/migrate/verify"
 )
 
@@ -329,7 +330,7 @@ func verifyCells(v verify.Result, ok bool) []string {
 		build = seconds(after.ColdBuild.Seconds())
 	}
 	user := "`" + v.User + "`"
-	if isRoot(v.User) {
+	if facts.IsRoot(v.User) {
 		user = "⚠️ root"
 	}
 	health := "no health check"
@@ -340,17 +341,6 @@ func verifyCells(v verify.Result, ok bool) []string {
 		}
 	}
 	return []string{size, build, user, health}
-}
-
-// isRoot reports whether a verify result's user is root: "", "root", "0",
-// "0:0", "root:root" or "0 (root)".
-func isRoot(user string) bool {
-	f := strings.Fields(user)
-	if len(f) == 0 {
-		return true
-	}
-	u, _, _ := strings.Cut(f[0], ":")
-	return u == "0" || u == "root"
 }
 
 // serviceTable writes a table of services, named without prefix.
