@@ -31,6 +31,45 @@ func disableOne(st *loadState, content map[string][]byte, svc string) (string, [
 // the file, its current bytes, the offset and the text. parsed caches the
 // parse of each file's current bytes (nil: parse every time).
 func disableAt(st *loadState, content map[string][]byte, parsed map[string]*yamlFile, svc string) (string, []byte, int, string, error) {
+	path, f, kv, err := serviceKey(st, content, parsed, svc)
+	if err != nil {
+		return path, nil, 0, "", err
+	}
+	if kv == nil {
+		return "", nil, 0, "", fmt.Errorf("service %s is not defined in a compose file given with -f (it comes from include: or extends:); add `healthcheck: disable: true` by hand", svc)
+	}
+	src := f.src
+	m := kv.value
+	if m.Kind != yaml.MappingNode || m.Style&yaml.FlowStyle != 0 || len(m.Content) == 0 {
+		return path, nil, 0, "", fmt.Errorf("%s:%d: service %s is not a block mapping; add `healthcheck: {disable: true}` by hand", path, m.Line, svc)
+	}
+	if directPair(m, "healthcheck") != nil {
+		return path, nil, 0, "", fmt.Errorf("%s:%d: service %s already has a healthcheck key", path, m.Line, svc)
+	}
+	first := m.Content[0]
+	ind, err := f.indentOf(first)
+	if err != nil {
+		return path, nil, 0, "", err
+	}
+	step := first.Column - kv.key.Column
+	if step <= 0 {
+		step = 2
+	}
+	// Right below the service's key line, so that comments above the
+	// first key stay with it.
+	at := f.lines[first.Line-1]
+	if kv.key.Line < first.Line && kv.key.Line < len(f.lines) {
+		at = f.lines[kv.key.Line]
+	}
+	text := ind + "healthcheck:" + f.eol + ind + strings.Repeat(" ", step) + "disable: true" + f.eol
+	return path, src, at, text, nil
+}
+
+// serviceKey finds service svc's key in the last -f file that defines it,
+// in the file's current bytes (content, else the file as loaded); kv is
+// nil when no -f file defines it. parsed caches the parse of each file's
+// current bytes (nil: parse every time).
+func serviceKey(st *loadState, content map[string][]byte, parsed map[string]*yamlFile, svc string) (string, *yamlFile, *keyVal, error) {
 	for i := len(st.opts.Files) - 1; i >= 0; i-- {
 		path := st.opts.Files[i]
 		src, ok := content[path]
@@ -45,7 +84,7 @@ func disableAt(st *loadState, content map[string][]byte, parsed map[string]*yaml
 		if f == nil {
 			var err error
 			if f, err = parseYAML(path, src); err != nil {
-				return path, nil, 0, "", err
+				return path, nil, nil, err
 			}
 			if parsed != nil {
 				parsed[path] = f
@@ -55,36 +94,31 @@ func disableAt(st *loadState, content map[string][]byte, parsed map[string]*yaml
 		if svcs == nil {
 			continue
 		}
-		kv := directPair(deref(svcs.value), svc)
-		if kv == nil {
-			continue
+		if kv := directPair(deref(svcs.value), svc); kv != nil {
+			return path, f, kv, nil
 		}
-		m := kv.value
-		if m.Kind != yaml.MappingNode || m.Style&yaml.FlowStyle != 0 || len(m.Content) == 0 {
-			return path, nil, 0, "", fmt.Errorf("%s:%d: service %s is not a block mapping; add `healthcheck: {disable: true}` by hand", path, m.Line, svc)
-		}
-		if directPair(m, "healthcheck") != nil {
-			return path, nil, 0, "", fmt.Errorf("%s:%d: service %s already has a healthcheck key", path, m.Line, svc)
-		}
-		first := m.Content[0]
-		ind, err := f.indentOf(first)
-		if err != nil {
-			return path, nil, 0, "", err
-		}
-		step := first.Column - kv.key.Column
-		if step <= 0 {
-			step = 2
-		}
-		// Right below the service's key line, so that comments above the
-		// first key stay with it.
-		at := f.lines[first.Line-1]
-		if kv.key.Line < first.Line && kv.key.Line < len(f.lines) {
-			at = f.lines[kv.key.Line]
-		}
-		text := ind + "healthcheck:" + f.eol + ind + strings.Repeat(" ", step) + "disable: true" + f.eol
-		return path, src, at, text, nil
 	}
-	return "", nil, 0, "", fmt.Errorf("service %s is not defined in a compose file given with -f (it comes from include: or extends:); add `healthcheck: disable: true` by hand", svc)
+	return "", nil, nil, nil
+}
+
+// ServiceAt returns the compose file that defines service svc (the last
+// -f file that does) and the 1-based line of the service's key there, in
+// the file's content after edits (a FileEdit's New, keyed by path; a file
+// not in edits is read as loaded). It returns ("", 0) when no -f file
+// defines the service (it comes from include: or extends:).
+func (p *Project) ServiceAt(svc string, edits []FileEdit) (string, int) {
+	if p == nil || p.state == nil {
+		return "", 0
+	}
+	content := map[string][]byte{}
+	for _, e := range edits {
+		content[e.Path] = e.New
+	}
+	path, _, kv, err := serviceKey(p.state, content, nil, svc)
+	if err != nil || kv == nil {
+		return "", 0
+	}
+	return path, kv.key.Line
 }
 
 // disableAll does what disableOne does for each service of svcs in turn,

@@ -174,7 +174,7 @@ func Make(ctx context.Context, p *compose.Project, opts Options) (*Plan, error) 
 			return nil, err
 		}
 	}
-	reportWorkers(workers, owner, unhealthy)
+	reportWorkers(p, edits, workers, owner, unhealthy)
 	for _, bp := range plan.Builds {
 		if bp.Status != StatusMigrate {
 			continue
@@ -485,19 +485,22 @@ func workerHealthchecks(builds []*BuildPlan) ([]string, map[string]*BuildPlan) {
 }
 
 // reportWorkers says, on each worker's build, that compose now disables
-// its health check, or (needs a human) why it could not.
-func reportWorkers(workers []string, owner map[string]*BuildPlan, failed map[string]error) {
+// its health check, or (needs a human) why it could not. The finding is
+// located at the worker's service key in the compose file that defines it
+// (as edited), not in the Dockerfile.
+func reportWorkers(p *compose.Project, edits []compose.FileEdit, workers []string, owner map[string]*BuildPlan, failed map[string]error) {
 	for _, n := range workers {
 		bp := owner[n]
 		if bp.Status != StatusMigrate {
 			continue
 		}
+		file, line := p.ServiceAt(n, edits)
 		if err, ok := failed[n]; ok {
-			bp.Findings = append(bp.Findings, rules.Finding{Rule: "healthcheck", NeedsHuman: true, Message: fmt.Sprintf(
+			bp.Findings = append(bp.Findings, rules.Finding{Rule: "healthcheck", NeedsHuman: true, File: file, Line: line, Message: fmt.Sprintf(
 				"service %s runs its own command from this image and publishes no port: the image's HEALTHCHECK would mark it unhealthy; set `healthcheck: disable: true` for it in compose (not done automatically: %v)", n, err)})
 			continue
 		}
-		bp.Findings = append(bp.Findings, rules.Finding{Rule: "healthcheck", Message: fmt.Sprintf(
+		bp.Findings = append(bp.Findings, rules.Finding{Rule: "healthcheck", File: file, Line: line, Message: fmt.Sprintf(
 			"service %s runs its own command from this image and publishes no port, so the image's HEALTHCHECK would mark it unhealthy: compose now sets `healthcheck: disable: true` for it", n)})
 	}
 }

@@ -155,6 +155,9 @@ func printSummary(w io.Writer, plan *migrate.Plan, color, verbose bool) {
 			if bp.Status != migrate.StatusMigrate && bp.Status != migrate.StatusUpToDate {
 				loc = rel(bp.Build.Dockerfile)
 			}
+			if f.File != "" {
+				loc = rel(f.File)
+			}
 			if f.Line > 0 {
 				loc = fmt.Sprintf("%s:%d", loc, f.Line)
 			}

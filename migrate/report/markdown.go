@@ -189,7 +189,12 @@ func (d *Document) Markdown(opts MarkdownOptions) []byte {
 				b.WriteString("\nNotes:\n\n")
 				for _, f := range notes {
 					loc := ""
-					if f.Line > 0 {
+					switch {
+					case f.File != "" && f.Line > 0:
+						loc = fmt.Sprintf("%s line %d, ", f.File, f.Line)
+					case f.File != "":
+						loc = f.File + ", "
+					case f.Line > 0:
 						loc = fmt.Sprintf("line %d, ", f.Line)
 					}
 					fmt.Fprintf(&b, "- %s (%s`%s`)\n", escapeHTML(f.Message), loc, f.Rule)

@@ -87,6 +87,9 @@ type Finding struct {
 	Line       int    `json:"line"`
 	Message    string `json:"message"`
 	NeedsHuman bool   `json:"needs_human"`
+	// File is the project-relative file Line is in when it is not the
+	// build's Dockerfile (a compose file).
+	File string `json:"file,omitempty"`
 }
 
 // Skip is a service composeopt does not migrate.
@@ -156,6 +159,12 @@ type Human struct {
 func New(plan *migrate.Plan) *Document {
 	dir := plan.Project.Dir
 	rel := func(p string) string { return Rel(dir, p) }
+	relOrEmpty := func(p string) string {
+		if p == "" {
+			return ""
+		}
+		return rel(p)
+	}
 	d := &Document{
 		SchemaVersion: SchemaVersion,
 		Project:       Project{Name: plan.Project.Name, Dir: dir, ComposeFiles: []string{}},
@@ -196,7 +205,7 @@ func New(plan *migrate.Plan) *Document {
 			b.Rules = append(b.Rules, AppliedRule{ID: id, Title: ruleTitle(id), Lines: lines})
 		}
 		for _, f := range bp.Findings {
-			b.Findings = append(b.Findings, Finding{Rule: f.Rule, Line: f.Line, Message: Redact(f.Message), NeedsHuman: f.NeedsHuman})
+			b.Findings = append(b.Findings, Finding{Rule: f.Rule, Line: f.Line, Message: Redact(f.Message), NeedsHuman: f.NeedsHuman, File: relOrEmpty(f.File)})
 		}
 		d.Builds = append(d.Builds, b)
 		d.Summary.Builds.add(b.Status, 1)
@@ -284,6 +293,9 @@ func (d *Document) NeedsHuman() []Human {
 			loc := b.Dockerfile
 			if b.Optimized != nil {
 				loc = *b.Optimized
+			}
+			if f.File != "" {
+				loc = f.File
 			}
 			if f.Line > 0 {
 				loc += ":" + itoa(f.Line)

@@ -35,6 +35,9 @@ type Finding struct {
 	Rule    string `json:"rule"`
 	Line    int    `json:"line,omitempty"`
 	Message string `json:"message"`
+	// File is the absolute path of the file Line is in when that is not
+	// the build's Dockerfile (a compose file); "" for the Dockerfile.
+	File string `json:"file,omitempty"`
 	// NeedsHuman marks items the tool could not decide.
 	NeedsHuman bool `json:"needs_human,omitempty"`
 }
