@@ -25,6 +25,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/composeopt/composeopt/migrate/safefs/safefstest"
 )
 
 var binary string
@@ -102,9 +104,7 @@ func (e *env) fifo(p string) {
 	if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
 		e.t.Fatal(err)
 	}
-	if err := syscall.Mkfifo(full, 0o644); err != nil {
-		e.t.Fatal(err)
-	}
+	safefstest.Mkfifo(e.t, full)
 }
 
 // big replaces project path p with a sparse file of size bytes that starts

@@ -2,11 +2,11 @@ package safefs
 
 import (
 	"errors"
+	"github.com/composeopt/composeopt/migrate/safefs/safefstest"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -76,9 +76,7 @@ func TestReadFileConfined(t *testing.T) {
 func TestReadFileSpecial(t *testing.T) {
 	root, dir, _ := setup(t)
 	fifo := filepath.Join(dir, "fifo")
-	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	safefstest.Mkfifo(t, fifo)
 	done := make(chan error, 1)
 	go func() {
 		_, err := root.ReadFile(Ignore, fifo)

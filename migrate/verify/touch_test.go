@@ -2,10 +2,10 @@ package verify
 
 import (
 	"encoding/json"
+	"github.com/composeopt/composeopt/migrate/safefs/safefstest"
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -135,9 +135,7 @@ func TestEngineMissingCLI(t *testing.T) {
 
 func TestIgnoreMatcherFIFO(t *testing.T) {
 	dir := t.TempDir()
-	if err := syscall.Mkfifo(filepath.Join(dir, ".dockerignore"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	safefstest.Mkfifo(t, filepath.Join(dir, ".dockerignore"))
 	done := make(chan error, 1)
 	go func() {
 		_, err := ignoreMatcher(dir, filepath.Join(dir, "Dockerfile"))
