@@ -43,8 +43,13 @@ bench:
 	@{ $(GO) test -run '^$$' -bench 'Plan/(services=10|services=100|lines=1000|lines=4000|node_modules=100000)$$' -benchtime 3x -count $(BENCH_COUNT) -benchmem ./migrate && \
 	   $(GO) test -run '^$$' -bench 'Plan/(services=1000|lines=16000)$$' -benchtime 1x -count $(BENCH_COUNT) -benchmem -timeout 30m ./migrate; } | $(GO) run ./golden/benchtable
 
+# Size and build-time ratios of the e2e fixtures (needs the engine of
+# golden/e2e/env.sh). BENCH_IMAGES=BenchmarkImages/py-native runs one
+# fixture; COMPOSEOPT_BENCH_CACHE_MOUNTS=0 measures the optimized files
+# without their cache mounts.
+BENCH_IMAGES ?= BenchmarkImages
 bench-images:
-	$(GO) test -run '^$$' -bench BenchmarkImages -benchtime 1x -timeout 60m ./golden/e2e/
+	$(GO) test -run '^$$' -bench '$(BENCH_IMAGES)' -benchtime 1x -timeout 60m ./golden/e2e/
 
 # The fuzz targets of golden/fuzz, one after the other (one core each):
 # the rules and the compose editor. Crashers land in golden/fuzz/testdata/fuzz.

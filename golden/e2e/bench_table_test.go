@@ -2,6 +2,8 @@ package e2e
 
 import (
 	"math"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -23,6 +25,28 @@ func TestRatioTable(t *testing.T) {
 	for _, want := range []string{"median                              0.40  1.00    0.50  0.20", "b api", "target"} {
 		if !strings.Contains(table, want) {
 			t.Errorf("table lacks %q:\n%s", want, table)
+		}
+	}
+}
+
+func TestDropCacheMounts(t *testing.T) {
+	dir := t.TempDir()
+	in := "FROM golang:1.22 AS builder\nRUN --mount=type=cache,target=/go/pkg/mod \\\n    --mount=type=cache,target=/root/.cache/go-build \\\n    go build -o /app .\n" +
+		"RUN --mount=type=cache,target=/var/lib/apt/lists,sharing=locked apt-get update\nRUN --mount=type=secret,id=npm npm ci\n"
+	want := "FROM golang:1.22 AS builder\nRUN go build -o /app .\nRUN apt-get update\nRUN --mount=type=secret,id=npm npm ci\n"
+	for _, name := range []string{"Dockerfile", "Dockerfile.optimized"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(in), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dropCacheMounts(t, dir)
+	for name, w := range map[string]string{"Dockerfile": in, "Dockerfile.optimized": want} {
+		got, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(got) != w {
+			t.Errorf("%s:\n%s\nwant:\n%s", name, got, w)
 		}
 	}
 }

@@ -3,6 +3,7 @@ package e2e
 import (
 	"fmt"
 	"math"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -34,6 +35,10 @@ const (
 // medians. Each iteration is a full build-and-run, so use -benchtime=1x:
 //
 //	COMPOSEOPT_E2E=1 go test -run '^$' -bench Images -benchtime=1x -timeout 90m ./golden/e2e/
+//
+// -bench 'Images/py-native' runs one fixture. With
+// COMPOSEOPT_BENCH_CACHE_MOUNTS=0 the optimized files are measured without
+// their `--mount=type=cache` flags, to see what the cache mounts save.
 func BenchmarkImages(b *testing.B) {
 	requireEngine(b)
 	var all []ratios
@@ -75,6 +80,9 @@ func BenchmarkImages(b *testing.B) {
 	if len(all) > 0 {
 		// To standard output: a benchmark's log is cut to a few lines
 		// without -v.
+		if os.Getenv("COMPOSEOPT_BENCH_CACHE_MOUNTS") == "0" {
+			fmt.Println("optimized files WITHOUT their cache mounts (COMPOSEOPT_BENCH_CACHE_MOUNTS=0)")
+		}
 		fmt.Println(ratioTable(all))
 	}
 }

@@ -17,9 +17,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -165,6 +167,9 @@ func checkResult(t *testing.T, r verify.Result, fx fixture) {
 func verifyFixture(tb testing.TB, fx fixture, serial bool) []verify.Result {
 	tb.Helper()
 	dir := migrateFixture(tb, fx)
+	if serial && os.Getenv("COMPOSEOPT_BENCH_CACHE_MOUNTS") == "0" {
+		dropCacheMounts(tb, dir)
+	}
 	args := []string{"--rebuild-deps"}
 	if fx.builder != "" {
 		args = append(args, "--builder", fx.builder)
@@ -173,6 +178,30 @@ func verifyFixture(tb testing.TB, fx fixture, serial bool) []verify.Result {
 		args = append(args, "--parallel", "1")
 	}
 	return verifyRun(tb, dir, append(args, fx.services...)...)
+}
+
+// cacheMount is one `--mount=type=cache,...` flag of a RUN, with the line
+// continuation after it.
+var cacheMount = regexp.MustCompile(`--mount=type=cache[^\s]*[ \t]*(\\\r?\n[ \t]*)?`)
+
+// dropCacheMounts removes the cache mounts from every Dockerfile.optimized
+// under dir, so that the benchmark can compare the generated files with
+// and without them (COMPOSEOPT_BENCH_CACHE_MOUNTS=0).
+func dropCacheMounts(tb testing.TB, dir string) {
+	tb.Helper()
+	err := filepath.WalkDir(dir, func(path string, e fs.DirEntry, err error) error {
+		if err != nil || e.IsDir() || !strings.HasSuffix(e.Name(), ".optimized") {
+			return err
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(path, cacheMount.ReplaceAll(data, nil), 0o644)
+	})
+	if err != nil {
+		tb.Fatalf("dropping cache mounts in %s: %v", dir, err)
+	}
 }
 
 // migrateFixture copies the fixture to a temporary directory and migrates
