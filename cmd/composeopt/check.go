@@ -115,13 +115,6 @@ func repoRoot(dir string) string {
 	}
 }
 
-func paint(color bool, code, s string) string {
-	if !color {
-		return s
-	}
-	return "\x1b[" + code + "m" + s + "\x1b[0m"
-}
-
 // colorCheck colours the "error:" and "warning:" labels and the verdict.
 func colorCheck(text []byte, color bool) []byte {
 	if !color {

@@ -91,12 +91,6 @@ const compactFrom = 10
 // counts of findings and of items that need a human, and those items are
 // listed together at the end.
 func printSummary(w io.Writer, plan *migrate.Plan, color, verbose bool) {
-	paint := func(code, s string) string {
-		if !color {
-			return s
-		}
-		return "\x1b[" + code + "m" + s + "\x1b[0m"
-	}
 	dir := plan.Project.Dir
 	rel := func(p string) string {
 		if r, err := filepath.Rel(dir, p); err == nil {
@@ -107,14 +101,14 @@ func printSummary(w io.Writer, plan *migrate.Plan, color, verbose bool) {
 	compact := !verbose && len(plan.Builds) >= compactFrom
 	var humans []string
 	for _, warn := range plan.Warnings {
-		fmt.Fprintf(w, "%s %s\n", paint("33", "warning:"), warn)
+		fmt.Fprintf(w, "%s %s\n", paint(color, "33", "warning:"), warn)
 	}
 	for _, bp := range plan.Builds {
 		services := strings.Join(bp.Build.Services, ", ")
 		var action string
 		switch bp.Status {
 		case migrate.StatusMigrate:
-			action = paint("32", "migrate") + " " + rel(bp.Build.Dockerfile) + " → " + filepath.Base(bp.Optimized)
+			action = paint(color, "32", "migrate") + " " + rel(bp.Build.Dockerfile) + " → " + filepath.Base(bp.Optimized)
 			if len(bp.Applied) > 0 {
 				action += " (rules: " + joinIDs(bp.Applied) + ")"
 			}
@@ -123,7 +117,7 @@ func printSummary(w io.Writer, plan *migrate.Plan, color, verbose bool) {
 		case migrate.StatusNoChange:
 			action = "no change to " + rel(bp.Build.Dockerfile) + ": " + bp.Reason
 		case migrate.StatusFailed:
-			action = paint("31", "not migrated: ") + bp.Reason
+			action = paint(color, "31", "not migrated: ") + bp.Reason
 			if compact {
 				humans = append(humans, fmt.Sprintf("%s: %s: not migrated: %s", services, rel(bp.Build.Dockerfile), bp.Reason))
 			}
@@ -140,11 +134,11 @@ func printSummary(w io.Writer, plan *migrate.Plan, color, verbose bool) {
 			if len(bp.Findings) > 0 {
 				action += fmt.Sprintf("; %d finding%s", len(bp.Findings), plural(len(bp.Findings)))
 				if nh > 0 {
-					action += fmt.Sprintf(", %s", paint("33", fmt.Sprintf("%d need%s a human", nh, pluralVerb(nh))))
+					action += fmt.Sprintf(", %s", paint(color, "33", fmt.Sprintf("%d need%s a human", nh, pluralVerb(nh))))
 				}
 			}
 		}
-		fmt.Fprintf(w, "%s: %s\n", paint("1", services), action)
+		fmt.Fprintf(w, "%s: %s\n", paint(color, "1", services), action)
 		for _, f := range bp.Findings {
 			if compact && !f.NeedsHuman {
 				continue
@@ -167,7 +161,7 @@ func printSummary(w io.Writer, plan *migrate.Plan, color, verbose bool) {
 			}
 			tag := f.Rule
 			if f.NeedsHuman {
-				tag = paint("33", "needs a human") + ", " + f.Rule
+				tag = paint(color, "33", "needs a human") + ", " + f.Rule
 			}
 			fmt.Fprintf(w, "    %s: %s [%s]\n", loc, f.Message, tag)
 		}
@@ -189,15 +183,15 @@ func printSummary(w io.Writer, plan *migrate.Plan, color, verbose bool) {
 		}
 		reason := s.Reason
 		if s.NeedsHuman {
-			reason = paint("33", "needs a human: ") + reason
+			reason = paint(color, "33", "needs a human: ") + reason
 		}
-		fmt.Fprintf(w, "%s: skipped: %s\n", paint("1", s.Service), reason)
+		fmt.Fprintf(w, "%s: skipped: %s\n", paint(color, "1", s.Service), reason)
 	}
 	for _, r := range reasons {
 		fmt.Fprintf(w, "skipped (%s): %s\n", r, strings.Join(byReason[r], ", "))
 	}
 	if len(humans) > 0 {
-		fmt.Fprintf(w, "%s\n", paint("33", fmt.Sprintf("Needs a human (%d):", len(humans))))
+		fmt.Fprintf(w, "%s\n", paint(color, "33", fmt.Sprintf("Needs a human (%d):", len(humans))))
 		for _, h := range humans {
 			fmt.Fprintf(w, "  - %s\n", h)
 		}

@@ -10,7 +10,6 @@ import (
 	"slices"
 
 	"github.com/spf13/cobra"
-	"golang.org/x/term"
 
 	"github.com/composeopt/composeopt/compose"
 	"github.com/composeopt/composeopt/migrate"
@@ -176,8 +175,7 @@ type progress struct {
 }
 
 func newProgress(w io.Writer, n int) *progress {
-	f, ok := w.(*os.File)
-	return &progress{w: w, on: n >= progressMin && ok && term.IsTerminal(int(f.Fd()))}
+	return &progress{w: w, on: n >= progressMin && isTerminal(w)}
 }
 
 func (p *progress) step(what string, i, n int, label string) {

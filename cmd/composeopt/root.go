@@ -3,14 +3,12 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
-	"golang.org/x/term"
 
 	"github.com/composeopt/composeopt/compose"
 	"github.com/composeopt/composeopt/migrate"
@@ -88,26 +86,6 @@ func (g *globals) load(ctx context.Context, services []string) (*compose.Project
 		WorkingDir:       wd,
 		AllowOutside:     g.allow,
 	})
-}
-
-// color reports whether to colour output written to w.
-func (g *globals) color(w io.Writer) bool {
-	switch g.ansi {
-	case "always":
-		return true
-	case "never":
-		return false
-	}
-	if _, ok := os.LookupEnv("NO_COLOR"); ok {
-		return false
-	}
-	return isTerminal(w)
-}
-
-// isTerminal reports whether w is a terminal.
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	return ok && term.IsTerminal(int(f.Fd()))
 }
 
 // ruleFlags are the flags that tune the optimizer. Each can also be set in
