@@ -141,7 +141,7 @@ func Make(ctx context.Context, p *compose.Project, opts Options) (*Plan, error) 
 		if first := byOptimized[bp.Optimized]; first != nil {
 			bp.Status = StatusFailed
 			bp.Reason = fmt.Sprintf("%s is also built from context %s (services %s); one %s cannot serve both contexts",
-				rel(p.Dir, bp.Build.Dockerfile), rel(p.Dir, first.Build.Context), strings.Join(first.Build.Services, ", "), filepath.Base(bp.Optimized))
+				safefs.Rel(p.Dir, bp.Build.Dockerfile), safefs.Rel(p.Dir, first.Build.Context), strings.Join(first.Build.Services, ", "), filepath.Base(bp.Optimized))
 			continue
 		}
 		byOptimized[bp.Optimized] = bp
@@ -265,12 +265,12 @@ func planBuild(p *compose.Project, byName map[string]*compose.Service, b *compos
 	if err != nil {
 		var se *dockerfile.SyntaxError
 		if errors.As(err, &se) {
-			return fail(StatusFailed, "%s:%d: %v", rel(p.Dir, b.Dockerfile), se.Line, se.Err)
+			return fail(StatusFailed, "%s:%d: %v", safefs.Rel(p.Dir, b.Dockerfile), se.Line, se.Err)
 		}
-		return fail(StatusFailed, "%s: %v", rel(p.Dir, b.Dockerfile), err)
+		return fail(StatusFailed, "%s: %v", safefs.Rel(p.Dir, b.Dockerfile), err)
 	}
 	if len(df.Stages) == 0 {
-		return fail(StatusFailed, "%s: no FROM instruction", rel(p.Dir, b.Dockerfile))
+		return fail(StatusFailed, "%s: no FROM instruction", safefs.Rel(p.Dir, b.Dockerfile))
 	}
 	// The output is replaced, never written through, whatever --force says.
 	if err := p.Root.CheckOutput(bp.Optimized); err != nil {
@@ -279,18 +279,18 @@ func planBuild(p *compose.Project, byName map[string]*compose.Service, b *compos
 	if !opts.Force {
 		if why := foreignOptimized(bp.Optimized, b.Dockerfile); why != "" {
 			bp.Conflict = true
-			return fail(StatusFailed, "%s %s; composeopt leaves it alone (--force replaces it)", rel(p.Dir, bp.Optimized), why)
+			return fail(StatusFailed, "%s %s; composeopt leaves it alone (--force replaces it)", safefs.Rel(p.Dir, bp.Optimized), why)
 		}
 	}
 	services := opts.Repo.servicesFor(b, serviceFacts(byName, b))
 	for _, s := range services {
 		if s.Target != "" && df.Stage(s.Target) == nil {
-			return fail(StatusFailed, "%s: service %s targets stage %q, which the Dockerfile does not define", rel(p.Dir, b.Dockerfile), s.Name, s.Target)
+			return fail(StatusFailed, "%s: service %s targets stage %q, which the Dockerfile does not define", safefs.Rel(p.Dir, b.Dockerfile), s.Name, s.Target)
 		}
 	}
 	fb, err := facts.Gather(b.Context, services)
 	if err != nil {
-		return fail(StatusFailed, "%s: %v", rel(p.Dir, b.Context), err)
+		return fail(StatusFailed, "%s: %v", safefs.Rel(p.Dir, b.Context), err)
 	}
 	last := facts.Stage(df, df.Target(fb.Targets()[0]), services[0].Args)
 	bp.BaseImage = last.Image.Ref
@@ -299,7 +299,7 @@ func planBuild(p *compose.Project, byName map[string]*compose.Service, b *compos
 	}
 	res, err := rules.Apply(src, fb, enabled, opts.Rules)
 	if err != nil {
-		return fail(StatusFailed, "%s: %v", rel(p.Dir, b.Dockerfile), err)
+		return fail(StatusFailed, "%s: %v", safefs.Rel(p.Dir, b.Dockerfile), err)
 	}
 	bp.Applied = res.Applied
 	bp.Findings = res.Findings
@@ -311,7 +311,7 @@ func planBuild(p *compose.Project, byName map[string]*compose.Service, b *compos
 	// The gate judges the exact bytes that will be written, header included.
 	out, headerLine, err := dockerfile.AddHeader(res.Output, b.Dockerfile, src)
 	if err != nil {
-		return fail(StatusFailed, "%s: %v", rel(p.Dir, bp.Optimized), err)
+		return fail(StatusFailed, "%s: %v", safefs.Rel(p.Dir, bp.Optimized), err)
 	}
 	if err := gate.Check(filepath.Base(bp.Optimized), src, out, fb.Targets(), services[0].Args); err != nil {
 		return fail(StatusFailed, "generated Dockerfile fails the quality gate: %v", err)
@@ -715,13 +715,6 @@ func modeOf(path string) fs.FileMode {
 	return 0o644
 }
 
-func rel(dir, path string) string {
-	if r, err := filepath.Rel(dir, path); err == nil && !strings.HasPrefix(r, "..") {
-		return filepath.ToSlash(r)
-	}
-	return path
-}
-
 // unwrapAll flattens errors joined with errors.Join.
 func unwrapAll(err error) []error {
 	if j, ok := err.(interface{ Unwrap() []error }); ok {
@@ -763,7 +756,7 @@ func inspectBases(ctx context.Context, p *compose.Project, inspect func(context.
 				done[ref] = true
 				real, err := inspect(ctx, ref)
 				if err != nil {
-					warnings = append(warnings, fmt.Sprintf("%s: %v; using the image table's facts", rel(p.Dir, b.Dockerfile), err))
+					warnings = append(warnings, fmt.Sprintf("%s: %v; using the image table's facts", safefs.Rel(p.Dir, b.Dockerfile), err))
 					continue
 				}
 				facts.SetInspected(ref, real)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/composeopt/composeopt/compose"
 	"github.com/composeopt/composeopt/migrate/facts"
+	"github.com/composeopt/composeopt/migrate/safefs"
 )
 
 // RepoIndex is what every compose project of a repository says about the
@@ -135,7 +136,7 @@ func Merge(root string, parts []Part) *Plan {
 		for _, f := range p.Changes.Files {
 			for _, g := range plan.Changes.Files {
 				if filepath.Clean(g.Path) == filepath.Clean(f.Path) && !bytes.Equal(g.New, f.New) {
-					conflict = fmt.Sprintf("%s is also changed, differently, by project %s", rel(root, f.Path), owner[filepath.Clean(g.Path)])
+					conflict = fmt.Sprintf("%s is also changed, differently, by project %s", safefs.Rel(root, f.Path), owner[filepath.Clean(g.Path)])
 				}
 			}
 		}

@@ -16,6 +16,7 @@ import (
 	"github.com/composeopt/composeopt/migrate"
 	"github.com/composeopt/composeopt/migrate/changeset"
 	"github.com/composeopt/composeopt/migrate/report"
+	"github.com/composeopt/composeopt/migrate/safefs"
 )
 
 // gitRepo runs the git command in a work tree. The user's configuration,
@@ -380,7 +381,7 @@ func applyPlan(cmd *cobra.Command, plan *migrate.Plan, o *applyOptions, st *chan
 		return err
 	}
 	for _, p := range written {
-		fmt.Fprintf(progress, "wrote %s\n", report.Rel(plan.Project.Dir, p))
+		fmt.Fprintf(progress, "wrote %s\n", safefs.Rel(plan.Project.Dir, p))
 	}
 
 	// The description is written before the commit: after the apply, a new

@@ -10,6 +10,7 @@ import (
 
 	"github.com/composeopt/composeopt/migrate"
 	"github.com/composeopt/composeopt/migrate/changeset"
+	"github.com/composeopt/composeopt/migrate/safefs"
 )
 
 func newPlanCmd(g *globals) *cobra.Command {
@@ -92,12 +93,7 @@ const compactFrom = 10
 // listed together at the end.
 func printSummary(w io.Writer, plan *migrate.Plan, color, verbose bool) {
 	dir := plan.Project.Dir
-	rel := func(p string) string {
-		if r, err := filepath.Rel(dir, p); err == nil {
-			return filepath.ToSlash(r)
-		}
-		return p
-	}
+	rel := func(p string) string { return safefs.Rel(dir, p) }
 	compact := !verbose && len(plan.Builds) >= compactFrom
 	var humans []string
 	for _, warn := range plan.Warnings {

@@ -50,11 +50,7 @@ func ScanContext(dir string) ContextScan {
 		if walked > contextMaxWalk {
 			return filepath.SkipAll
 		}
-		rel, err := filepath.Rel(dir, p)
-		if err != nil {
-			return nil
-		}
-		rel = filepath.ToSlash(rel)
+		rel := safefs.Rel(dir, p)
 		if d.IsDir() {
 			if p != dir && (skipDir(d.Name()) || d.Name() == ".git" || d.Name() == "obj" || strings.Count(rel, "/") >= contextMaxDepth) {
 				return filepath.SkipDir

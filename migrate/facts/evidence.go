@@ -99,11 +99,7 @@ func GatherRepo(dir string) *Repo {
 		if walked > repoMaxWalk || files >= repoMaxFiles {
 			return filepath.SkipAll
 		}
-		rel, err := filepath.Rel(dir, p)
-		if err != nil {
-			return nil
-		}
-		rel = filepath.ToSlash(rel)
+		rel := safefs.Rel(dir, p)
 		if d.IsDir() {
 			if p != dir && (repoSkipDirs[d.Name()] || strings.Count(rel, "/") >= repoMaxDepth) {
 				return filepath.SkipDir

@@ -56,8 +56,7 @@ func goCgo(dir string) string {
 			return nil
 		}
 		if goImportC.Match(data) || goCgoTag.Match(data) {
-			rel, _ := filepath.Rel(dir, p)
-			found = filepath.ToSlash(rel) + " uses cgo"
+			found = safefs.Rel(dir, p) + " uses cgo"
 			return filepath.SkipAll
 		}
 		return nil

@@ -56,8 +56,7 @@ func walkSources(dir string, fn func(sourceFile)) {
 		if err != nil {
 			return nil
 		}
-		rel, _ := filepath.Rel(dir, path)
-		fn(sourceFile{rel: filepath.ToSlash(rel), name: d.Name(), ext: filepath.Ext(d.Name()), data: data})
+		fn(sourceFile{rel: safefs.Rel(dir, path), name: d.Name(), ext: filepath.Ext(d.Name()), data: data})
 		return nil
 	})
 }

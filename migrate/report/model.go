@@ -3,12 +3,11 @@ package report
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"path/filepath"
 	"sort"
-	"strings"
 
 	"github.com/composeopt/composeopt/migrate"
 	"github.com/composeopt/composeopt/migrate/rules"
+	"github.com/composeopt/composeopt/migrate/safefs"
 )
 
 // SchemaVersion is the version of the JSON document. It changes only when
@@ -158,13 +157,7 @@ type Human struct {
 // New builds the document for a plan.
 func New(plan *migrate.Plan) *Document {
 	dir := plan.Project.Dir
-	rel := func(p string) string { return Rel(dir, p) }
-	relOrEmpty := func(p string) string {
-		if p == "" {
-			return ""
-		}
-		return rel(p)
-	}
+	rel := func(p string) string { return safefs.Rel(dir, p) }
 	d := &Document{
 		SchemaVersion: SchemaVersion,
 		Project:       Project{Name: plan.Project.Name, Dir: dir, ComposeFiles: []string{}},
@@ -205,7 +198,7 @@ func New(plan *migrate.Plan) *Document {
 			b.Rules = append(b.Rules, AppliedRule{ID: id, Title: ruleTitle(id), Lines: lines})
 		}
 		for _, f := range bp.Findings {
-			b.Findings = append(b.Findings, Finding{Rule: f.Rule, Line: f.Line, Message: Redact(f.Message), NeedsHuman: f.NeedsHuman, File: relOrEmpty(f.File)})
+			b.Findings = append(b.Findings, Finding{Rule: f.Rule, Line: f.Line, Message: Redact(f.Message), NeedsHuman: f.NeedsHuman, File: rel(f.File)})
 		}
 		d.Builds = append(d.Builds, b)
 		d.Summary.Builds.add(b.Status, 1)
@@ -304,19 +297,6 @@ func (d *Document) NeedsHuman() []Human {
 		}
 	}
 	return out
-}
-
-// Rel returns path relative to dir with forward slashes when it lies inside
-// dir, and path unchanged otherwise.
-func Rel(dir, path string) string {
-	if path == "" {
-		return ""
-	}
-	r, err := filepath.Rel(dir, path)
-	if err != nil || r == ".." || strings.HasPrefix(r, ".."+string(filepath.Separator)) {
-		return path
-	}
-	return filepath.ToSlash(r)
 }
 
 func ruleTitle(id string) string {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/composeopt/composeopt/migrate/dockerfile"
 	"github.com/composeopt/composeopt/migrate/facts"
+	"github.com/composeopt/composeopt/migrate/safefs"
 )
 
 // NonRoot makes each runtime stage end with an unprivileged USER.
@@ -204,11 +205,7 @@ func nonrootShortPath(p, context string) string {
 	if context == "" {
 		return p
 	}
-	parent := filepath.Dir(context)
-	if rel, err := filepath.Rel(parent, p); err == nil && !strings.HasPrefix(rel, "..") {
-		return filepath.ToSlash(rel)
-	}
-	return p
+	return safefs.Rel(filepath.Dir(context), p)
 }
 
 // nonrootEdit writes the account creation, the --chown flags and the USER.

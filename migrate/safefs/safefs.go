@@ -115,7 +115,28 @@ func within(dir, p string) bool {
 		return true
 	}
 	rel, err := filepath.Rel(dir, p)
-	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) && !filepath.IsAbs(rel)
+	return err == nil && !escapes(rel)
+}
+
+// escapes reports whether a path made relative by filepath.Rel leaves its
+// directory.
+func escapes(rel string) bool {
+	return rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) || filepath.IsAbs(rel)
+}
+
+// Rel is how composeopt names a file of a directory: path relative to dir
+// with forward slashes when it is dir or inside it (lexically; symbolic
+// links are not resolved), and path unchanged otherwise ("" stays "").
+// Messages, plans and reports name files with it, and walks key files by it.
+func Rel(dir, path string) string {
+	if path == "" {
+		return ""
+	}
+	r, err := filepath.Rel(dir, path)
+	if err != nil || escapes(r) {
+		return path
+	}
+	return filepath.ToSlash(r)
 }
 
 // Allows reports whether the symlink-free path p is inside the project or an
