@@ -19,9 +19,9 @@ import (
 	"github.com/composeopt/composeopt/migrate/lockfile"
 )
 
-// settleNoHealthcheck is how long a service without HEALTHCHECK must stay up
-// (a variable so that tests with a fake engine need not wait).
-var settleNoHealthcheck = 5 * time.Second
+// defaultSettle is how long a service without HEALTHCHECK must stay up
+// when Options.Settle is 0.
+const defaultSettle = 5 * time.Second
 
 // Limits for the run checks.
 const (
@@ -316,8 +316,12 @@ func (s *session) checkOneShot(ctx context.Context, id string, info *imageInfo) 
 func (s *session) waitHealthy(ctx context.Context, id string, info *imageInfo) string {
 	hc := info.Config.Healthcheck
 	if hc == nil || len(hc.Test) == 0 || hc.Test[0] == "NONE" {
-		s.d.logf(s.t.Service, "no HEALTHCHECK: checking it stays up for %s…", settleNoHealthcheck)
-		sleep(ctx, settleNoHealthcheck)
+		settle := s.o.Settle
+		if settle <= 0 {
+			settle = defaultSettle
+		}
+		s.d.logf(s.t.Service, "no HEALTHCHECK: checking it stays up for %s…", settle)
+		sleep(ctx, settle)
 		return "none"
 	}
 	interval, retries := hc.Interval, hc.Retries

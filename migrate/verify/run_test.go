@@ -134,7 +134,7 @@ func runFake(t *testing.T, targets []Target, parallel int) ([]Result, []buildSpa
 	t.Setenv("FAKE_LOG", logFile)
 	var progress bytes.Buffer
 	start := time.Now()
-	rs, err := Run(context.Background(), targets, Options{Docker: bin, Parallel: parallel, RebuildDeps: true, Progress: &progress})
+	rs, err := Run(context.Background(), targets, Options{Docker: bin, Parallel: parallel, RebuildDeps: true, Progress: &progress, Settle: 10 * time.Millisecond})
 	took := time.Since(start)
 	if err != nil {
 		t.Fatal(err)
@@ -143,10 +143,6 @@ func runFake(t *testing.T, targets []Target, parallel int) ([]Result, []buildSpa
 }
 
 func TestRunParallel(t *testing.T) {
-	old := settleNoHealthcheck
-	settleNoHealthcheck = 10 * time.Millisecond
-	defer func() { settleNoHealthcheck = old }()
-
 	targets := fakeTargets(t, 4)
 	serial, serialSpans, _, _ := runFake(t, targets, 1)
 	par, parSpans, _, progress := runFake(t, targets, 4)

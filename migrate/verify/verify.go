@@ -56,6 +56,9 @@ type Options struct {
 	// 0 means the number of CPUs. Rebuild timings are always measured one
 	// build at a time.
 	Parallel int
+	// Settle is how long a service without HEALTHCHECK must stay up to
+	// count as running; 0 means 5 seconds.
+	Settle time.Duration
 }
 
 // Result is the outcome of verifying one Target.
