@@ -169,7 +169,7 @@ func (d *Document) Markdown(opts MarkdownOptions) []byte {
 				if len(r.Lines) > 0 {
 					fmt.Fprintf(&b, " (%s)", lineList(r.Lines))
 				}
-				why := FirstSentence(ruleRationale(r.ID))
+				why := FirstSentence(ruleDoc(r.ID))
 				if why == "" {
 					why = r.Title
 				}

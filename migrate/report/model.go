@@ -299,6 +299,8 @@ func (d *Document) NeedsHuman() []Human {
 	return out
 }
 
+// ruleTitle and ruleDoc return the catalogue's Title and Doc of the rule
+// with the ID ("" for an ID the catalogue does not hold).
 func ruleTitle(id string) string {
 	if r := rules.Lookup(id); r != nil {
 		return r.Title
@@ -306,7 +308,7 @@ func ruleTitle(id string) string {
 	return ""
 }
 
-func ruleRationale(id string) string {
+func ruleDoc(id string) string {
 	if r := rules.Lookup(id); r != nil {
 		return r.Doc
 	}
