@@ -52,7 +52,7 @@ func Load(ctx context.Context, opts Options) (*Project, error) {
 	}
 
 	p.Root = ld.root
-	loc, err := newLocator(ld.root, ld.dir, ld.files)
+	loc, err := newLocator(ld.root, ld.dir, ld.files, ld.env)
 	if err != nil {
 		return nil, err
 	}
@@ -182,6 +182,7 @@ type loaded struct {
 	model    *types.Project
 	dir      string
 	files    []string
+	env      map[string]string // the interpolation environment of the -f files
 	warnings []string
 }
 
@@ -253,15 +254,14 @@ func loadModel(ctx context.Context, opts Options) (*loaded, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := precheck(root, rootDir, files); err != nil {
-		return nil, err
-	}
 	if err := checkDotEnv(rootDir, opts.AllowOutside); err != nil {
 		return nil, err
 	}
 
 	rec := &missingVars{}
 	var model *types.Project
+	var env map[string]string
+	var preErr error
 	logged := captureLogrus(func() {
 		var po *cli.ProjectOptions
 		po, err = cli.NewProjectOptions(files,
@@ -288,8 +288,18 @@ func loadModel(ctx context.Context, opts Options) (*loaded, error) {
 			err = fmt.Errorf("%s: %w", files[0], err)
 			return
 		}
+		// The precheck runs with the environment compose-go interpolates
+		// with, so that an include or extends path built from variables is
+		// checked as the file compose-go will open.
+		env = po.Environment
+		if preErr = precheck(root, rootDir, files, env); preErr != nil {
+			return
+		}
 		model, err = po.LoadProject(ctx)
 	})
+	if preErr != nil {
+		return nil, preErr
+	}
 	if err != nil {
 		return nil, nameFile(err, files)
 	}
@@ -316,6 +326,7 @@ func loadModel(ctx context.Context, opts Options) (*loaded, error) {
 		model:    model,
 		dir:      dir,
 		files:    files,
+		env:      env,
 		warnings: warnings,
 	}, nil
 }
@@ -323,8 +334,8 @@ func loadModel(ctx context.Context, opts Options) (*loaded, error) {
 // precheck reads the compose files, and the files they include or extend,
 // through root, so that compose-go never opens a file composeopt would
 // refuse.
-func precheck(root *safefs.Root, dir string, files []string) error {
-	loc := &locator{root: root, files: map[string]*yamlFile{}, lenient: true}
+func precheck(root *safefs.Root, dir string, files []string, env map[string]string) error {
+	loc := &locator{root: root, files: map[string]*yamlFile{}, lenient: true, env: env}
 	if err := loc.init(dir, files); err != nil {
 		return err
 	}

@@ -3,10 +3,14 @@ package compose
 import (
 	"bytes"
 	"fmt"
+	"maps"
+	"os"
 	"path/filepath"
 	"strings"
 	"unicode/utf8"
 
+	"github.com/compose-spec/compose-go/v2/dotenv"
+	"github.com/compose-spec/compose-go/v2/template"
 	"go.yaml.in/yaml/v3"
 
 	"github.com/composeopt/composeopt/migrate/safefs"
@@ -72,6 +76,10 @@ func lastDockerfile(chain []buildElem) *keyVal {
 type fileRef struct {
 	f    *yamlFile
 	base string
+	// env is the environment compose-go interpolates the file with: the
+	// top-level one for -f files, merged with the include's env_file (or
+	// its project's .env) for included files. nil when unknown.
+	env map[string]string
 }
 
 type locator struct {
@@ -82,10 +90,13 @@ type locator struct {
 	// units are the sets of files loaded together: included projects
 	// (innermost first), then the -f files.
 	units [][]fileRef
+	// env is the interpolation environment of the -f files (nil: paths
+	// with variables are left to compose-go).
+	env map[string]string
 }
 
-func newLocator(root *safefs.Root, dir string, files []string) (*locator, error) {
-	l := &locator{root: root, files: map[string]*yamlFile{}}
+func newLocator(root *safefs.Root, dir string, files []string, env map[string]string) (*locator, error) {
+	l := &locator{root: root, files: map[string]*yamlFile{}, env: env}
 	if err := l.init(dir, files); err != nil {
 		return nil, err
 	}
@@ -99,7 +110,7 @@ func (l *locator) init(dir string, files []string) error {
 		if err != nil {
 			return err
 		}
-		main = append(main, fileRef{f, dir})
+		main = append(main, fileRef{f: f, base: dir, env: l.env})
 	}
 	seen := map[string]bool{}
 	for _, r := range main {
@@ -191,20 +202,38 @@ func (l *locator) addIncludes(r fileRef, seen map[string]bool) error {
 				projectDir = deref(kv.value).Value
 			}
 		}
-		if len(paths) == 0 || strings.Contains(strings.Join(paths, ""), "$") {
+		if len(paths) == 0 {
 			continue
 		}
+		known := true
 		for i, p := range paths {
-			if !filepath.IsAbs(p) {
-				paths[i] = filepath.Join(r.base, p)
+			p, ok, err := interpolatePath(r, p)
+			if err != nil {
+				return err
 			}
+			known = known && ok
+			if !filepath.IsAbs(p) {
+				p = filepath.Join(r.base, p)
+			}
+			paths[i] = p
+		}
+		pd, ok, err := interpolatePath(r, projectDir)
+		if err != nil {
+			return err
+		}
+		if !known || !ok {
+			continue
 		}
 		base := filepath.Dir(paths[0])
-		if projectDir != "" {
-			base = projectDir
+		if pd != "" {
+			base = pd
 			if !filepath.IsAbs(base) {
 				base = filepath.Join(r.base, base)
 			}
+		}
+		env, err := l.includeEnv(r, item, base)
+		if err != nil {
+			return err
 		}
 		var unit []fileRef
 		for _, p := range paths {
@@ -216,7 +245,7 @@ func (l *locator) addIncludes(r fileRef, seen map[string]bool) error {
 			if err != nil {
 				return err
 			}
-			ref := fileRef{f, base}
+			ref := fileRef{f: f, base: base, env: env}
 			if err := l.addIncludes(ref, seen); err != nil {
 				return err
 			}
@@ -271,7 +300,7 @@ func (l *locator) chain(name string) ([]buildElem, error) {
 	var out []buildElem
 	for _, unit := range l.units {
 		for _, r := range unit {
-			c, err := l.serviceChain(r.f, r.base, name, 0)
+			c, err := l.serviceChain(r.f, r.base, r.env, name, 0)
 			if err != nil {
 				return nil, err
 			}
@@ -283,7 +312,7 @@ func (l *locator) chain(name string) ([]buildElem, error) {
 
 // serviceChain lists the build elements service name has in file f,
 // following extends:.
-func (l *locator) serviceChain(f *yamlFile, base, name string, depth int) ([]buildElem, error) {
+func (l *locator) serviceChain(f *yamlFile, base string, env map[string]string, name string, depth int) ([]buildElem, error) {
 	if depth > 32 {
 		return nil, fmt.Errorf("%s: extends chain of service %s is too deep", f.path, name)
 	}
@@ -319,18 +348,21 @@ func (l *locator) serviceChain(f *yamlFile, base, name string, depth int) ([]bui
 			}
 		}
 		tf, tbase := f, base
-		if file != "" && !strings.Contains(file, "$") {
+		file, known, err := interpolatePath(fileRef{f: f, base: base, env: env}, file)
+		if err != nil {
+			return nil, err
+		}
+		if file != "" && known {
 			if !filepath.IsAbs(file) {
 				file = filepath.Join(base, file)
 			}
-			var err error
 			if tf, err = l.parse(file); err != nil {
 				return nil, err
 			}
 			tbase = filepath.Dir(file)
 		}
 		if ref != "" {
-			c, err := l.serviceChain(tf, tbase, ref, depth+1)
+			c, err := l.serviceChain(tf, tbase, env, ref, depth+1)
 			if err != nil {
 				return nil, err
 			}
@@ -435,4 +467,80 @@ func lookup(m *yaml.Node, name string) (*keyVal, *yaml.Node) {
 		}
 	}
 	return nil, nil
+}
+
+// interpolatePath substitutes the variables of a path read from r's file
+// the way compose-go will before it opens the file, so that the file
+// checked here is the file compose-go reads. ok is false when the path
+// has variables and r's environment is unknown.
+func interpolatePath(r fileRef, p string) (string, bool, error) {
+	if !strings.Contains(p, "$") {
+		return p, true, nil
+	}
+	if r.env == nil {
+		return "", false, nil
+	}
+	out, err := template.Substitute(p, func(k string) (string, bool) {
+		v, ok := r.env[k]
+		return v, ok
+	})
+	if err != nil {
+		return "", false, fmt.Errorf("%s: path %q: %w", r.f.path, p, err)
+	}
+	return out, true, nil
+}
+
+// includeEnv is the environment an include item's files are interpolated
+// with, as compose-go builds it: r's environment merged with the item's
+// env_file entries, or with the .env of the included project's directory
+// when it names none. The env files are read through the locator's root,
+// so one outside the project, a link out or a special file is refused
+// before compose-go opens it.
+func (l *locator) includeEnv(r fileRef, item *yaml.Node, projectDir string) (map[string]string, error) {
+	var files []string
+	if item.Kind == yaml.MappingNode {
+		if kv := directPair(item, "env_file"); kv != nil {
+			for _, f := range scalarList(deref(kv.value)) {
+				f, ok, err := interpolatePath(r, f)
+				if err != nil {
+					return nil, err
+				}
+				if !ok || f == "/dev/null" {
+					continue
+				}
+				if !filepath.IsAbs(f) {
+					f = filepath.Join(r.base, f)
+				}
+				files = append(files, f)
+			}
+		}
+	}
+	if len(files) == 0 {
+		files = []string{filepath.Join(projectDir, ".env")}
+	}
+	env := maps.Clone(r.env)
+	if env == nil {
+		env = map[string]string{}
+	}
+	for _, f := range files {
+		if _, err := os.Lstat(f); err != nil {
+			continue // compose-go reports a missing env_file
+		}
+		data, err := l.root.ReadFile(safefs.EnvFile, f)
+		if err != nil {
+			return nil, err
+		}
+		vars, err := dotenv.UnmarshalBytesWithLookup(data, func(k string) (string, bool) {
+			v, ok := env[k]
+			return v, ok
+		})
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", f, err)
+		}
+		maps.Copy(env, vars)
+	}
+	if r.env == nil {
+		return nil, nil // the files are checked; the environment stays unknown
+	}
+	return env, nil
 }

@@ -108,6 +108,39 @@ func TestHostile(t *testing.T) {
 			e.write("compose.yaml", "services:\n  app:\n    extends:\n      file: ../outside/base.yaml\n      service: base\n")
 			e.write(filepath.Join(e.outside, "base.yaml"), "services:\n  base:\n    build: .\n")
 		}, exit: 1, want: []string{"base.yaml", "outside the project directory"}},
+		// Paths built from variables are checked as compose-go will
+		// interpolate them (from the project's .env here).
+		{name: "include-variable-outside", setup: func(e *env) {
+			e.write(".env", "INC=../outside/inc.yaml\n")
+			e.write("compose.yaml", "include:\n  - ${INC}\nservices:\n  x:\n    image: alpine\n")
+			e.write(filepath.Join(e.outside, "inc.yaml"), "services:\n  y:\n    image: alpine\n    environment:\n      X: "+canary+"\n")
+		}, exit: 1, want: []string{"inc.yaml", "outside the project directory"}},
+		{name: "include-default-outside", setup: func(e *env) {
+			e.write("compose.yaml", "include:\n  - path: ${SHARED:-../outside}/inc.yaml\nservices:\n  x:\n    image: alpine\n")
+			e.write(filepath.Join(e.outside, "inc.yaml"), "services:\n  y:\n    image: alpine\n")
+		}, exit: 1, want: []string{"inc.yaml", "outside the project directory"}},
+		{name: "include-variable-inside", args: []string{"apply"}, setup: func(e *env) {
+			e.write(".env", "INC=sub/compose.yaml\n")
+			e.write("compose.yaml", "include:\n  - ${INC}\n")
+			e.write("sub/compose.yaml", "services:\n  app:\n    build: ./app\n")
+			e.write("sub/app/Dockerfile", basicDockerfile)
+			e.write("sub/app/requirements.txt", "flask\n")
+		}, changed: []string{"sub/compose.yaml", "sub/app/Dockerfile.optimized", "sub/app/.dockerignore"}},
+		{name: "include-env-file-outside", setup: func(e *env) {
+			e.write("compose.yaml", "include:\n  - path: inc.yaml\n    env_file: ../outside/env\n")
+			e.write("inc.yaml", "services:\n  y:\n    image: alpine:${TAG}\n")
+			e.write(filepath.Join(e.outside, "env"), "TAG="+canary+"\n")
+		}, exit: 1, want: []string{"env", "outside the project directory"}},
+		{name: "include-project-dotenv-fifo", setup: func(e *env) {
+			e.write("compose.yaml", "include:\n  - sub/compose.yaml\n")
+			e.write("sub/compose.yaml", "services:\n  y:\n    image: alpine\n")
+			e.fifo("sub/.env")
+		}, exit: 1, want: []string{".env", "FIFO"}},
+		{name: "extends-file-variable-outside", setup: func(e *env) {
+			e.write(".env", "BASE=../outside\n")
+			e.write("compose.yaml", "services:\n  app:\n    extends:\n      file: ${BASE}/base.yaml\n      service: base\n")
+			e.write(filepath.Join(e.outside, "base.yaml"), "services:\n  base:\n    build: .\n")
+		}, exit: 1, want: []string{"base.yaml", "outside the project directory"}},
 		{name: "compose-file-link-to-outside", setup: func(e *env) {
 			e.write(filepath.Join(e.outside, "compose.yaml"), "services:\n  app:\n    image: alpine\n    environment:\n      X: "+canary+"\n")
 			e.link(filepath.Join(e.outside, "compose.yaml"), "compose.yaml")
