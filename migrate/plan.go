@@ -81,6 +81,10 @@ type BuildPlan struct {
 	Findings []rules.Finding
 	// Ignored lists the patterns added to the ignore file.
 	Ignored []string
+	// ReducedGate, when set, says that the optimized file was too long for
+	// the full quality gate and which checks the reduced gate left out
+	// (Make also reports it as a warning).
+	ReducedGate string
 	// Conflict is true when the build is not migrated because its optimized
 	// file exists and composeopt did not write it (no generated header for
 	// this original); Options.Force overrides.
@@ -135,6 +139,9 @@ func Make(ctx context.Context, p *compose.Project, opts Options) (*Plan, error) 
 	byOptimized := map[string]*BuildPlan{}
 	for _, bp := range builds {
 		plan.Builds = append(plan.Builds, bp)
+		if bp.ReducedGate != "" {
+			plan.Warnings = append(plan.Warnings, safefs.Rel(p.Dir, bp.Optimized)+": "+bp.ReducedGate)
+		}
 		if bp.Status != StatusMigrate {
 			continue
 		}
@@ -313,9 +320,11 @@ func planBuild(p *compose.Project, byName map[string]*compose.Service, b *compos
 	if err != nil {
 		return fail(StatusFailed, "%s: %v", safefs.Rel(p.Dir, bp.Optimized), err)
 	}
-	if err := gate.Check(filepath.Base(bp.Optimized), src, out, fb.Targets(), services[0].Args); err != nil {
+	checked, err := gate.Check(filepath.Base(bp.Optimized), src, out, fb.Targets(), services[0].Args)
+	if err != nil {
 		return fail(StatusFailed, "generated Dockerfile fails the quality gate: %v", err)
 	}
+	bp.ReducedGate = checked.Reduced
 	// The header adds one line after the parser directives: shift the line
 	// numbers the rules reported past it.
 	shift := func(l int) int {

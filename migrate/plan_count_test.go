@@ -118,3 +118,40 @@ func TestPlanWorkIsBounded(t *testing.T) {
 		t.Errorf("compose loads grow with services: %d for 10, %d for 30", perBuild[0].loads, perBuild[1].loads)
 	}
 }
+
+// TestPlanLongStageGate guards the gate's size bound: a Dockerfile whose
+// stage is longer than gate.FullLimit costs no BuildKit lint or LLB
+// conversion (both quadratic in a stage's length), and the plan says that
+// the reduced gate ran; a shorter one gets the full gate.
+func TestPlanLongStageGate(t *testing.T) {
+	for _, c := range []struct {
+		lines   int
+		reduced bool
+	}{{gate.FullLimit / 2, false}, {gate.FullLimit + 500, true}} {
+		dir := t.TempDir()
+		if err := synth.Generate(dir, synth.Options{Lines: c.lines}); err != nil {
+			t.Fatal(err)
+		}
+		w, plan := countWork(t, dir, Options{})
+		if builds, _ := gated(t, plan); builds != 1 {
+			t.Fatalf("%d lines: %d builds, want 1", c.lines, builds)
+		}
+		var warned []string
+		for _, warn := range plan.Warnings {
+			if strings.Contains(warn, "reduced quality gate") {
+				warned = append(warned, warn)
+			}
+		}
+		bp := plan.Builds[0]
+		if c.reduced {
+			if w.lints != 0 || w.conversions != 0 {
+				t.Errorf("%d lines: %d lints and %d conversions, want none (the reduced gate)", c.lines, w.lints, w.conversions)
+			}
+			if bp.ReducedGate == "" || len(warned) != 1 || !strings.HasPrefix(warned[0], "app/Dockerfile.optimized: ") {
+				t.Errorf("%d lines: the plan does not say that the reduced gate ran: %q, warnings %q", c.lines, bp.ReducedGate, plan.Warnings)
+			}
+		} else if w.lints != 1 || w.conversions != 1 || bp.ReducedGate != "" || len(warned) != 0 {
+			t.Errorf("%d lines: %d lints, %d conversions, reduced %q, warnings %q; want the full gate", c.lines, w.lints, w.conversions, bp.ReducedGate, plan.Warnings)
+		}
+	}
+}

@@ -5,6 +5,7 @@
 package gate
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -16,6 +17,8 @@ import (
 	"github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/client/llb/sourceresolver"
 	"github.com/moby/buildkit/frontend/dockerfile/dockerfile2llb"
+	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+	"github.com/moby/buildkit/frontend/dockerfile/linter"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
 	"github.com/moby/buildkit/frontend/dockerui"
 	"github.com/moby/buildkit/solver/pb"
@@ -125,25 +128,75 @@ func lintConvert(name string, src []byte, args map[string]string) ([]Warning, er
 	return out, nil
 }
 
+// FullLimit is the longest stage, in instructions, that the full gate
+// checks; a stage built FROM an earlier stage counts that stage's
+// instructions too. BuildKit's frontend is quadratic in a stage's length:
+// every instruction looks its state up through all the earlier ones, every
+// ENV copies the environment, and the LLB of every RUN carries the whole
+// environment (a stage of 4,000 ENV and RUN lines converts to 21 MB of
+// LLB). Up to this size the full gate costs at most a few hundred
+// milliseconds; beyond it Check runs the reduced gate.
+const FullLimit = 2000
+
+// Result says how thoroughly Check judged a file.
+type Result struct {
+	// Reduced is "" when the full gate ran. Otherwise it says why only the
+	// reduced gate ran and which checks it left out: BuildKit parsed both
+	// files, ran the checks it makes while parsing and validated the flag
+	// values that use no variable, but did not run its stage checks (those
+	// that follow variables, the working directory, or the instructions
+	// allowed once per stage) nor the LLB conversion.
+	Reduced string
+}
+
 // Check is the quality gate for an optimization. optimized must lint without
 // any finding that orig did not already have, must keep orig's `# check=`
 // directive (so that rules cannot be switched off by the rewrite), and must
 // convert for every entry of targets (an empty list means the default
 // target). args are the build arguments used for both steps. Findings are matched by rule name and message, ignoring line
 // numbers, and counted, so a second copy of an existing finding is new.
-func Check(name string, orig, optimized []byte, targets []string, args map[string]string) error {
+//
+// When a stage of either file is longer than FullLimit, the linter and the
+// conversion would take quadratic time: Check then runs the reduced gate
+// (see Result.Reduced), which is linear, and says so in its Result.
+func Check(name string, orig, optimized []byte, targets []string, args map[string]string) (Result, error) {
 	origCheck, _, _, _ := parser.ParseDirective("check", orig)
 	optCheck, _, _, _ := parser.ParseDirective("check", optimized)
 	if origCheck != optCheck {
-		return fmt.Errorf("gate %s: the check directive changed from %q to %q", name, origCheck, optCheck)
-	}
-
-	before, err := lintWithArgs(name+" (original)", orig, args)
-	if err != nil {
-		return fmt.Errorf("gate: %w", err)
+		return Result{}, fmt.Errorf("gate %s: the check directive changed from %q to %q", name, origCheck, optCheck)
 	}
 	if len(targets) == 0 {
 		targets = []string{""}
+	}
+	// Both files are parsed once by BuildKit's parser to measure their
+	// stages. A file that does not parse takes the full gate, which reports
+	// the error as it always has and stops as early, unless the original is
+	// too long for the full gate's linter.
+	o, oerr := parseLint(name+" (original)", "the original", orig)
+	p, perr := parseLint(name, "the optimized file", optimized)
+	switch {
+	case oerr != nil:
+	case perr != nil:
+		if tooLong(o) != "" {
+			return Result{}, fmt.Errorf("gate: %w", perr)
+		}
+	default:
+		if why := tooLong(o, p); why != "" {
+			if err := reduced(name, o, p, targets); err != nil {
+				return Result{}, err
+			}
+			return Result{Reduced: why}, nil
+		}
+	}
+	return Result{}, full(name, orig, optimized, targets, args)
+}
+
+// full is the full gate: BuildKit's linter on both files and its LLB
+// conversion of the optimized one for every target.
+func full(name string, orig, optimized []byte, targets []string, args map[string]string) error {
+	before, err := lintWithArgs(name+" (original)", orig, args)
+	if err != nil {
+		return fmt.Errorf("gate: %w", err)
 	}
 	// One frontend run lints every stage of the optimized file and converts
 	// its default target (BuildKit's frontend costs the same for either,
@@ -155,17 +208,144 @@ func Check(name string, orig, optimized []byte, targets []string, args map[strin
 	} else if after, err = lintWithArgs(name, optimized, args); err != nil {
 		return fmt.Errorf("gate: %w", err)
 	}
+	if err := noNewWarnings(name, before, after); err != nil {
+		return err
+	}
+	for _, t := range targets {
+		if err := Convert(name, optimized, t, args); err != nil {
+			return fmt.Errorf("gate: %w", err)
+		}
+	}
+	return nil
+}
+
+// parsed is a file as BuildKit's parser sees it, with the findings of the
+// checks BuildKit makes while parsing.
+type parsed struct {
+	name     string // for messages
+	role     string // "the original" or "the optimized file"
+	stages   []instructions.Stage
+	warnings []Warning
+	lintErr  error // the linter's error when the file asks for errors on findings
+}
+
+// parseLint parses src with BuildKit's parser and instruction parser,
+// collecting the parse-time findings under src's own `# check=` directive.
+// It is linear in the length of src.
+func parseLint(name, role string, src []byte) (*parsed, error) {
+	p := &parsed{name: name, role: role}
+	directive, _, _, _ := parser.ParseDirective("check", src)
+	cfg, err := linter.ParseLintOptions(directive)
+	if err != nil {
+		return nil, fmt.Errorf("parse %s: check directive: %w", name, err)
+	}
+	cfg.Warn = func(rule, _, url, msg string, loc []parser.Range) {
+		w := Warning{RuleName: rule, Message: msg, URL: url}
+		if len(loc) > 0 {
+			w.Line = loc[0].Start.Line
+		}
+		p.warnings = append(p.warnings, w)
+	}
+	lint := linter.New(cfg)
+	ast, err := parser.Parse(bytes.NewReader(src))
+	if err != nil {
+		return nil, fmt.Errorf("parse %s: %w", position(name, errorLine(err)), err)
+	}
+	// As the frontend does: the parser's warnings are empty continuation lines.
+	for _, w := range ast.Warnings {
+		if w.URL == linter.RuleNoEmptyContinuation.URL && w.Location != nil {
+			lint.Run(&linter.RuleNoEmptyContinuation, []parser.Range{*w.Location}, linter.RuleNoEmptyContinuation.Format())
+		}
+	}
+	if p.stages, _, err = instructions.Parse(ast.AST, lint); err != nil {
+		return nil, fmt.Errorf("parse %s: %w", position(name, errorLine(err)), err)
+	}
+	if len(p.stages) == 0 {
+		return nil, fmt.Errorf("parse %s: no stages to build", name)
+	}
+	p.lintErr = lint.Error()
+	return p, nil
+}
+
+// tooLong says which stage of the files is longer than FullLimit, or "".
+func tooLong(files ...*parsed) string {
+	for _, f := range files {
+		chain := make([]int, len(f.stages))
+		byName := map[string]int{}
+		for i, st := range f.stages {
+			chain[i] = len(st.Commands)
+			if j, ok := byName[strings.ToLower(st.BaseName)]; ok {
+				chain[i] += chain[j]
+			}
+			if st.Name != "" {
+				byName[strings.ToLower(st.Name)] = i
+			}
+			if chain[i] > FullLimit {
+				stage := st.Name
+				if stage == "" {
+					stage = fmt.Sprintf("#%d", i)
+				}
+				return fmt.Sprintf("reduced quality gate: stage %s of %s has %d instructions (the full gate stops at %d, beyond which BuildKit's checks take quadratic time); "+
+					"BuildKit parsed both files, ran its parse-time checks and validated the flags that use no variable, but not its stage checks nor the LLB conversion", stage, f.role, chain[i], FullLimit)
+			}
+		}
+	}
+	return ""
+}
+
+// reduced is the linear gate: no parse-time finding that the original did
+// not have, the linter's error mode honoured, and every target a stage.
+func reduced(name string, orig, opt *parsed, targets []string) error {
+	if orig.lintErr != nil {
+		return fmt.Errorf("gate: lint %s: %w", orig.name, orig.lintErr)
+	}
+	if opt.lintErr != nil {
+		return fmt.Errorf("gate: lint %s: %w", opt.name, opt.lintErr)
+	}
+	if err := noNewWarnings(name, orig.warnings, opt.warnings); err != nil {
+		return err
+	}
+	// The flag values BuildKit reads only when it dispatches an
+	// instruction (RUN --mount, COPY --chmod, ...): validated as written,
+	// for the instructions that use no variable.
+	same := func(word string) (string, error) { return word, nil }
+	for _, st := range opt.stages {
+		for _, c := range st.Commands {
+			ex, ok := c.(instructions.SupportsSingleWordExpansion)
+			if _, arg := c.(*instructions.ArgCommand); !ok || arg {
+				continue
+			}
+			if s, ok := c.(fmt.Stringer); ok && strings.Contains(s.String(), "$") {
+				continue
+			}
+			if err := ex.Expand(same); err != nil {
+				return fmt.Errorf("gate: %s: %w", position(name, firstRangeLine(c.Location())), err)
+			}
+		}
+	}
+	for _, t := range targets {
+		if t == "" {
+			continue
+		}
+		found := false
+		for _, st := range opt.stages {
+			found = found || strings.EqualFold(st.Name, t)
+		}
+		if !found {
+			return fmt.Errorf("gate: %s%s: target stage %q could not be found", name, targetSuffix(t), t)
+		}
+	}
+	return nil
+}
+
+// noNewWarnings fails when after has findings that before did not.
+func noNewWarnings(name string, before, after []Warning) error {
 	if added := newWarnings(before, after); len(added) > 0 {
 		lines := make([]string, len(added))
 		for i, w := range added {
 			lines[i] = "  " + w.String()
 		}
 		return fmt.Errorf("gate %s: %d new lint warning(s):\n%s", name, len(added), strings.Join(lines, "\n"))
-	}
-	for _, t := range targets {
-		if err := Convert(name, optimized, t, args); err != nil {
-			return fmt.Errorf("gate: %w", err)
-		}
 	}
 	return nil
 }
@@ -248,6 +428,14 @@ func firstLine(loc *pb.Location) int {
 		return 0
 	}
 	return int(loc.Ranges[0].Start.Line)
+}
+
+// firstRangeLine returns the start line of the first of ranges, or 0.
+func firstRangeLine(ranges []parser.Range) int {
+	if len(ranges) == 0 {
+		return 0
+	}
+	return ranges[0].Start.Line
 }
 
 // errorLine returns the first source line attached to a frontend error, or 0.

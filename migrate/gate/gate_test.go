@@ -1,6 +1,7 @@
 package gate
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -143,7 +144,10 @@ COPY . /app
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := Check("Dockerfile", []byte(tt.orig), []byte(tt.opt), tt.targets, tt.args)
+			res, err := Check("Dockerfile", []byte(tt.orig), []byte(tt.opt), tt.targets, tt.args)
+			if res.Reduced != "" {
+				t.Errorf("a short file got the reduced gate: %s", res.Reduced)
+			}
 			if tt.wantErr == nil {
 				if err != nil {
 					t.Fatalf("want pass, got %v", err)
@@ -159,5 +163,70 @@ COPY . /app
 				}
 			}
 		})
+	}
+}
+
+// TestCheckReduced: a stage longer than FullLimit gets the reduced gate,
+// which says so, runs neither the linter nor the conversion, and still
+// fails on what BuildKit's parser finds.
+func TestCheckReduced(t *testing.T) {
+	// long's stage has FullLimit instructions plus the extra ones.
+	long := func(from, extra string) string {
+		var b strings.Builder
+		b.WriteString(from + "\nWORKDIR /app\n")
+		for i := 0; i < FullLimit/2-1; i++ {
+			fmt.Fprintf(&b, "ENV STEP_%d=%d\nRUN echo %d\n", i, i, i)
+		}
+		b.WriteString(extra + "CMD [\"sh\"]\n")
+		return b.String()
+	}
+	orig := long("FROM alpine AS base", "LABEL a=b\n")
+	tests := []struct {
+		name    string
+		opt     string
+		targets []string
+		wantErr []string // substrings; nil means the gate passes
+	}{
+		{name: "an added instruction passes", opt: long("FROM alpine AS base", "LABEL a=b\nUSER 1000\n")},
+		{name: "a known target passes", opt: orig, targets: []string{"BASE"}},
+		{name: "a new parse-time finding fails", opt: long("FROM alpine as base", "LABEL a=b\n"), wantErr: []string{"1 new lint warning", "line 1: FromAsCasing"}},
+		{name: "a bad flag value fails with its line", opt: long("FROM alpine AS base", "RUN --mount=type=bogus true\n"), wantErr: []string{"Dockerfile:" + fmt.Sprint(FullLimit+1), "unsupported mount type"}},
+		{name: "a parse error fails with its line", opt: long("FROM alpine AS base", "COPY --bogus a /a\n"), wantErr: []string{"Dockerfile:" + fmt.Sprint(FullLimit+1), "unknown flag: --bogus"}},
+		{name: "an unknown target fails", opt: orig, targets: []string{"runtime"}, wantErr: []string{`target stage "runtime" could not be found`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			l0, c0 := Counts()
+			res, err := Check("Dockerfile", []byte(orig), []byte(tt.opt), tt.targets, nil)
+			if l1, c1 := Counts(); l1 != l0 || c1 != c0 {
+				t.Errorf("the reduced gate ran the linter %d and the conversion %d times", l1-l0, c1-c0)
+			}
+			if tt.wantErr == nil {
+				if err != nil {
+					t.Fatalf("want pass, got %v", err)
+				}
+				if !strings.Contains(res.Reduced, "stage base of the") || !strings.Contains(res.Reduced, "not its stage checks nor the LLB conversion") {
+					t.Errorf("the result does not say the reduced gate ran, and why: %q", res.Reduced)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatalf("want an error containing %q, got none", tt.wantErr)
+			}
+			for _, s := range tt.wantErr {
+				if !strings.Contains(err.Error(), s) {
+					t.Errorf("error %q does not contain %q", err, s)
+				}
+			}
+		})
+	}
+	// One instruction less and the full gate runs.
+	short := long("FROM alpine AS base", "")
+	l0, c0 := Counts()
+	if res, err := Check("Dockerfile", []byte(short), []byte(short), nil, nil); err != nil || res.Reduced != "" {
+		t.Errorf("a stage of FullLimit instructions: %v, reduced %q", err, res.Reduced)
+	}
+	if l1, c1 := Counts(); l1-l0 != 1 || c1-c0 != 1 {
+		t.Errorf("a stage of FullLimit instructions: %d lints, %d conversions, want 1 each", l1-l0, c1-c0)
 	}
 }

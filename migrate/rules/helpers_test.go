@@ -83,7 +83,7 @@ func applyGated(t *testing.T, rs []*Rule, src string, fb *facts.Build) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := gate.Check("Dockerfile.optimized", []byte(src), res.Output, fb.Targets(), nil); err != nil {
+	if _, err := gate.Check("Dockerfile.optimized", []byte(src), res.Output, fb.Targets(), nil); err != nil {
 		t.Errorf("%v\n%s", err, res.Output)
 	}
 	return string(res.Output)

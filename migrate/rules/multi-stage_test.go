@@ -70,7 +70,7 @@ func runSplitCases(t *testing.T, cases []splitCase) {
 			for _, s := range fb.Services {
 				targets = append(targets, s.Target)
 			}
-			if err := gate.Check("Dockerfile", []byte(c.in), res.Output, targets, nil); err != nil {
+			if _, err := gate.Check("Dockerfile", []byte(c.in), res.Output, targets, nil); err != nil {
 				t.Error(err)
 			}
 			if string(res.Output) != c.in {

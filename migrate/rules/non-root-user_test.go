@@ -65,7 +65,7 @@ func TestNonRootLint(t *testing.T) {
 			if _, err := gate.Lint("Dockerfile", []byte(c.in)); err != nil {
 				t.Skipf("original does not lint: %v", err)
 			}
-			if err := gate.Check("Dockerfile", []byte(c.in), []byte(c.want), nil, nil); err != nil {
+			if _, err := gate.Check("Dockerfile", []byte(c.in), []byte(c.want), nil, nil); err != nil {
 				t.Error(err)
 			}
 		})

@@ -161,7 +161,7 @@ func runRuleData(t *testing.T, r *Rule, file string) {
 	}
 	if !gated {
 		t.Logf("%s: BuildKit gate skipped (no-gate)", file)
-	} else if err := gate.Check("Dockerfile.optimized", []byte(in), res.Output, fb.Targets(), nil); err != nil {
+	} else if _, err := gate.Check("Dockerfile.optimized", []byte(in), res.Output, fb.Targets(), nil); err != nil {
 		t.Errorf("%s: BuildKit gate: %v\n%s", file, err, res.Output)
 	}
 	again, err := Apply(res.Output, fb, []*Rule{r}, DefaultOptions())
