@@ -128,8 +128,16 @@ func Make(ctx context.Context, p *compose.Project, opts Options) (*Plan, error) 
 		plan.Warnings = append(plan.Warnings, inspectBases(ctx, p, opts.InspectImage)...)
 	}
 	refs := map[*compose.Build]string{}
-	// What the repository runs inside its containers, read once for all builds.
-	repo := facts.GatherRepo(p.Dir)
+	// What the repository runs inside its containers, read once for all
+	// builds (and, under -r, once for all the projects of the repository).
+	repo := opts.Repo.evidence()
+	if repo == nil {
+		names := map[string]bool{}
+		for _, s := range p.Services {
+			names[s.Name] = true
+		}
+		repo = facts.GatherRepo(p.Dir, names)
+	}
 	builds, err := planBuilds(ctx, p, enabled, opts, repo)
 	if err != nil {
 		return nil, err
@@ -299,6 +307,7 @@ func planBuild(p *compose.Project, byName map[string]*compose.Service, b *compos
 	if err != nil {
 		return fail(StatusFailed, "%s: %v", safefs.Rel(p.Dir, b.Context), err)
 	}
+	fb.Repo = repo
 	last := facts.Stage(df, df.Target(fb.Targets()[0]), services[0].Args)
 	bp.BaseImage = last.Image.Ref
 	if why := facts.WindowsReason(df, services[0].Args); why != "" {
@@ -551,9 +560,6 @@ type ignoreDecision struct {
 // that copies the whole context.
 func ignoreEvidence(p *compose.Project, fb *facts.Build, df *dockerfile.File, keep []string, repo *facts.Repo) ignoreDecision {
 	var d ignoreDecision
-	known := func(name string) bool {
-		return slices.ContainsFunc(p.Services, func(s *compose.Service) bool { return s.Name == name })
-	}
 	note := func(format string, args ...any) {
 		d.findings = append(d.findings, rules.Finding{Rule: "dockerignore", Message: fmt.Sprintf(format, args...)})
 	}
@@ -568,7 +574,7 @@ func ignoreEvidence(p *compose.Project, fb *facts.Build, df *dockerfile.File, ke
 	stages := facts.NewStages(fb, df)
 	for _, k := range kinds {
 		var why []string
-		for _, e := range repo.InImage(k.name, fb.Services, known) {
+		for _, e := range repo.InImage(k.name, fb.Services) {
 			why = append(why, fmt.Sprintf("%s runs `%s` in the container", e.Where, e.What))
 		}
 		for _, in := range df.Instructions {

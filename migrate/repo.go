@@ -24,11 +24,17 @@ type RepoIndex struct {
 	services map[string][]facts.Service
 	// dockerfiles lists, per context directory, the Dockerfiles built from it.
 	dockerfiles map[string][]string
+	// names are the services of every project; dirs their directories.
+	names map[string]bool
+	dirs  []string
+	// repo is what the repository root's scripts, Makefiles, CI workflows
+	// and READMEs run inside the containers (see GatherEvidence).
+	repo *facts.Repo
 }
 
 // NewRepoIndex indexes the builds of projects, in the order given.
 func NewRepoIndex(projects []*compose.Project) *RepoIndex {
-	x := &RepoIndex{services: map[string][]facts.Service{}, dockerfiles: map[string][]string{}}
+	x := &RepoIndex{services: map[string][]facts.Service{}, dockerfiles: map[string][]string{}, names: map[string]bool{}}
 	for _, p := range projects {
 		x.add(p)
 	}
@@ -37,6 +43,12 @@ func NewRepoIndex(projects []*compose.Project) *RepoIndex {
 
 func (x *RepoIndex) add(p *compose.Project) {
 	byName := indexServices(p)
+	for name := range byName {
+		x.names[name] = true
+	}
+	if !slices.Contains(x.dirs, p.Dir) {
+		x.dirs = append(x.dirs, p.Dir)
+	}
 	for _, b := range p.Builds {
 		for _, s := range serviceFacts(byName, b) {
 			if !slices.ContainsFunc(x.services[b.Dockerfile], func(t facts.Service) bool { return reflect.DeepEqual(s, t) }) {
@@ -47,6 +59,24 @@ func (x *RepoIndex) add(p *compose.Project) {
 			x.dockerfiles[b.Context] = append(x.dockerfiles[b.Context], b.Dockerfile)
 		}
 	}
+}
+
+// GatherEvidence reads, once for every project of the index, what the
+// scripts, Makefiles, CI workflows and READMEs below root (the repository
+// root; nothing outside it is read) run inside the services' containers:
+// a workflow at the root that runs a sub-project's tests in its container
+// is evidence for that sub-project, which reading each project's own
+// directory missed. Make uses it instead of reading the project directory.
+func (x *RepoIndex) GatherEvidence(root string) {
+	x.repo = facts.GatherRepo(root, x.names, x.dirs...)
+}
+
+// evidence returns what GatherEvidence read (nil when it was not called).
+func (x *RepoIndex) evidence() *facts.Repo {
+	if x == nil {
+		return nil
+	}
+	return x.repo
 }
 
 // servicesFor returns the services of the repository that build b, followed

@@ -70,6 +70,9 @@ func makeRepoPlan(cmd *cobra.Command, g *globals, rf *ruleFlags, services []stri
 	// monorepo's services share folders), and nowhere else unless allowed.
 	projects, parts := loadFound(ctx, found, g.profiles, append([]string{root}, g.allow...), prog)
 	index := migrate.NewRepoIndex(projects)
+	// The repository's evidence (CI workflows, Makefiles, scripts, READMEs)
+	// is read once, from root, and every project uses it.
+	index.GatherEvidence(root)
 	for i := range parts {
 		p := parts[i].Plan
 		if p == nil {

@@ -18,10 +18,15 @@ import (
 // Repo is what the repository itself says about how its images are used:
 // the commands that its scripts, Makefiles, CI workflows and READMEs run
 // inside a compose service's container (`docker compose run|exec SVC CMD`).
-// It is gathered once per project and shared by every build and rule.
+// It is gathered once (per project, or once for all the projects below a
+// repository root) and shared by every build and rule.
 type Repo struct {
 	// Runs are the commands found, in file and line order.
 	Runs []Run
+	// Services are the names of the compose services of the projects the
+	// evidence was gathered for; a run naming another service (or a
+	// variable) may mean any of them.
+	Services map[string]bool
 }
 
 // Run is one command the repository runs inside a service's container.
@@ -31,7 +36,8 @@ type Run struct {
 	Service string
 	// Command is the command run in the container.
 	Command []string
-	// File is the project-relative (slash-separated) file it was found in.
+	// File is the (slash-separated) file it was found in, relative to the
+	// directory GatherRepo read.
 	File string
 	Line int
 }
@@ -82,26 +88,55 @@ func repoEvidenceFile(rel string) bool {
 	return (first == "scripts" || first == "script" || first == "bin" || first == "ci") && !strings.Contains(base, ".")
 }
 
-// GatherRepo scans the project directory for the commands it runs inside
-// its containers. Only regular files are read (no symbolic link is
-// followed), within the limits above; unreadable files are skipped.
-func GatherRepo(dir string) *Repo {
-	r := &Repo{}
+// GatherRepo scans dir (a project directory, or the root of a repository
+// holding several) for the commands it runs inside its containers; services
+// are the compose services of the projects below dir. Only regular files
+// inside dir are read (no symbolic link is followed, and every read is
+// confined to dir by safefs), within the limits above; unreadable files
+// are skipped. projects are the compose project directories below dir: the
+// depth limit counts from the nearest of them (or dir), and the file limit
+// grows with their number, so that a project deep in a repository has its
+// own scripts read as when it is planned alone.
+func GatherRepo(dir string, services map[string]bool, projects ...string) *Repo {
+	r := &Repo{Services: services}
 	if dir == "" {
 		return r
 	}
+	root, err := safefs.New(dir)
+	if err != nil {
+		return r
+	}
+	var bases []string // project directories relative to dir, deepest first
+	for _, p := range projects {
+		if rel, err := filepath.Rel(dir, p); err == nil && rel != "." && !strings.HasPrefix(rel, "..") {
+			bases = append(bases, filepath.ToSlash(rel))
+		}
+	}
+	sort.Slice(bases, func(i, j int) bool { return len(bases[i]) > len(bases[j]) })
+	depth := func(rel string) int {
+		for _, b := range bases {
+			if rel == b {
+				return 0
+			}
+			if strings.HasPrefix(rel, b+"/") {
+				return strings.Count(rel[len(b)+1:], "/") + 1
+			}
+		}
+		return strings.Count(rel, "/") + 1
+	}
+	maxFiles := repoMaxFiles * max(1, len(bases))
 	files, walked := 0, 0
 	_ = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return nil
 		}
 		walked++
-		if walked > repoMaxWalk || files >= repoMaxFiles {
+		if walked > repoMaxWalk*max(1, len(bases)) || files >= maxFiles {
 			return filepath.SkipAll
 		}
 		rel := safefs.Rel(dir, p)
 		if d.IsDir() {
-			if p != dir && (repoSkipDirs[d.Name()] || strings.Count(rel, "/") >= repoMaxDepth) {
+			if p != dir && (repoSkipDirs[d.Name()] || depth(rel) > repoMaxDepth) {
 				return filepath.SkipDir
 			}
 			return nil
@@ -113,7 +148,7 @@ func GatherRepo(dir string) *Repo {
 		if err != nil || info.Size() > repoMaxSize {
 			return nil
 		}
-		data, err := safefs.ReadRegular(safefs.Source, p)
+		data, err := root.ReadFile(safefs.Source, p)
 		if err != nil {
 			return nil
 		}
@@ -367,7 +402,7 @@ type Evidence struct {
 // services; a command for an unknown or variable service counts for every
 // build, since keeping a path is the safe side. The compose commands of the
 // build's own services count too.
-func (r *Repo) InImage(kind string, services []Service, known func(string) bool) []Evidence {
+func (r *Repo) InImage(kind string, services []Service) []Evidence {
 	is := IsTestCommand
 	if kind == "docs" {
 		is = IsDocsCommand
@@ -382,7 +417,7 @@ func (r *Repo) InImage(kind string, services []Service, known func(string) bool)
 		return out
 	}
 	for _, run := range r.Runs {
-		mine := run.Service == "" || (known != nil && !known(run.Service))
+		mine := run.Service == "" || !r.Services[run.Service]
 		for _, s := range services {
 			if s.Name == run.Service {
 				mine = true

@@ -91,22 +91,21 @@ func TestGatherRepoAndInImage(t *testing.T) {
 	if err := os.Symlink(outside, filepath.Join(dir, "run.sh")); err != nil {
 		t.Fatal(err)
 	}
-	r := GatherRepo(dir)
+	r := GatherRepo(dir, map[string]bool{"web": true, "api": true})
 	if len(r.Runs) != 2 {
 		t.Fatalf("runs = %+v, want the workflow's and the README's", r.Runs)
 	}
-	known := func(s string) bool { return s == "web" || s == "api" }
-	if ev := r.InImage("tests", []Service{{Name: "web"}}, known); len(ev) != 2 {
+	if ev := r.InImage("tests", []Service{{Name: "web"}}); len(ev) != 2 {
 		// the README names a service the project does not have: it may be any
 		t.Errorf("web evidence = %+v", ev)
 	}
-	if ev := r.InImage("tests", []Service{{Name: "api"}}, known); len(ev) != 1 || ev[0].Where != "README.md:1" {
+	if ev := r.InImage("tests", []Service{{Name: "api"}}); len(ev) != 1 || ev[0].Where != "README.md:1" {
 		t.Errorf("api evidence = %+v", ev)
 	}
-	if ev := r.InImage("tests", []Service{{Name: "api", Command: []string{"pytest", "-q"}}}, known); len(ev) != 2 || ev[0].Where != "compose service api" {
+	if ev := r.InImage("tests", []Service{{Name: "api", Command: []string{"pytest", "-q"}}}); len(ev) != 2 || ev[0].Where != "compose service api" {
 		t.Errorf("compose command evidence = %+v", ev)
 	}
-	if ev := r.InImage("docs", []Service{{Name: "web"}}, known); len(ev) != 0 {
+	if ev := r.InImage("docs", []Service{{Name: "web"}}); len(ev) != 0 {
 		t.Errorf("docs evidence = %+v", ev)
 	}
 }
@@ -192,5 +191,28 @@ func TestHealthRoutesMethodSafe(t *testing.T) {
 	routes, _ := findHealthRoutes(dir)
 	if !slices.Equal(routes, []string{"/up", "/live", "/status"}) {
 		t.Errorf("routes = %q, want only the GET ones", routes)
+	}
+}
+
+// Read from a repository root, a project deep below it has its own scripts
+// read as when it is planned alone: the depth limit counts from the
+// nearest project directory, not from the root.
+func TestGatherRepoDepthFromProjects(t *testing.T) {
+	dir := t.TempDir()
+	project := filepath.Join(dir, "teams", "core", "services", "api")
+	script := filepath.Join(project, "scripts", "ci", "test.sh")
+	if err := os.MkdirAll(filepath.Dir(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(script, []byte("docker compose run web pytest\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	services := map[string]bool{"web": true}
+	if r := GatherRepo(dir, services); len(r.Runs) != 0 {
+		t.Errorf("without the project, a script 6 directories down was read: %+v", r.Runs)
+	}
+	r := GatherRepo(dir, services, project)
+	if len(r.Runs) != 1 || r.Runs[0].File != "teams/core/services/api/scripts/ci/test.sh" {
+		t.Errorf("runs = %+v, want the project's script, named from the root", r.Runs)
 	}
 }

@@ -86,6 +86,18 @@ type Build struct {
 	// RouteExts maps each of HealthRoutes to the extensions of the source
 	// files it was found in (nil when the facts were not gathered from disk).
 	RouteExts map[string][]string
+	// Repo is what the repository runs inside its containers (nil: nothing
+	// known); the planner sets it.
+	Repo *Repo
+}
+
+// TestsInContainer returns the evidence that a test suite runs inside a
+// container of one of services: a compose command, or a script, Makefile,
+// CI workflow or README of the repository running one there. The ignore
+// file keeps tests in the context for it, and prod-deps keeps development
+// dependencies.
+func (b *Build) TestsInContainer(services []Service) []Evidence {
+	return b.Repo.InImage("tests", services)
 }
 
 // NodePackage is the part of package.json the rules use.
