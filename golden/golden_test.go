@@ -159,16 +159,17 @@ func checkApply(t *testing.T, project string, args []string, planAt int, diff st
 	if a, b := snapshot(t, project), snapshot(t, viaGit); a != b {
 		t.Errorf("apply and git apply disagree:\n--- apply\n%s\n--- git apply\n%s", a, b)
 	}
-	checkLoadsOptimized(t, project, args[:planAt])
+	checkLoadsOptimized(t, project, args[:planAt], indexOf(args, "-r") >= 0 || indexOf(args, "--recursive") >= 0)
 	again, stderr, code := run(t, project, append(args, "--exit-code")...)
 	if again != "" || code != 0 || !strings.Contains(stderr, "No changes.") {
 		t.Errorf("second plan is not empty (exit %d):\n%s\n%s", code, again, stderr)
 	}
 }
 
-// checkLoadsOptimized loads the applied project with compose-go and checks
-// that every migrated service resolves to an existing *.optimized file.
-func checkLoadsOptimized(t *testing.T, project string, flags []string) {
+// checkLoadsOptimized loads the applied project with compose-go (with
+// recursive, every project -r finds that loads) and checks that every
+// migrated service resolves to an existing *.optimized file.
+func checkLoadsOptimized(t *testing.T, project string, flags []string, recursive bool) {
 	t.Helper()
 	var files []string
 	for i := 0; i+1 < len(flags); i++ {
@@ -176,11 +177,25 @@ func checkLoadsOptimized(t *testing.T, project string, flags []string) {
 			files = append(files, flags[i+1])
 		}
 	}
-	p, err := compose.Load(context.Background(), compose.Options{Files: files, WorkingDir: project})
-	if err != nil {
-		t.Fatal(err)
+	var builds []*compose.Build
+	if recursive {
+		found, _, err := compose.Discover(project)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range found {
+			if p, err := compose.Load(context.Background(), compose.Options{Files: f.Files, WorkingDir: f.Dir, AllowOutside: []string{project}}); err == nil {
+				builds = append(builds, p.Builds...)
+			}
+		}
+	} else {
+		p, err := compose.Load(context.Background(), compose.Options{Files: files, WorkingDir: project})
+		if err != nil {
+			t.Fatal(err)
+		}
+		builds = p.Builds
 	}
-	for _, b := range p.Builds {
+	for _, b := range builds {
 		if !strings.HasSuffix(b.Current, ".optimized") {
 			continue // not migrated: the plan says why
 		}
@@ -189,7 +204,7 @@ func checkLoadsOptimized(t *testing.T, project string, flags []string) {
 		}
 	}
 	migrated := 0
-	for _, b := range p.Builds {
+	for _, b := range builds {
 		if strings.HasSuffix(b.Current, ".optimized") {
 			migrated++
 		}
