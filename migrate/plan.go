@@ -764,7 +764,7 @@ func inspectBases(ctx context.Context, p *compose.Project, inspect func(context.
 				if st.BaseStage != nil {
 					continue
 				}
-				ref := facts.ExpandArgs(st.Base, args)
+				ref := facts.Expand(st.Base, args)
 				if done[ref] || strings.EqualFold(ref, "scratch") || strings.Contains(ref, "$") {
 					continue
 				}

@@ -73,7 +73,7 @@ type Build struct {
 	// most once per build whatever the number of rules and passes.
 	read map[string]readResult
 	// SourcePorts are the ports the context's sources and server
-	// configuration files listen on (see ListenPorts).
+	// configuration files listen on (see StageFacts.Ports).
 	SourcePorts []Port
 	// SourceWrites are the paths the context's sources write (see AppWrites).
 	SourceWrites []sourceWrite

@@ -36,3 +36,34 @@ func JDWPPorts(texts ...string) []int {
 	slices.Sort(out)
 	return out
 }
+
+// DebuggerPorts returns the Java debugger (JDWP) ports of the stage: from
+// a JDWP agent in the chain's CMD, ENTRYPOINT, ENV and RUN instructions or
+// in the services' commands and environment, and the conventional 5005 in
+// a Java image.
+func (sf *StageFacts) DebuggerPorts(svcs []Service) []int {
+	var texts []string
+	for _, s := range sf.Chain {
+		for _, in := range s.Instructions {
+			switch in.Cmd {
+			case "cmd", "entrypoint", "env", "run":
+				texts = append(texts, strings.Join(in.Args, " "))
+			}
+		}
+	}
+	for _, s := range svcs {
+		texts = append(texts, strings.Join(s.Command, " "))
+		for k, v := range s.Environment {
+			texts = append(texts, k+"="+v)
+		}
+	}
+	ports := JDWPPorts(texts...)
+	java := false
+	for _, t := range []string{"java", "jdk", "jre", "temurin", "corretto", "maven", "gradle"} {
+		java = java || strings.Contains(sf.Info.Image.Name, t) || sf.Info.Base.HasTool(t)
+	}
+	if java && !slices.Contains(ports, 5005) {
+		ports = append(ports, 5005)
+	}
+	return ports
+}

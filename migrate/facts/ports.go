@@ -29,7 +29,7 @@ type Port struct {
 // (Linux's net.ipv4.ip_unprivileged_port_start is 1024).
 func (p Port) Privileged() bool { return p.Number > 0 && p.Number < 1024 }
 
-// ListenPorts is the one answer to "which ports does this stage's
+// listenPorts is the one answer to "which ports does this stage's
 // application listen on", used by every rule. It gathers all the evidence:
 // EXPOSE and port variables (PORT, ASPNETCORE_URLS...) in the stage chain,
 // port flags of CMD/ENTRYPOINT and the compose command, compose ports,
@@ -38,7 +38,7 @@ func (p Port) Privileged() bool { return p.Number > 0 && p.Number < 1024 }
 // listen lines in server configuration files of the context, and, when
 // nothing else names a port, the base image's own default (nginx: 80).
 // Each port appears once, with its first evidence, lowest port first.
-func ListenPorts(f *dockerfile.File, st *dockerfile.Stage, b *Build, svcs []Service, buildArgs map[string]string) []Port {
+func (sf *StageFacts) listenPorts() []Port {
 	var out []Port
 	add := func(p Port) {
 		if p.Number <= 0 || p.Number > 65535 {
@@ -51,43 +51,32 @@ func ListenPorts(f *dockerfile.File, st *dockerfile.Stage, b *Build, svcs []Serv
 		}
 		out = append(out, p)
 	}
-	vars := GlobalArgs(f, buildArgs)
-	var chain []*dockerfile.Stage
-	for s := st; s != nil && len(chain) < 64; s = s.BaseStage {
-		chain = append([]*dockerfile.Stage{s}, chain...)
-	}
-	for _, s := range chain {
+	x := sf.index()
+	for _, s := range sf.Chain {
 		for _, in := range s.Instructions {
 			switch in.Cmd {
-			case "arg":
-				for _, a := range in.Args {
-					k, v, ok := strings.Cut(a, "=")
-					if _, set := buildArgs[k]; ok && !set {
-						vars[k] = strings.Trim(v, `"'`)
-					}
-				}
 			case "env":
 				for i := 0; i+1 < len(in.Args); i += 3 {
-					k, val := in.Args[i], ExpandArgs(in.Args[i+1], vars)
-					vars[k] = val
+					k := in.Args[i]
+					val, _ := last(x.vars[k], x.before(in)+1) // the value this ENV sets
 					for _, n := range portsFromVar(k, val) {
 						add(Port{Number: n, Kind: "env", Evidence: "ENV " + k + "=" + val, Line: in.Start})
 					}
 				}
 			case "expose":
 				for _, a := range in.Args {
-					for _, n := range dockerfile.PortSpec(ExpandArgs(a, vars)) {
+					for _, n := range dockerfile.PortSpec(sf.Expand(a, in)) {
 						add(Port{Number: n, Kind: "expose", Evidence: "EXPOSE " + a, Line: in.Start})
 					}
 				}
 			case "cmd", "entrypoint":
-				for _, n := range portsFromCommand(ExpandArgs(strings.Join(in.Args, " "), vars)) {
+				for _, n := range portsFromCommand(sf.Expand(strings.Join(in.Args, " "), in)) {
 					add(Port{Number: n, Kind: "command", Evidence: strings.ToUpper(in.Cmd) + " " + strings.Join(in.Args, " "), Line: in.Start})
 				}
 			}
 		}
 	}
-	for _, s := range svcs {
+	for _, s := range sf.Services {
 		for _, n := range s.Ports {
 			add(Port{Number: n, Kind: "compose", Evidence: "compose service " + s.Name + " ports/expose " + strconv.Itoa(n)})
 		}
@@ -105,18 +94,14 @@ func ListenPorts(f *dockerfile.File, st *dockerfile.Stage, b *Build, svcs []Serv
 			}
 		}
 	}
-	if b != nil {
+	if b := sf.b; b != nil {
 		for _, p := range b.SourcePorts {
 			add(p)
 		}
 	}
 	if len(out) == 0 {
-		base := LookupImage(ExpandArgs(chain[0].Base, vars))
-		if inspected, ok := inspectedFacts(ExpandArgs(chain[0].Base, vars)); ok {
-			base = inspected
-		}
-		for _, n := range base.Ports {
-			add(Port{Number: n, Kind: "image", Evidence: "the default of " + chain[0].Base})
+		for _, n := range sf.Info.Base.Ports {
+			add(Port{Number: n, Kind: "image", Evidence: "the default of " + sf.Chain[0].Base})
 		}
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Number < out[j].Number })

@@ -35,7 +35,7 @@ func portList(ps []Port) string {
 
 func itoa(n int) string { return strconv.Itoa(n) }
 
-// TestListenPorts: every kind of evidence names the port, the same way.
+// TestListenPorts (StageFacts.Ports): every kind of evidence names the port, the same way.
 func TestListenPorts(t *testing.T) {
 	cases := []struct {
 		name       string
@@ -76,7 +76,7 @@ func TestListenPorts(t *testing.T) {
 				t.Fatal(err)
 			}
 			st := f.Stages[len(f.Stages)-1]
-			got := ListenPorts(f, st, b, b.Services, nil)
+			got := NewStages(b, f).Of(st).Ports()
 			if portList(got) != c.want {
 				t.Errorf("ports %q, want %q (%+v)", portList(got), c.want, got)
 			}

@@ -70,24 +70,6 @@ func FamilyOfImage(ref string) Family {
 	return LookupImage(ref).Family
 }
 
-// ExpandArgs replaces ${NAME}, $NAME and ${NAME:-default} in s with the
-// values in args (unknown names expand to their default or stay as written).
-func ExpandArgs(s string, args map[string]string) string {
-	return argRef.ReplaceAllStringFunc(s, func(m string) string {
-		sub := argRef.FindStringSubmatch(m)
-		name := sub[1] + sub[3]
-		if v, ok := args[name]; ok && v != "" {
-			return v
-		}
-		if sub[2] != "" {
-			return strings.TrimPrefix(strings.TrimPrefix(sub[2], ":-"), "-")
-		}
-		return m
-	})
-}
-
-var argRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)(:?-[^}]*)?\}|\$([A-Za-z_][A-Za-z0-9_]*)`)
-
 // GlobalArgs returns the default values of ARGs declared before the first
 // FROM, overridden by the compose build args.
 func GlobalArgs(f *dockerfile.File, buildArgs map[string]string) map[string]string {
@@ -128,39 +110,33 @@ type StageInfo struct {
 	ImageUID  int
 }
 
-// Stage computes the stage's facts, following stage chains.
+// Stage computes the stage's facts, following stage chains, with the
+// build args given (StageFacts.Info is the same for the args of the
+// services that build the stage).
 func Stage(f *dockerfile.File, st *dockerfile.Stage, buildArgs map[string]string) StageInfo {
-	info := StageInfo{Stage: st}
-	root := st
-	var chain []*dockerfile.Stage
-	for root.BaseStage != nil && len(chain) < 64 {
-		chain = append(chain, root)
-		root = root.BaseStage
-	}
-	chain = append(chain, root)
-	info.Root = root
-	args := GlobalArgs(f, buildArgs)
-	info.Image = ParseImage(ExpandArgs(root.Base, args))
+	sf := &StageFacts{Stage: st, Chain: st.Chain(), BuildArgs: buildArgs, f: f}
+	return sf.info()
+}
+
+// info computes Info: the base image of the chain's root (build args
+// expanded), its facts (the table's, or the inspected image's), the family
+// (the image's, else the first RUN of the chain that uses a distribution's
+// package manager says), and the USER at the end of the chain.
+func (sf *StageFacts) info() StageInfo {
+	info := StageInfo{Stage: sf.Stage, Root: sf.Chain[0]}
+	info.Image = ParseImage(Expand(info.Root.Base, GlobalArgs(sf.f, sf.BuildArgs)))
 	info.Base = LookupImage(info.Image.Ref)
 	if inspected, ok := inspectedFacts(info.Image.Ref); ok {
 		info.Base = inspected
 	}
 	info.Family = info.Base.Family
-	// Commands the file runs in the chain refine an unknown family.
-	for i := len(chain) - 1; i >= 0; i-- {
-		for _, in := range chain[i].Instructions {
-			switch in.Cmd {
-			case "run":
-				if info.Family == Unknown {
-					info.Family = familyFromRun(strings.Join(in.Args, " "))
-				}
-			case "user":
-				if len(in.Args) > 0 {
-					info.User = in.Args[0]
-				}
-			}
+	for _, in := range sf.Instructions("run", nil) {
+		if info.Family != Unknown {
+			break
 		}
+		info.Family = familyFromRun(strings.Join(in.Args, " "))
 	}
+	info.User = sf.User(nil)
 	info.ImageUser, info.ImageUID = imageUser(info.Base)
 	return info
 }

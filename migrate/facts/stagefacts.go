@@ -1,6 +1,7 @@
 package facts
 
 import (
+	"path"
 	"sort"
 	"strconv"
 	"strings"
@@ -47,8 +48,12 @@ type chainIndex struct {
 	n     int
 	env   map[string][]setAt
 	users []setAt
-	byCmd map[string][]*dockerfile.Instruction
-	cmdAt map[string][]int
+	// vars are the values of build args and ENV variables, expanded;
+	// workdirs the working directory each WORKDIR leaves.
+	vars     map[string][]setAt
+	workdirs []setAt
+	byCmd    map[string][]*dockerfile.Instruction
+	cmdAt    map[string][]int
 }
 
 // setAt is a value set by the instruction at position at.
@@ -61,7 +66,19 @@ func (sf *StageFacts) index() *chainIndex {
 	if sf.idx != nil {
 		return sf.idx
 	}
-	x := &chainIndex{pos: map[*dockerfile.Instruction]int{}, env: map[string][]setAt{}, byCmd: map[string][]*dockerfile.Instruction{}, cmdAt: map[string][]int{}}
+	x := &chainIndex{pos: map[*dockerfile.Instruction]int{}, env: map[string][]setAt{}, byCmd: map[string][]*dockerfile.Instruction{}, cmdAt: map[string][]int{}, vars: map[string][]setAt{}}
+	// Build-time values: the global ARG defaults and compose build args,
+	// then each ARG's default (a compose build arg wins) and ENV value of
+	// the chain, in order, expanded against the values before it.
+	vars := GlobalArgs(sf.f, sf.BuildArgs)
+	for k, v := range vars {
+		x.vars[k] = []setAt{{-1, v}}
+	}
+	set := func(at int, k, v string) {
+		vars[k] = v
+		x.vars[k] = append(x.vars[k], setAt{at, v})
+	}
+	wd := "/"
 	for _, s := range sf.Chain {
 		for _, in := range s.Instructions {
 			at := x.n
@@ -73,7 +90,20 @@ func (sf *StageFacts) index() *chainIndex {
 			case in.Cmd == "env":
 				for i := 0; i+1 < len(in.Args); i += 3 {
 					x.env[in.Args[i]] = append(x.env[in.Args[i]], setAt{at, strings.Trim(in.Args[i+1], `"'`)})
+					set(at, in.Args[i], expandValue(in.Args[i+1], vars))
 				}
+			case in.Cmd == "arg":
+				for _, a := range in.Args {
+					k, v, hasDefault := strings.Cut(a, "=")
+					if cv, ok := sf.BuildArgs[k]; ok {
+						set(at, k, cv)
+					} else if hasDefault {
+						set(at, k, expandValue(v, vars))
+					}
+				}
+			case in.Cmd == "workdir" && len(in.Args) > 0:
+				wd = JoinPath(wd, in.Args[0])
+				x.workdirs = append(x.workdirs, setAt{at, wd})
 			case in.Cmd == "user" && len(in.Args) > 0:
 				x.users = append(x.users, setAt{at, in.Args[0]})
 			}
@@ -111,11 +141,54 @@ func (sf *StageFacts) EnvValue(before *dockerfile.Instruction, key string) (stri
 	return last(x.env[key], x.before(before))
 }
 
-// Ports returns the ports the stage's application listens on
-// (ListenPorts), computed once.
+// Vars returns the build-time values in effect before the instruction (at
+// the end of the chain when before is nil): the global ARG defaults and
+// compose build args, then the ARG defaults (a compose build arg wins) and
+// ENV values of the chain, each expanded with BuildKit's lexer against the
+// values before it, quotes removed, as BuildKit computes them.
+func (sf *StageFacts) Vars(before *dockerfile.Instruction) map[string]string {
+	x := sf.index()
+	at := x.before(before)
+	vars := map[string]string{}
+	for k, sets := range x.vars {
+		if v, ok := last(sets, at); ok {
+			vars[k] = v
+		}
+	}
+	return vars
+}
+
+// Expand expands the build args and variables in effect before the
+// instruction (Vars) in the word as written (Expand).
+func (sf *StageFacts) Expand(word string, before *dockerfile.Instruction) string {
+	return Expand(word, sf.Vars(before))
+}
+
+// Workdir returns the working directory in effect before the instruction
+// (at the end of the chain when before is nil): "/" unless a WORKDIR of
+// the chain sets it. Variables in WORKDIR are left as written.
+func (sf *StageFacts) Workdir(before *dockerfile.Instruction) string {
+	x := sf.index()
+	if wd, ok := last(x.workdirs, x.before(before)); ok {
+		return wd
+	}
+	return "/"
+}
+
+// JoinPath returns the directory "WORKDIR p" leaves when the working
+// directory is dir (p absolute replaces it).
+func JoinPath(dir, p string) string {
+	if strings.HasPrefix(p, "/") {
+		return path.Clean(p)
+	}
+	return path.Join(dir, p)
+}
+
+// Ports is the one answer to "which ports does this stage's application
+// listen on" (listenPorts), computed once.
 func (sf *StageFacts) Ports() []Port {
 	if sf.ports == nil {
-		p := ListenPorts(sf.f, sf.Stage, sf.b, sf.Services, sf.BuildArgs)
+		p := sf.listenPorts()
 		sf.ports = &p
 	}
 	return *sf.ports
@@ -157,7 +230,7 @@ func (s *Stages) Of(st *dockerfile.Stage) *StageFacts {
 			}
 		}
 	}
-	sf.Info = Stage(s.f, st, sf.BuildArgs)
+	sf.Info = sf.info()
 	for _, other := range s.f.Stages {
 		for b := other.BaseStage; b != nil; b = b.BaseStage {
 			if b == st {

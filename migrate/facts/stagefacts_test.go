@@ -91,3 +91,39 @@ func trimQuotes(s string) string {
 	}
 	return s
 }
+
+// Vars, Expand and Workdir answer at an instruction of the chain, with
+// BuildKit's expansion (quotes removed from values, defaults of unset
+// names) and compose build args winning over ARG defaults.
+func TestStageVarsAndWorkdir(t *testing.T) {
+	src := "ARG BASE=node\nFROM $BASE:20 AS base\nARG PORT=3000\nENV HOST=\"0.0.0.0\" LISTEN=$HOST:${PORT}\nWORKDIR /srv\nFROM base\nARG TAG\nWORKDIR app\nENV URL=http://$LISTEN/${TAG:-v1}\nEXPOSE $PORT\nCMD [\"node\", \"s.js\"]\n"
+	f, err := dockerfile.Parse([]byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := &Build{Files: map[string]bool{}, Services: []Service{{Name: "web", Args: map[string]string{"PORT": "8080"}}}}
+	st := f.Stages[1]
+	sf := NewStages(b, f).Of(st)
+	vars := sf.Vars(nil)
+	for k, want := range map[string]string{"BASE": "node", "PORT": "8080", "HOST": "0.0.0.0", "LISTEN": "0.0.0.0:8080", "URL": "http://0.0.0.0:8080/v1"} {
+		if vars[k] != want {
+			t.Errorf("Vars[%s] = %q, want %q", k, vars[k], want)
+		}
+	}
+	expose := st.Find("expose")[0]
+	if got := sf.Expand("$PORT/tcp", expose); got != "8080/tcp" {
+		t.Errorf("Expand at EXPOSE = %q", got)
+	}
+	if got := sf.Expand("$URL", f.Stages[0].Instructions[0]); got != "$URL" {
+		t.Errorf("Expand before URL is set = %q, want it as written", got)
+	}
+	if got := sf.Workdir(nil); got != "/srv/app" {
+		t.Errorf("Workdir = %q", got)
+	}
+	if got := sf.Workdir(st.Find("workdir")[0]); got != "/srv" {
+		t.Errorf("Workdir before WORKDIR app = %q", got)
+	}
+	if sf.Info.Image.Ref != "node:20" {
+		t.Errorf("Info.Image.Ref = %q", sf.Info.Image.Ref)
+	}
+}

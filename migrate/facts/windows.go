@@ -52,13 +52,13 @@ func IsWindowsImage(ref string) bool {
 func WindowsReason(f *dockerfile.File, buildArgs map[string]string) string {
 	args := GlobalArgs(f, buildArgs)
 	for _, st := range f.Stages {
-		if p := strings.ToLower(ExpandArgs(st.Platform, args)); strings.HasPrefix(p, "windows") {
+		if p := strings.ToLower(Expand(st.Platform, args)); strings.HasPrefix(p, "windows") {
 			return "FROM --platform=" + p
 		}
 		if st.BaseStage != nil {
 			continue
 		}
-		if ref := ExpandArgs(st.Base, args); IsWindowsImage(ref) {
+		if ref := Expand(st.Base, args); IsWindowsImage(ref) {
 			return ref
 		}
 	}

@@ -66,7 +66,7 @@ func AppWrites(sf *StageFacts, b *Build) []WritePath {
 }
 
 func appWrites(sf *StageFacts, b *Build) []WritePath {
-	workdir := sf.Workdir()
+	workdir := sf.Workdir(nil)
 	var out []WritePath
 	add := func(p, evidence string, file bool) {
 		p = strings.TrimSpace(p)
@@ -144,23 +144,6 @@ func addSourceWrites(out []sourceWrite, f sourceFile) []sourceWrite {
 		}
 	}
 	return out
-}
-
-// Workdir returns the working directory at the end of the stage chain.
-func (sf *StageFacts) Workdir() string {
-	wd := "/"
-	for _, s := range sf.Chain {
-		for _, in := range s.Find("workdir") {
-			if len(in.Args) > 0 {
-				if path.IsAbs(in.Args[0]) {
-					wd = path.Clean(in.Args[0])
-				} else {
-					wd = path.Join(wd, in.Args[0])
-				}
-			}
-		}
-	}
-	return wd
 }
 
 // BindOver is a compose bind mount that covers a directory of the image.

@@ -22,7 +22,7 @@ func runBaseImageTag(p *Pass) {
 		if st.BaseStage != nil || strings.EqualFold(st.Base, "scratch") {
 			continue
 		}
-		ref := facts.ExpandArgs(st.Base, facts.GlobalArgs(p.File, p.Stage(st).BuildArgs))
+		ref := facts.Expand(st.Base, facts.GlobalArgs(p.File, p.Stage(st).BuildArgs))
 		if ref == "" || strings.Contains(ref, "$") || strings.EqualFold(ref, "scratch") {
 			continue
 		}

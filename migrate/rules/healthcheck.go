@@ -142,9 +142,8 @@ func healthcheckMake(p *Pass, st *dockerfile.Stage, chain []*dockerfile.Stage, s
 	if len(svcs) > 0 && len(servers) == 0 {
 		return plan, false // workers only: nothing suggests HTTP
 	}
-	args := p.Stage(st).BuildArgs
 	var portPlan healthcheckPlan
-	port, ok, evidence := healthcheckPort(p, &portPlan, st, chain, servers, args)
+	port, ok, evidence := healthcheckPort(p, &portPlan, st, servers)
 	if !evidence {
 		return plan, false // no port at all: not a server, nothing to say
 	}
@@ -162,7 +161,7 @@ func healthcheckMake(p *Pass, st *dockerfile.Stage, chain []*dockerfile.Stage, s
 		plan.reasons = append(plan.reasons, portPlan.reasons...)
 		return plan, false
 	}
-	if slices.Contains(healthcheckJDWP(info, chain, svcs), port) {
+	if slices.Contains(p.Stage(st).DebuggerPorts(svcs), port) {
 		return plan.skip(false, "port %d of stage %s is the Java debugger's (JDWP), which does not speak HTTP; no HEALTHCHECK added", port, name)
 	}
 	if proto, bad := healthcheckNotHTTP[port]; bad {
@@ -255,40 +254,12 @@ var healthcheckPortWord = regexp.MustCompile(`^(\d{1,5})(/tcp)?$`)
 // finding for a person.
 //
 // evidence is false when there is no port at all (nothing is reported then).
-func healthcheckPort(p *Pass, pl *healthcheckPlan, st *dockerfile.Stage, chain []*dockerfile.Stage, web []facts.Service, args map[string]string) (port int, ok, evidence bool) {
+func healthcheckPort(p *Pass, pl *healthcheckPlan, st *dockerfile.Stage, web []facts.Service) (port int, ok, evidence bool) {
 	name := st.DisplayName()
-	// Build-time values: global ARG defaults, compose build args, then ARG
-	// defaults and ENV values of the chain, in order.
-	vars := facts.GlobalArgs(p.File, args)
-	envPort := ""
-	for _, s := range chain {
-		for _, in := range s.Instructions {
-			switch in.Cmd {
-			case "arg":
-				for _, a := range in.Args {
-					k, v, hasDefault := strings.Cut(a, "=")
-					if cv, ok := args[k]; ok {
-						vars[k] = cv
-					} else if hasDefault {
-						vars[k] = facts.ExpandArgs(strings.Trim(v, `"'`), vars)
-					}
-				}
-			case "env":
-				for i := 0; i+1 < len(in.Args); i += 3 {
-					v := facts.ExpandArgs(in.Args[i+1], vars)
-					vars[in.Args[i]] = v
-					if in.Args[i] == "PORT" {
-						envPort = v
-					}
-				}
-			}
-		}
-	}
+	sf := p.Stage(st)
 	var portVals []string
-	if envPort != "" {
-		portVals = append(portVals, envPort)
-	} else if v, ok := vars["PORT"]; ok && v != "" {
-		portVals = append(portVals, v) // an ARG PORT
+	if v := sf.Vars(nil)["PORT"]; v != "" {
+		portVals = append(portVals, v) // ENV PORT, or an ARG PORT
 	}
 	for _, s := range web {
 		if v, ok := s.Environment["PORT"]; ok {
@@ -296,19 +267,17 @@ func healthcheckPort(p *Pass, pl *healthcheckPlan, st *dockerfile.Stage, chain [
 		}
 	}
 	var exposed []int
-	for _, s := range chain {
-		for _, in := range s.Find("expose") {
-			for _, a := range in.Args {
-				w := strings.ToLower(facts.ExpandArgs(a, vars))
-				if m := healthcheckPortWord.FindStringSubmatch(w); m != nil {
-					n, _ := strconv.Atoi(m[1])
-					exposed = healthcheckAdd(exposed, n)
-				}
+	for _, in := range sf.Instructions("expose", nil) {
+		for _, a := range in.Args {
+			w := strings.ToLower(sf.Expand(a, in))
+			if m := healthcheckPortWord.FindStringSubmatch(w); m != nil {
+				n, _ := strconv.Atoi(m[1])
+				exposed = healthcheckAdd(exposed, n)
 			}
 		}
 	}
 	// A Java debugger port next to others is not the app's.
-	if jdwp := healthcheckJDWP(p.Stage(st).Info, chain, web); len(exposed) > 1 {
+	if jdwp := sf.DebuggerPorts(web); len(exposed) > 1 {
 		if rest := slices.DeleteFunc(slices.Clone(exposed), func(n int) bool { return slices.Contains(jdwp, n) }); len(rest) > 0 {
 			exposed = rest
 		}
@@ -361,7 +330,7 @@ func healthcheckPort(p *Pass, pl *healthcheckPlan, st *dockerfile.Stage, chain [
 	// labels, listen calls in the sources, server configuration, command
 	// flags). The base image's default is no evidence that this app serves
 	// HTTP there, and a Java debugger port is never probed.
-	jdwp := healthcheckJDWP(p.Stage(st).Info, chain, web)
+	jdwp := p.Stage(st).DebuggerPorts(web)
 	var found []int
 	for _, lp := range p.Stage(st).Ports() {
 		if lp.Kind != "image" && !slices.Contains(jdwp, lp.Number) {
@@ -393,34 +362,4 @@ func healthcheckList(ports []int) string {
 		s[i] = strconv.Itoa(n)
 	}
 	return strings.Join(s, ", ")
-}
-
-// healthcheckJDWP returns the Java debugger ports of the stage: from a JDWP
-// agent in its commands and Java option variables, or the conventional
-// 5005 in a Java image.
-func healthcheckJDWP(info facts.StageInfo, chain []*dockerfile.Stage, svcs []facts.Service) []int {
-	var texts []string
-	java := false
-	for _, s := range chain {
-		for _, in := range s.Instructions {
-			switch in.Cmd {
-			case "cmd", "entrypoint", "env", "run":
-				texts = append(texts, strings.Join(in.Args, " "))
-			}
-		}
-	}
-	for _, s := range svcs {
-		texts = append(texts, strings.Join(s.Command, " "))
-		for k, v := range s.Environment {
-			texts = append(texts, k+"="+v)
-		}
-	}
-	ports := facts.JDWPPorts(texts...)
-	for _, t := range []string{"java", "jdk", "jre", "temurin", "corretto", "maven", "gradle"} {
-		java = java || strings.Contains(info.Image.Name, t) || info.Base.HasTool(t)
-	}
-	if java && !slices.Contains(ports, 5005) {
-		ports = append(ports, 5005)
-	}
-	return ports
 }

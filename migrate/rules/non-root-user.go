@@ -171,7 +171,7 @@ func nonrootPortLine(port facts.Port, def int) int {
 // WORKDIR (or a parent) and the directories the application writes inside
 // it.
 func nonrootBindOverWrites(sf *facts.StageFacts) (facts.BindOver, []facts.WritePath) {
-	for _, b := range facts.BindMountsOver(sf, sf.Workdir()) {
+	for _, b := range facts.BindMountsOver(sf, sf.Workdir(nil)) {
 		var in []facts.WritePath
 		for _, w := range sf.Writes() {
 			if facts.Under(w.Path, path.Clean(b.Mount.Target)) {
