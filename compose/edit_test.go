@@ -2,8 +2,10 @@ package compose
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -29,6 +31,9 @@ func TestEditDockerfileRefs(t *testing.T) {
 		want map[string]string
 		// wantErr, when set, must appear in the error.
 		wantErr string
+		// reloads says the edits cannot be proven from the YAML alone
+		// (proveEdits): a compose-go re-load verifies them.
+		reloads bool
 	}{{
 		name: "short form keeps the comment",
 		files: map[string]string{
@@ -156,6 +161,32 @@ func TestEditDockerfileRefs(t *testing.T) {
 		},
 		want: map[string]string{"compose.yaml": "services:\n  web:\n    build:\n      context: .\n      dockerfile: Dockerfile.optimized"},
 	}, {
+		name: "build anchor also used as labels: the re-load refuses it",
+		files: map[string]string{
+			"compose.yaml": "services:\n  a:\n    build: &b\n      context: .\n    labels: *b\n",
+			"Dockerfile":   df,
+		},
+		reloads: true,
+		wantErr: "changes more than the Dockerfile",
+	}, {
+		name: "a custom tag: verified by the re-load",
+		files: map[string]string{
+			"a.yaml":     "services:\n  web:\n    build:\n      context: .\n    command: [x]\n",
+			"b.yaml":     "services:\n  web:\n    command: !reset []\n",
+			"Dockerfile": df,
+		},
+		opts:    Options{Files: []string{"a.yaml", "b.yaml"}},
+		reloads: true,
+		want:    map[string]string{"a.yaml": "services:\n  web:\n    build:\n      context: .\n      dockerfile: Dockerfile.optimized\n    command: [x]\n"},
+	}, {
+		name: "two YAML documents: verified by the re-load",
+		files: map[string]string{
+			"compose.yaml": "services:\n  web:\n    build: .\n---\nservices:\n  web:\n    image: w\n",
+			"Dockerfile":   df,
+		},
+		reloads: true,
+		want:    map[string]string{"compose.yaml": "services:\n  web:\n    build:\n      context: .\n      dockerfile: Dockerfile.optimized\n---\nservices:\n  web:\n    image: w\n"},
+	}, {
 		name: "short form inside a flow mapping is refused",
 		files: map[string]string{
 			"compose.yaml": "services:\n  web: {build: .}\n",
@@ -180,7 +211,18 @@ func TestEditDockerfileRefs(t *testing.T) {
 					}
 				}
 			}
+			p0 := proved.Load()
 			edits, err := EditDockerfileRefs(p, refs)
+			if want := !tc.reloads && tc.wantErr == ""; want != (proved.Load() > p0) {
+				t.Errorf("proved without a re-load: %v, want %v", !want, want)
+			}
+			// The re-load agrees with the proof.
+			reloadAlways = true
+			slow, slowErr := EditDockerfileRefs(p, refs)
+			reloadAlways = false
+			if fmt.Sprint(err) != fmt.Sprint(slowErr) || !reflect.DeepEqual(edits, slow) {
+				t.Fatalf("the proof and the re-load disagree:\n%v\n%v\nedits %d and %d", err, slowErr, len(edits), len(slow))
+			}
 			if tc.wantErr != "" {
 				var ee *EditError
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) || !errors.As(err, &ee) {

@@ -173,6 +173,10 @@ type loadState struct {
 	// vars are the services whose dockerfile: is a variable composeopt edits.
 	vars  map[string]*DockerfileVar
 	users map[*yaml.Node][]string // see usersOf
+	// simple caches modelled's answer; extended holds the service names
+	// extends: refers to (set with it).
+	simple   *string
+	extended map[string]bool
 }
 
 // loaded is the raw result of a compose-go load.
