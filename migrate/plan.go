@@ -313,7 +313,7 @@ func planBuild(p *compose.Project, byName map[string]*compose.Service, b *compos
 	if why := facts.WindowsReason(df, services[0].Args); why != "" {
 		return fail(StatusSkipped, "Windows-container Dockerfile (%s): the rules target Linux images", why)
 	}
-	res, err := rules.Apply(src, fb, enabled, opts.Rules)
+	res, err := rules.ApplyFile(df, fb, enabled, opts.Rules)
 	if err != nil {
 		return fail(StatusFailed, "%s: %v", safefs.Rel(p.Dir, b.Dockerfile), err)
 	}

@@ -229,6 +229,17 @@ const maxPasses = 5
 
 // Apply runs the enabled rules on src until nothing changes.
 func Apply(src []byte, fb *facts.Build, enabled []*Rule, opts Options) (*Result, error) {
+	return apply(src, nil, fb, enabled, opts)
+}
+
+// ApplyFile is Apply on f, a parse of the source the caller already has
+// (f.Src): the first rule reads it instead of a second parse. The rules
+// never modify a File.
+func ApplyFile(f *dockerfile.File, fb *facts.Build, enabled []*Rule, opts Options) (*Result, error) {
+	return apply(f.Src, f, fb, enabled, opts)
+}
+
+func apply(src []byte, parsed *dockerfile.File, fb *facts.Build, enabled []*Rule, opts Options) (*Result, error) {
 	opts = opts.WithDefaults()
 	res := &Result{Output: src, Lines: map[string][]int{}}
 	applied := map[string]bool{}
@@ -238,6 +249,9 @@ func Apply(src []byte, fb *facts.Build, enabled []*Rule, opts Options) (*Result,
 	var findings []Finding
 	index := map[[2]string]int{}
 	var stages *facts.Stages
+	if parsed != nil {
+		res.File, stages = parsed, facts.NewStages(fb, parsed)
+	}
 	for pass := 0; ; pass++ {
 		if pass == maxPasses {
 			return nil, fmt.Errorf("rules %s did not reach a fixed point after %d passes", strings.Join(res.Applied, ", "), maxPasses)
