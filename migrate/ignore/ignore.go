@@ -14,6 +14,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/moby/patternmatcher"
 	"github.com/moby/patternmatcher/ignorefile"
@@ -464,6 +466,30 @@ func splitLines(src []byte) []line {
 
 // normalize returns a line as BuildKit's ignorefile reader sees it, or "".
 func normalize(text string) string {
+	if p, ok := normalized.Load(text); ok {
+		return p.(string)
+	}
+	p := readPattern(text)
+	if normalizedN.Load() < maxNormalized {
+		if _, loaded := normalized.LoadOrStore(text, p); !loaded {
+			normalizedN.Add(1)
+		}
+	}
+	return p
+}
+
+// normalized caches normalize (text → pattern), up to maxNormalized
+// entries: the default patterns are the same for every build, and a plan
+// of a thousand builds read each again per build and per line compared,
+// with a fresh 64 KiB scanner buffer every time.
+var (
+	normalized  sync.Map
+	normalizedN atomic.Int64
+)
+
+const maxNormalized = 1 << 14
+
+func readPattern(text string) string {
 	patterns, err := ignorefile.ReadAll(strings.NewReader(text))
 	if err != nil || len(patterns) == 0 {
 		return ""
