@@ -40,7 +40,9 @@ func BenchmarkPlanMatrixStudio(b *testing.B) {
 // synthetic projects written by golden/synth, and beside it, in the same
 // iterations, compose-go's own load of the same project: the floor.
 // ns/op, B/op and allocs/op are the plan's; floor-ns/op is the load's and
-// x-floor the ratio of the two. The large cases take seconds per
+// x-floor the ratio of the two; cpu-ns/op and floor-cpu-ns/op are the
+// CPU time (all threads) each used, steadier than wall time on a machine
+// others share. The large cases take seconds per
 // iteration: `make bench` runs them with -benchtime 1x.
 func BenchmarkPlan(b *testing.B) {
 	root := b.TempDir()
@@ -81,18 +83,19 @@ func benchPlan(b *testing.B, dir string) {
 			defer os.Setenv(k, v)
 		}
 	}
-	var floor, plan time.Duration
+	var floor, plan, floorCPU, planCPU time.Duration
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
-		t0 := time.Now()
+		c0, t0 := cpuTime(), time.Now()
 		n, err := synth.LoadFloor(ctx, dir)
 		if err != nil {
 			b.Fatal(err)
 		}
 		floor += time.Since(t0)
+		floorCPU += cpuTime() - c0
 		b.StartTimer()
-		t0 = time.Now()
+		c0, t0 = cpuTime(), time.Now()
 		p, err := compose.Load(ctx, compose.Options{WorkingDir: dir})
 		if err != nil {
 			b.Fatal(err)
@@ -103,10 +106,15 @@ func benchPlan(b *testing.B, dir string) {
 		}
 		diff := pl.Changes.Diff(p.Dir)
 		plan += time.Since(t0)
+		planCPU += cpuTime() - c0
 		if len(p.Services) != n || len(diff) == 0 {
 			b.Fatalf("plan saw %d services (compose-go %d) and a diff of %d bytes", len(p.Services), n, len(diff))
 		}
 	}
 	b.ReportMetric(float64(floor.Nanoseconds())/float64(b.N), "floor-ns/op")
 	b.ReportMetric(float64(plan)/float64(floor), "x-floor")
+	if floorCPU > 0 {
+		b.ReportMetric(float64(planCPU.Nanoseconds())/float64(b.N), "cpu-ns/op")
+		b.ReportMetric(float64(floorCPU.Nanoseconds())/float64(b.N), "floor-cpu-ns/op")
+	}
 }

@@ -1,6 +1,7 @@
 // Command benchtable reads `go test -bench -benchmem` output on standard
 // input and prints the plan benchmarks (BenchmarkPlan/...) as a table: the
-// plan's time, the compose-go floor's time, their ratio, and the plan's
+// plan's time, the compose-go floor's time, their ratio, the ratio of their
+// CPU times (steadier on a shared machine), and the plan's
 // allocations. Other lines are passed through unchanged on standard error.
 // With several runs of one case (-count), each is a row.
 package main
@@ -16,7 +17,7 @@ import (
 
 func main() {
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "case\tplan\tcompose-go load (floor)\tplan / floor\tallocated/op\tallocs/op\t")
+	fmt.Fprintln(tw, "case\tplan\tcompose-go load (floor)\tplan / floor\tCPU plan / floor\tallocated/op\tallocs/op\t")
 	rows := 0
 	sc := bufio.NewScanner(os.Stdin)
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
@@ -27,8 +28,12 @@ func main() {
 			fmt.Fprintln(os.Stderr, line)
 			continue
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%sx\t%.1f MB\t%.0f\t\n", name, dur(m["ns/op"]), dur(m["floor-ns/op"]),
-			strconv.FormatFloat(m["x-floor"], 'f', 2, 64), m["B/op"]/1e6, m["allocs/op"])
+		cpu := "-"
+		if m["floor-cpu-ns/op"] > 0 {
+			cpu = fmt.Sprintf("%s / %s = %.2fx", dur(m["cpu-ns/op"]), dur(m["floor-cpu-ns/op"]), m["cpu-ns/op"]/m["floor-cpu-ns/op"])
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%sx\t%s\t%.1f MB\t%.0f\t\n", name, dur(m["ns/op"]), dur(m["floor-ns/op"]),
+			strconv.FormatFloat(m["x-floor"], 'f', 2, 64), cpu, m["B/op"]/1e6, m["allocs/op"])
 		rows++
 	}
 	if rows == 0 {

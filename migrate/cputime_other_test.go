@@ -1,0 +1,8 @@
+//go:build !unix
+
+package migrate
+
+import "time"
+
+// cpuTime is not measured here (see cputime_unix_test.go).
+func cpuTime() time.Duration { return 0 }
