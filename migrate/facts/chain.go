@@ -125,3 +125,26 @@ func (b *Build) RunsNode(info StageInfo, chain []*dockerfile.Stage) bool {
 	}
 	return slices.Contains(b.Ecosystems(), "node") && DistroInstalls(chain, nodePkg)
 }
+
+// AppLanguage is the one answer to "in which language is the application
+// this stage runs written": the interpreter that runs it ("python",
+// "python3", "pypy3", "node"; "" for compiled code or when unknown) and
+// the extensions of its source files (nil when unknown, meaning any). The
+// health route and the write doubts are searched in those sources only: a
+// context often holds several components (a Node front end beside a
+// Python back end).
+func (b *Build) AppLanguage(info StageInfo, chain []*dockerfile.Stage) (runtime string, exts []string) {
+	if py := b.PythonCommand(info, chain); py != "" && !strings.HasPrefix(info.Image.Base(), "node") {
+		return py, []string{".py"}
+	}
+	if b.RunsNode(info, chain) {
+		return "node", []string{".js", ".mjs", ".cjs", ".ts"}
+	}
+	switch eco := b.Ecosystems(); {
+	case slices.Equal(eco, []string{"go"}):
+		return "", []string{".go"}
+	case slices.Equal(eco, []string{"java"}):
+		return "", []string{".java", ".kt"}
+	}
+	return "", nil
+}

@@ -77,6 +77,11 @@ type Build struct {
 	SourcePorts []Port
 	// SourceWrites are the paths the context's sources write (see AppWrites).
 	SourceWrites []sourceWrite
+	// sourceDoubts are the context's source writes AppWrites cannot
+	// resolve (see WriteDoubts).
+	sourceDoubts []sourceDoubt
+	// unreadable caches NotReadableByOthers.
+	unreadable *[]string
 	// Scan is what a bounded walk of the whole context found (ecosystems at
 	// any depth, credential files); zero when not gathered from disk.
 	Scan ContextScan
@@ -277,6 +282,7 @@ func Gather(contextDir string, services []Service) (*Build, error) {
 		routes.add(f)
 		b.SourcePorts = addSourcePorts(b.SourcePorts, f)
 		b.SourceWrites = addSourceWrites(b.SourceWrites, f)
+		b.sourceDoubts = addWriteDoubts(b.sourceDoubts, f)
 	})
 	b.HealthRoutes, b.RouteExts = routes.result()
 	b.Scan = ScanContext(contextDir)

@@ -169,21 +169,9 @@ func healthcheckMake(p *Pass, st *dockerfile.Stage, chain []*dockerfile.Stage, s
 	}
 	// The runtime the app is written for (its routes are searched in that
 	// language's sources), and the programs the image has to probe with.
-	var runtime string
-	var exts []string
-	if py := p.Facts.PythonCommand(info, chain); py != "" && !strings.HasPrefix(info.Image.Base(), "node") {
-		runtime, exts = py, []string{".py"}
-	} else if p.Facts.RunsNode(info, chain) {
-		runtime, exts = "node", []string{".js", ".mjs", ".cjs", ".ts"}
-	} else if slices.Contains(healthcheckServers, info.Image.Base()) {
+	runtime, exts := p.Facts.AppLanguage(info, chain)
+	if runtime == "" && slices.Contains(healthcheckServers, info.Image.Base()) {
 		return plan.skip(false, "stage %s runs the web server %s: the routes found in the sources belong to the application behind it; no HEALTHCHECK added", name, info.Image.Base())
-	} else {
-		switch eco := p.Facts.Ecosystems(); {
-		case slices.Equal(eco, []string{"go"}):
-			exts = []string{".go"}
-		case slices.Equal(eco, []string{"java"}):
-			exts = []string{".java", ".kt"}
-		}
 	}
 	curl := info.Base.HasTool("curl")
 	wget := info.Base.HasTool("wget") || info.Family == facts.Alpine && !info.Base.Known

@@ -22,8 +22,14 @@ var NonRoot = &Rule{
 		"Dockerfile or base image already provides (node in the Node images, nginx, app in .NET 8+), " +
 		"otherwise creates a system account with a fixed id and no shell or home using the " +
 		"distribution's own tools (a numeric id on distroless and scratch, which have no shell), " +
-		"gives it the application files it copies in, and switches to it just before the start " +
-		"command, after every step that still needs root. A port below 1024 is no obstacle on " +
+		"and switches to it just before the start command, after every step that still needs root. " +
+		"The application's code stays owned by root, which the user can read but not change; the " +
+		"user owns only the directories the application writes (upload folders, SQLite files, cache " +
+		"and data directories named in the sources, the environment or compose volumes), created " +
+		"after whatever fills them. Where the application writes beside its code, or may (a framework " +
+		"known to write caches there, a write to a path computed at run time), or where context files " +
+		"are not readable by others, the copied files are given to the user instead, and the finding " +
+		"says why. A port below 1024 is no obstacle on " +
 		"compose's bridge network (Docker 20.10 and later let any user bind it there); the finding " +
 		"says what Kubernetes needs. nginx and httpd static sites run as the image's own account " +
 		"once the paths the server writes are theirs. Stages that already end as another user, " +
@@ -45,9 +51,9 @@ const nonrootNumeric = "65532:65532"
 
 // nonrootAccount is the user a stage will end with.
 type nonrootAccount struct {
-	user   string // USER value
-	chown  string // COPY --chown value
-	create string // RUN body that creates it ("" when it exists)
+	user   string               // USER value
+	chown  string               // COPY --chown value
+	create []dockerfile.Command // the RUN that creates it (nil when it exists)
 	// from is the index (in the stage's instructions) from which the
 	// account exists, so COPYs before it cannot be given to it.
 	from int
@@ -208,7 +214,8 @@ func nonrootShortPath(p, context string) string {
 	return safefs.Rel(filepath.Dir(context), p)
 }
 
-// nonrootEdit writes the account creation, the --chown flags and the USER.
+// nonrootEdit writes the account creation, the ownership of what the
+// application writes (nonrootOwnership) and the USER.
 func nonrootEdit(p *Pass, st *dockerfile.Stage, chain []*dockerfile.Stage, acct nonrootAccount) {
 	f := p.File
 	ins := st.Instructions
@@ -219,44 +226,69 @@ func nonrootEdit(p *Pass, st *dockerfile.Stage, chain []*dockerfile.Stage, acct 
 		}
 		return cmd
 	}
-	// Account creation, first.
-	if acct.create != "" {
-		at := len(ins)
+	// Where the account is created: before the first instruction that is
+	// not metadata, or after the RUN it needs (createPos is the index of
+	// the instruction it follows).
+	at, createPos, afterRun := len(ins), -1, false
+	if len(acct.create) > 0 {
 		for i := 1; i < len(ins); i++ {
 			if !nonrootMetadata(ins[i].Cmd) {
 				at = i
 				break
 			}
 		}
-		text := kw("run") + " " + acct.create + "\n"
-		switch {
-		case acct.after >= 0 && acct.after >= at:
-			p.Edit(dockerfile.InsertAfter(ins[acct.after], text))
+		createPos = at - 1
+		if acct.after >= 0 && acct.after >= at {
+			createPos, afterRun = acct.after, true
 			at = acct.after + 1
-		case at == len(ins):
-			p.Edit(dockerfile.InsertAfter(ins[len(ins)-1], text))
-		default:
-			p.Edit(nonrootInsertBefore(f, ins[at], text))
 		}
 		acct.from = at
 	}
-	// --chown on the COPY/ADD of application files.
-	workdir := nonrootWorkdirBefore(chain)
-	for i, in := range ins {
-		if in.Cmd == "workdir" && len(in.Args) > 0 {
-			workdir = nonrootJoin(workdir, in.Args[0])
+	copies := nonrootCodeCopies(chain, st, acct.from)
+	own := nonrootOwnership(p, st, acct, copies)
+	ownCmds := own.commands(acct.chown)
+	if len(acct.create) > 0 {
+		cmds := acct.create
+		if len(ownCmds) > 0 && own.after <= createPos {
+			cmds = append(slices.Clip(cmds), ownCmds...)
+			ownCmds = nil
 		}
-		if i < acct.from || (in.Cmd != "copy" && in.Cmd != "add") || len(in.Args) < 2 {
-			continue
+		text := kw("run") + " " + (&dockerfile.Script{Commands: cmds}).Render(f.Escape) + "\n"
+		switch {
+		case afterRun || createPos == len(ins)-1:
+			p.Edit(dockerfile.InsertAfter(ins[createPos], text))
+		default:
+			p.Edit(nonrootInsertBefore(f, ins[at], text))
 		}
-		if slices.ContainsFunc(in.Flags, func(fl string) bool { return strings.HasPrefix(fl, "--chown") }) {
-			continue
+	}
+	// The directories it writes, after what fills them.
+	ownAt := -1
+	if len(ownCmds) > 0 {
+		ownAt = max(own.after, acct.from-1, createPos)
+		text := kw("run") + " " + (&dockerfile.Script{Commands: ownCmds}).Render(f.Escape) + "\n"
+		first := len(ins)
+		for i := 1; i < len(ins); i++ {
+			if !nonrootMetadata(ins[i].Cmd) {
+				first = i
+				break
+			}
 		}
-		if nonrootSystemPath(nonrootJoin(workdir, in.Args[len(in.Args)-1])) {
-			continue
+		switch {
+		case ownAt < 0 && first < len(ins):
+			p.Edit(nonrootInsertBefore(f, ins[first], text))
+		case ownAt < 0:
+			ownAt = len(ins) - 1
+			p.Edit(dockerfile.InsertAfter(ins[ownAt], text))
+		default:
+			p.Edit(dockerfile.InsertAfter(ins[ownAt], text))
 		}
-		if e, ok := nonrootAddChown(f, in, acct.chown); ok {
-			p.Edit(e)
+	}
+	// The application's files: the account's only when it writes among them.
+	for _, c := range copies {
+		if own.given[c.i] {
+			if e, ok := nonrootAddChown(f, c.in, acct.chown); ok {
+				p.Edit(e)
+			}
 		}
 	}
 	// USER after the last step that runs as root, before the start command.
@@ -268,9 +300,13 @@ func nonrootEdit(p *Pass, st *dockerfile.Stage, chain []*dockerfile.Stage, acct 
 		}
 	}
 	if ins[last].Cmd == "user" {
-		p.Edit(dockerfile.Replace(ins[last], userLine))
-		return
+		if ownAt <= last {
+			p.Edit(dockerfile.Replace(ins[last], userLine))
+			return
+		}
+		p.Edit(dockerfile.Replace(ins[last], "")) // the USER goes after the ownership RUN
 	}
+	last = max(last, ownAt)
 	for i := last + 1; i < len(ins); i++ {
 		if ins[i].Cmd == "cmd" || ins[i].Cmd == "entrypoint" {
 			p.Edit(nonrootInsertBefore(f, ins[i], userLine))
@@ -304,19 +340,6 @@ func nonrootInsertBefore(f *dockerfile.File, in *dockerfile.Instruction, text st
 		start--
 	}
 	return dockerfile.Edit{Start: start, End: start - 1, Text: text}
-}
-
-// nonrootAddChown adds --chown right after the COPY/ADD keyword.
-func nonrootAddChown(f *dockerfile.File, in *dockerfile.Instruction, chown string) (dockerfile.Edit, bool) {
-	first := strings.TrimRight(f.Lines[in.Start-1], "\r\n")
-	trimmed := strings.TrimLeft(first, " \t")
-	indent := first[:len(first)-len(trimmed)]
-	if len(trimmed) < len(in.Cmd) || !strings.EqualFold(trimmed[:len(in.Cmd)], in.Cmd) {
-		return dockerfile.Edit{}, false
-	}
-	kw, rest := trimmed[:len(in.Cmd)], trimmed[len(in.Cmd):]
-	text := indent + kw + " --chown=" + chown + rest + "\n"
-	return dockerfile.Edit{Start: in.Start, End: in.Start, Text: text}, true
 }
 
 // nonrootChooseAccount picks the user: one the stage already switched to,
@@ -397,11 +420,9 @@ func nonrootChooseAccount(p *Pass, st *dockerfile.Stage, chain []*dockerfile.Sta
 	default:
 		return nonrootAccount{}, false
 	}
-	sc := &dockerfile.Script{}
 	for _, c := range cmds {
-		sc.Commands = append(sc.Commands, dockerfile.NewCommand(c...))
+		acct.create = append(acct.create, dockerfile.NewCommand(c...))
 	}
-	acct.create = sc.Render(p.File.Escape)
 	return acct, true
 }
 

@@ -70,9 +70,12 @@ func TestNonRootBindMountOverWorkdir(t *testing.T) {
 		facts:    gatherIn(t, map[string]string{"app.py": "print('hi')\n"}, env),
 		findings: []string{"/app/media from compose service web environment UPLOAD_DIR=/app/media"},
 	}})
-	switched := "FROM python:3.12-slim\nWORKDIR /app\n" +
-		"RUN groupadd --system --gid 10001 app \\\n    && useradd --system --no-log-init --uid 10001 --gid app -M -s /usr/sbin/nologin app\n" +
-		"COPY --chown=app:app . .\nUSER app\nCMD [\"python\", \"app.py\"]\n"
+	account := "FROM python:3.12-slim\nWORKDIR /app\n" +
+		"RUN groupadd --system --gid 10001 app \\\n    && useradd --system --no-log-init --uid 10001 --gid app -M -s /usr/sbin/nologin app"
+	// The code stays root's; the account owns only the upload folder.
+	switched := account + "\nCOPY . .\nUSER app\nCMD [\"python\", \"app.py\"]\n"
+	uploads := account + " \\\n    && mkdir -p /app/uploads \\\n    && chown app:app /app/uploads\n" +
+		"COPY . .\nUSER app\nCMD [\"python\", \"app.py\"]\n"
 	runCases(t, NonRoot, []ruleCase{
 		{
 			name:  "bind mount, no writes",
@@ -81,16 +84,49 @@ func TestNonRootBindMountOverWorkdir(t *testing.T) {
 			facts: gatherIn(t, map[string]string{"app.py": "print('hi')\n"}, facts.Service{Name: "web", Mounts: []facts.Mount{{Type: "bind", Source: ".", Target: "/app"}}}),
 		},
 		{
-			name:  "writes, no bind mount",
-			in:    in,
-			want:  switched,
-			facts: gatherIn(t, flask, facts.Service{Name: "web"}),
+			name:     "writes, no bind mount",
+			in:       in,
+			want:     uploads,
+			findings: []string{"app owns only the directories the application writes, /app/uploads (app.py: UPLOAD_FOLDER'] = 'uploads'); its code stays root's"},
+			facts:    gatherIn(t, flask, facts.Service{Name: "web"}),
 		},
 		{
 			name:  "bind mount elsewhere",
 			in:    in,
-			want:  switched,
+			want:  uploads,
 			facts: gatherIn(t, flask, facts.Service{Name: "web", Mounts: []facts.Mount{{Type: "bind", Source: ".", Target: "/config"}}}),
+		},
+	})
+}
+
+// TestNonRootUnreadableContext: COPY keeps the context's modes, so code
+// left root's must be readable by others. A file only its owner may read
+// keeps the code given to the account (with a finding); the same file
+// excluded by .dockerignore, which the build never sends, does not.
+func TestNonRootUnreadableContext(t *testing.T) {
+	in := "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nCMD [\"python\", \"app.py\"]\n"
+	account := "FROM python:3.12-slim\nWORKDIR /app\n" +
+		"RUN groupadd --system --gid 10001 app \\\n    && useradd --system --no-log-init --uid 10001 --gid app -M -s /usr/sbin/nologin app\n"
+	gatherPrivate := func(files map[string]string) *facts.Build {
+		fb := gatherIn(t, files, facts.Service{Name: "web"})
+		if err := os.Chmod(filepath.Join(fb.Context, "settings.ini"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return fb
+	}
+	runCases(t, NonRoot, []ruleCase{
+		{
+			name:     "a file only its owner reads",
+			in:       in,
+			want:     account + "COPY --chown=app:app . .\nUSER app\nCMD [\"python\", \"app.py\"]\n",
+			facts:    gatherPrivate(map[string]string{"app.py": "print('hi')\n", "settings.ini": "[x]\n"}),
+			findings: []string{"context files are not readable by other users (settings.ini) and COPY keeps their modes, so the copied files are given to app"},
+		},
+		{
+			name:  "the same file ignored",
+			in:    in,
+			want:  account + "COPY . .\nUSER app\nCMD [\"python\", \"app.py\"]\n",
+			facts: gatherPrivate(map[string]string{"app.py": "print('hi')\n", "settings.ini": "[x]\n", ".dockerignore": "settings.ini\n"}),
 		},
 	})
 }

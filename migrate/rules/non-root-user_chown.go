@@ -90,3 +90,16 @@ func nonrootChownR(run *dockerfile.Instruction) (owner, dir string, ok bool) {
 	}
 	return w[2], path.Clean(w[3]), true
 }
+
+// nonrootAddChown adds --chown right after the COPY/ADD keyword.
+func nonrootAddChown(f *dockerfile.File, in *dockerfile.Instruction, chown string) (dockerfile.Edit, bool) {
+	first := strings.TrimRight(f.Lines[in.Start-1], "\r\n")
+	trimmed := strings.TrimLeft(first, " \t")
+	indent := first[:len(first)-len(trimmed)]
+	if len(trimmed) < len(in.Cmd) || !strings.EqualFold(trimmed[:len(in.Cmd)], in.Cmd) {
+		return dockerfile.Edit{}, false
+	}
+	kw, rest := trimmed[:len(in.Cmd)], trimmed[len(in.Cmd):]
+	text := indent + kw + " --chown=" + chown + rest + "\n"
+	return dockerfile.Edit{Start: in.Start, End: in.Start, Text: text}, true
+}

@@ -92,11 +92,9 @@ func nonrootWebServer(p *Pass, st *dockerfile.Stage, info facts.StageInfo) (nonr
 		cmds = [][]string{{"chown", "-R", "www-data:www-data", "/usr/local/apache2/logs"}}
 		w.acct = nonrootAccount{user: "www-data", chown: "www-data:www-data", after: -1}
 	}
-	sc := &dockerfile.Script{}
 	for _, c := range cmds {
-		sc.Commands = append(sc.Commands, dockerfile.NewCommand(c...))
+		w.acct.create = append(w.acct.create, dockerfile.NewCommand(c...))
 	}
-	w.acct.create = sc.Render(p.File.Escape)
 	return w, true
 }
 
