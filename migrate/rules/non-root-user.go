@@ -244,7 +244,7 @@ func nonrootEdit(p *Pass, st *dockerfile.Stage, chain []*dockerfile.Stage, acct 
 		}
 		acct.from = at
 	}
-	copies := nonrootCodeCopies(chain, st, acct.from)
+	copies := nonrootCodeCopies(p.Stage(st), st, acct.from)
 	own := nonrootOwnership(p, st, acct, copies)
 	ownCmds := own.commands(acct.chown)
 	if len(acct.create) > 0 {

@@ -40,17 +40,13 @@ type nonrootOwn struct {
 // nonrootCodeCopies returns the COPY/ADD instructions of application files
 // (system paths stay root's and are left out), those before index from
 // marked early.
-func nonrootCodeCopies(chain []*dockerfile.Stage, st *dockerfile.Stage, from int) []nonrootCopy {
+func nonrootCodeCopies(sf *facts.StageFacts, st *dockerfile.Stage, from int) []nonrootCopy {
 	var out []nonrootCopy
-	workdir := nonrootWorkdirBefore(chain)
 	for i, in := range st.Instructions {
-		if in.Cmd == "workdir" && len(in.Args) > 0 {
-			workdir = nonrootJoin(workdir, in.Args[0])
-		}
 		if (in.Cmd != "copy" && in.Cmd != "add") || len(in.Args) < 2 || slicesHasPrefix(in.Flags, "--chown") {
 			continue
 		}
-		dest := nonrootJoin(workdir, in.Args[len(in.Args)-1])
+		dest := facts.JoinPath(sf.Workdir(in), in.Args[len(in.Args)-1])
 		if nonrootSystemPath(dest) {
 			continue
 		}
@@ -116,7 +112,7 @@ func nonrootOwnership(p *Pass, st *dockerfile.Stage, acct nonrootAccount, copies
 		// step may create as root: given to the account after every step.
 		for _, d := range doubts {
 			for _, dir := range d.Dirs {
-				abs := path.Join(sf.Workdir(), dir)
+				abs := path.Join(sf.Workdir(nil), dir)
 				if !slices.Contains(own.deep, abs) {
 					own.deep = append(own.deep, abs)
 					extra = append(extra, abs)
@@ -132,7 +128,7 @@ func nonrootOwnership(p *Pass, st *dockerfile.Stage, acct nonrootAccount, copies
 			own.given[c.i] = true
 			// WORKDIR exists before the COPYs, which leave its owner as it
 			// is: a file the application creates there needs it too.
-			if wd := sf.Workdir(); facts.Under(c.dest, wd) && wd != "/" && !slices.Contains(extra, wd) {
+			if wd := sf.Workdir(nil); facts.Under(c.dest, wd) && wd != "/" && !slices.Contains(extra, wd) {
 				extra = append(extra, wd)
 			}
 		}
