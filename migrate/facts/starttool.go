@@ -30,15 +30,11 @@ var startTools = []struct {
 // where that was seen, or "" when nothing starts one.
 func (sf *StageFacts) StartsBuildTool() (tool, where string) {
 	var cmd, entry []string
-	for _, st := range sf.Chain {
-		for _, in := range st.Instructions {
-			switch in.Cmd {
-			case "cmd":
-				cmd = in.Args
-			case "entrypoint":
-				entry = in.Args
-			}
-		}
+	if ins := sf.Instructions("cmd", nil); len(ins) > 0 {
+		cmd = ins[len(ins)-1].Args
+	}
+	if ins := sf.Instructions("entrypoint", nil); len(ins) > 0 {
+		entry = ins[len(ins)-1].Args
 	}
 	for _, s := range sf.Services {
 		if s.Command != nil {
@@ -67,4 +63,24 @@ func matchStartTool(args []string) string {
 		}
 	}
 	return ""
+}
+
+// StartCommands returns the command lines that may start the stage's
+// container: every CMD and ENTRYPOINT of the chain, in order, then the
+// compose command of each service that builds the stage and sets one.
+func (sf *StageFacts) StartCommands() []string {
+	var cmds []string
+	for _, st := range sf.Chain {
+		for _, in := range st.Instructions {
+			if in.Cmd == "cmd" || in.Cmd == "entrypoint" {
+				cmds = append(cmds, strings.Join(in.Args, " "))
+			}
+		}
+	}
+	for _, s := range sf.Services {
+		if s.Command != nil {
+			cmds = append(cmds, strings.Join(s.Command, " "))
+		}
+	}
+	return cmds
 }

@@ -51,7 +51,7 @@ func runNodeEnv(p *Pass) {
 			p.NeedsHuman(st.From.Start, "stage %s has ONBUILD triggers that run in images built from it; NODE_ENV=production was not added because it would change what they install", st.DisplayName())
 			continue
 		}
-		if why := nodeenvDevCommand(p, st, chain); why != "" {
+		if why := nodeenvDevCommand(p, st); why != "" {
 			p.NeedsHuman(st.From.Start, "stage %s %s; NODE_ENV=production was not added: check that the image really is meant for production", st.DisplayName(), why)
 			continue
 		}
@@ -84,20 +84,8 @@ var (
 // nodeenvDevCommand describes why the stage's start command looks like
 // development use ("" when it does not): a development server or watcher,
 // or packages installed when the container starts.
-func nodeenvDevCommand(p *Pass, st *dockerfile.Stage, chain []*dockerfile.Stage) string {
-	var cmds []string
-	for _, s := range chain {
-		for _, in := range s.Instructions {
-			if in.Cmd == "cmd" || in.Cmd == "entrypoint" {
-				cmds = append(cmds, strings.Join(in.Args, " "))
-			}
-		}
-	}
-	for _, s := range p.Stage(st).Services {
-		if s.Command != nil {
-			cmds = append(cmds, strings.Join(s.Command, " "))
-		}
-	}
+func nodeenvDevCommand(p *Pass, st *dockerfile.Stage) string {
+	cmds := p.Stage(st).StartCommands()
 	// One level of package.json scripts run by the commands.
 	if p.Facts.Node != nil {
 		var names []string

@@ -273,8 +273,6 @@ func (r *prodDepsRun) fixPnpm(c dockerfile.Command) (dockerfile.Command, bool) {
 	return dockerfile.NewCommand(append(slices.Clone(c.Words), "--prod")...), true
 }
 
-var prodDepsPoetryPin = regexp.MustCompile(`(?i)poetry\s*(?:==|~=|>=|=)\s*"?(\d+)\.(\d+)`)
-
 func (r *prodDepsRun) fixPoetry(c dockerfile.Command) (dockerfile.Command, bool) {
 	if c.Subcommand() != "install" || prodDepsHas(c.Words, "--no-dev", "--only", "--without", "--with", "--all-groups", "--sync") {
 		return c, false
@@ -292,7 +290,7 @@ func (r *prodDepsRun) fixPoetry(c dockerfile.Command) (dockerfile.Command, bool)
 	if len(groups) == 0 {
 		return c, false // nothing to leave out
 	}
-	major, minor, known := r.poetryVersion()
+	major, minor, known := r.p.Stage(r.st).PoetryVersion()
 	if !known {
 		r.p.NeedsHuman(r.in.Start, "the Poetry version is unknown: use `poetry install --only main` (Poetry 1.2+) or `--no-dev` (older) to leave out development dependencies")
 		return c, false
@@ -309,50 +307,6 @@ func (r *prodDepsRun) fixPoetry(c dockerfile.Command) (dockerfile.Command, bool)
 }
 
 var prodDepsDevGroups = map[string]bool{"dev": true, "test": true, "tests": true, "lint": true, "docs": true, "typing": true, "develop": true, "development": true}
-
-// poetryVersion finds a pinned Poetry in the stage chain (pip install
-// poetry==X, POETRY_VERSION=X); an unpinned pip install means a current one.
-func (r *prodDepsRun) poetryVersion() (int, int, bool) {
-	chain := r.p.Stage(r.st).Chain
-	unpinned := false
-	for _, s := range chain {
-		for _, in := range s.Instructions {
-			text := strings.Join(in.Args, " ")
-			if in.Cmd == "env" || in.Cmd == "arg" {
-				for i, a := range in.Args {
-					v := ""
-					if in.Cmd == "arg" {
-						if k, val, ok := strings.Cut(a, "="); ok && k == "POETRY_VERSION" {
-							v = val
-						}
-					} else if i%3 == 0 && a == "POETRY_VERSION" && i+1 < len(in.Args) {
-						v = in.Args[i+1]
-					}
-					if m := regexp.MustCompile(`^"?(\d+)\.(\d+)`).FindStringSubmatch(v); m != nil {
-						maj, _ := strconv.Atoi(m[1])
-						mi, _ := strconv.Atoi(m[2])
-						return maj, mi, true
-					}
-				}
-			}
-			if in.Cmd != "run" {
-				continue
-			}
-			if m := prodDepsPoetryPin.FindStringSubmatch(text); m != nil {
-				maj, _ := strconv.Atoi(m[1])
-				mi, _ := strconv.Atoi(m[2])
-				return maj, mi, true
-			}
-			if regexp.MustCompile(`\b(pip[0-9.]*|pipx)\s+install\b[^&;|]*\spoetry(\s|$)`).MatchString(text) {
-				unpinned = true
-			}
-		}
-	}
-	if unpinned {
-		return 2, 0, true
-	}
-	return 0, 0, false
-}
 
 func (r *prodDepsRun) fixPipenv(c dockerfile.Command) (dockerfile.Command, bool) {
 	if c.Subcommand() != "install" || !slices.Contains(c.Words, "--dev") && !slices.Contains(c.Words, "-d") {
