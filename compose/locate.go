@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"unicode/utf8"
 
 	"github.com/compose-spec/compose-go/v2/dotenv"
@@ -143,9 +144,24 @@ func (l *locator) parse(path string) (*yamlFile, error) {
 	return f, nil
 }
 
+// yamlParses counts the compose-file YAML parses of this process (see
+// YAMLParses).
+var yamlParses atomic.Int64
+
+// YAMLParses returns how many times this process has parsed a compose
+// file's YAML (locating builds, checking and locating edits): a counter for
+// tests that check the planner's design (a fixed number per file and plan,
+// whatever the number of services), not a timing.
+func YAMLParses() int64 { return yamlParses.Load() }
+
+func unmarshalYAML(src []byte, v any) error {
+	yamlParses.Add(1)
+	return yaml.Unmarshal(src, v)
+}
+
 func parseYAML(path string, src []byte) (*yamlFile, error) {
 	var doc yaml.Node
-	if err := yaml.Unmarshal(src, &doc); err != nil {
+	if err := unmarshalYAML(src, &doc); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	f := &yamlFile{path: path, src: src, lines: []int{0}, eol: "\n"}

@@ -2,9 +2,7 @@ package compose
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -189,7 +187,7 @@ func (st *loadState) checkModelled() string {
 		if f.root == nil && len(bytes.TrimSpace(f.src)) > 0 {
 			return fmt.Sprintf("%s has no top-level mapping", p)
 		}
-		if n, err := documents(f.src); err != nil || n > 1 {
+		if moreDocuments(f.src) {
 			return fmt.Sprintf("%s holds more than one YAML document", p)
 		}
 		if why := unmodelledNodes(f, st.extended); why != "" {
@@ -231,24 +229,31 @@ func (st *loadState) checkModelled() string {
 	return ""
 }
 
-// documents counts the YAML documents of src.
-func documents(src []byte) (int, error) {
-	d := yaml.NewDecoder(bytes.NewReader(src))
-	n := 0
-	for {
-		var doc yaml.Node
-		err := d.Decode(&doc)
-		if errors.Is(err, io.EOF) {
-			return n, nil
+// moreDocuments reports whether src may hold a YAML document after the
+// first: a document marker (--- or ...) at the start of a line, other than
+// one --- before any content. Markers at column 0 cannot be content, so
+// this reads no YAML.
+func moreDocuments(src []byte) bool {
+	content := false
+	for line := range bytes.Lines(src) {
+		line = bytes.TrimRight(line, "\r\n")
+		marker := func(m string) bool {
+			rest, ok := bytes.CutPrefix(line, []byte(m))
+			return ok && (len(rest) == 0 || rest[0] == ' ' || rest[0] == '\t')
 		}
-		if err != nil {
-			return n, err
-		}
-		n++
-		if n > 1 {
-			return n, nil
+		switch t := bytes.TrimSpace(line); {
+		case marker("..."):
+			return true
+		case marker("---"):
+			if content {
+				return true
+			}
+			content = true
+		case len(t) > 0 && t[0] != '#' && t[0] != '%':
+			content = true
 		}
 	}
+	return false
 }
 
 // unmodelledNodes returns what in f the locator does not model: a custom

@@ -66,3 +66,24 @@ func FuzzProveEdits(f *testing.F) {
 		}
 	})
 }
+
+func TestMoreDocuments(t *testing.T) {
+	for src, want := range map[string]bool{
+		"services:\n  a:\n    build: .\n":                      false,
+		"# c\n%YAML 1.2\n---\nservices: {}\n":                  false,
+		"--- {services: {}}\n":                                 false,
+		"services:\n  a:\n    command: |\n      ---\n":         false,
+		"services: {}\n---\nservices: {}\n":                    true,
+		"---\nservices: {}\n--- \n":                            true,
+		"services: {}\n...\n":                                  true,
+		"services: {}\r\n---\r\nx: 1\r\n":                      true,
+		"services:\n  a:\n    image: \"x\n---\n    y\"\n":      true,
+		"services:\n  a:\n    labels: [---x]\n---x: 1\n":       false,
+		"services:\n  a:\n    image: x\n-----\n":               false,
+		"services:\n  a:\n    image: x\n---\t# second\nb: 1\n": true,
+	} {
+		if got := moreDocuments([]byte(src)); got != want {
+			t.Errorf("moreDocuments(%q) = %v, want %v", src, got, want)
+		}
+	}
+}

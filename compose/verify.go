@@ -363,11 +363,11 @@ func buildOverlay(root string, content map[string][]byte) error {
 // the original except for the dockerfile keys set by ops.
 func checkYAMLDiff(f *yamlFile, edited []byte, ops []*editOp) error {
 	var doc yaml.Node
-	if err := yaml.Unmarshal(edited, &doc); err != nil {
+	if err := unmarshalYAML(edited, &doc); err != nil {
 		return fmt.Errorf("the edited file is not valid YAML: %w", err)
 	}
 	var orig yaml.Node
-	if err := yaml.Unmarshal(f.src, &orig); err != nil {
+	if err := unmarshalYAML(f.src, &orig); err != nil {
 		return err
 	}
 	// The locator's nodes come from an earlier parse of the same bytes:

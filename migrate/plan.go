@@ -507,12 +507,13 @@ func workerHealthchecks(builds []*BuildPlan) ([]string, map[string]*BuildPlan) {
 // located at the worker's service key in the compose file that defines it
 // (as edited), not in the Dockerfile.
 func reportWorkers(p *compose.Project, edits []compose.FileEdit, workers []string, owner map[string]*BuildPlan, failed map[string]error) {
-	for _, n := range workers {
+	files, lines := p.ServicesAt(workers, edits)
+	for i, n := range workers {
 		bp := owner[n]
 		if bp.Status != StatusMigrate {
 			continue
 		}
-		file, line := p.ServiceAt(n, edits)
+		file, line := files[i], lines[i]
 		if err, ok := failed[n]; ok {
 			bp.Findings = append(bp.Findings, rules.Finding{Rule: "healthcheck", NeedsHuman: true, File: file, Line: line, Message: fmt.Sprintf(
 				"service %s runs its own command from this image and publishes no port: the image's HEALTHCHECK would mark it unhealthy; set `healthcheck: disable: true` for it in compose (not done automatically: %v)", n, err)})

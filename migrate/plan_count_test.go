@@ -15,12 +15,12 @@ import (
 // work is what one plan cost in expensive calls, read from the counters
 // of compose, gate and dockerfile.
 type work struct {
-	loads, lints, conversions, parses int64
+	loads, lints, conversions, parses, yamlParses int64
 }
 
 func countWork(t *testing.T, dir string, opts Options) (work, *Plan) {
 	t.Helper()
-	l0 := compose.Loads()
+	l0, y0 := compose.Loads(), compose.YAMLParses()
 	li0, c0 := gate.Counts()
 	p0 := dockerfile.Parses()
 	p, err := compose.Load(context.Background(), compose.Options{WorkingDir: dir})
@@ -32,7 +32,7 @@ func countWork(t *testing.T, dir string, opts Options) (work, *Plan) {
 		t.Fatal(err)
 	}
 	li1, c1 := gate.Counts()
-	return work{compose.Loads() - l0, li1 - li0, c1 - c0, dockerfile.Parses() - p0}, plan
+	return work{compose.Loads() - l0, li1 - li0, c1 - c0, dockerfile.Parses() - p0, compose.YAMLParses() - y0}, plan
 }
 
 // gated returns the number of builds that went through the quality gate
@@ -116,6 +116,13 @@ func TestPlanWorkIsBounded(t *testing.T) {
 	}
 	if perBuild[1].loads != perBuild[0].loads {
 		t.Errorf("compose loads grow with services: %d for 10, %d for 30", perBuild[0].loads, perBuild[1].loads)
+	}
+	// The compose files' YAML is parsed a fixed number of times per file
+	// (locating builds, checking the edits, locating the workers' keys),
+	// not per service or per worker (30 services have three times the
+	// workers of 10).
+	if perBuild[1].yamlParses > perBuild[0].yamlParses {
+		t.Errorf("compose YAML parses grow with services: %d for 10, %d for 30", perBuild[0].yamlParses, perBuild[1].yamlParses)
 	}
 }
 
