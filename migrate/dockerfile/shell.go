@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"strings"
+	"sync"
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	"mvdan.cc/sh/v3/syntax"
@@ -34,12 +35,18 @@ type Script struct {
 	Commands []Command
 }
 
+// shellParsers holds POSIX shell parsers for reuse: a new parser allocates
+// buffers that cost more than parsing a typical RUN line, and rules parse
+// every RUN of a file several times.
+var shellParsers = sync.Pool{New: func() any { return syntax.NewParser(syntax.Variant(syntax.LangPOSIX)) }}
+
 // ParseScript parses a shell-form command. It returns ok=false for anything
 // but simple commands chained with "&&" (pipes, ";", "||", subshells,
 // redirections, loops, assignments...), which rules must leave alone.
 func ParseScript(src string) (*Script, bool) {
-	p := syntax.NewParser(syntax.Variant(syntax.LangPOSIX))
+	p := shellParsers.Get().(*syntax.Parser)
 	file, err := p.Parse(strings.NewReader(src), "")
+	shellParsers.Put(p)
 	if err != nil || len(file.Stmts) != 1 {
 		return nil, false
 	}

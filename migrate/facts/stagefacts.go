@@ -54,6 +54,15 @@ type chainIndex struct {
 	workdirs []setAt
 	byCmd    map[string][]*dockerfile.Instruction
 	cmdAt    map[string][]int
+	// adds maps each account a RUN of the chain creates to the first
+	// useradd/adduser that does (nil until asked: it parses every RUN).
+	adds map[string]userAddAt
+}
+
+// userAddAt is a useradd/adduser call of the RUN at position at.
+type userAddAt struct {
+	at int
+	ua UserAdd
 }
 
 // setAt is a value set by the instruction at position at.
@@ -309,20 +318,34 @@ func (sf *StageFacts) UserExists(user string, before *dockerfile.Instruction) bo
 	if _, ok := sf.Info.Base.Account(name); ok {
 		return true
 	}
-	for _, in := range sf.Instructions("run", before) {
-		script, ok := in.ShellForm()
-		if !ok {
-			continue
-		}
-		sc, ok := dockerfile.ParseScript(script)
-		if !ok {
-			continue
-		}
-		for _, c := range sc.Commands {
-			if ua, ok := ParseUserAdd(c); ok && ua.Name == name {
-				return true
+	_, ok := sf.UserAdded(name, before)
+	return ok
+}
+
+// UserAdded returns the first useradd/adduser of the chain's RUNs, before
+// the instruction (in the whole chain when before is nil), that creates
+// the account name. The RUNs are parsed once per stage, not at every
+// question.
+func (sf *StageFacts) UserAdded(name string, before *dockerfile.Instruction) (UserAdd, bool) {
+	x := sf.index()
+	if x.adds == nil {
+		x.adds = map[string]userAddAt{}
+		for i, in := range x.byCmd["run"] {
+			sc, ok := in.Script()
+			if !ok {
+				continue
+			}
+			for _, c := range sc.Commands {
+				ua, ok := ParseUserAdd(c)
+				if _, seen := x.adds[ua.Name]; ok && !seen {
+					x.adds[ua.Name] = userAddAt{x.cmdAt["run"][i], ua}
+				}
 			}
 		}
 	}
-	return false
+	a, ok := x.adds[name]
+	if !ok || a.at >= x.before(before) {
+		return UserAdd{}, false
+	}
+	return a.ua, true
 }

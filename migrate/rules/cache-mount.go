@@ -104,13 +104,14 @@ func cachemountRuns(p *Pass, comp []*dockerfile.Stage) []*cachemountRun {
 		for _, in := range st.Find("run") {
 			// The RUNs of the chain before this one may create its user.
 			env := func(k string) (string, bool) { return sf.EnvValue(in, k) }
-			out = append(out, cachemountNewRun(p, st, in, sf.Info, sf.User(in), env, sf.Instructions("run", in)))
+			added := func(name string) (facts.UserAdd, bool) { return sf.UserAdded(name, in) }
+			out = append(out, cachemountNewRun(p, st, in, sf.Info, sf.User(in), env, added))
 		}
 	}
 	return out
 }
 
-func cachemountNewRun(p *Pass, st *dockerfile.Stage, in *dockerfile.Instruction, info facts.StageInfo, user string, env func(string) (string, bool), seen []*dockerfile.Instruction) *cachemountRun {
+func cachemountNewRun(p *Pass, st *dockerfile.Stage, in *dockerfile.Instruction, info facts.StageInfo, user string, env func(string) (string, bool), added func(name string) (facts.UserAdd, bool)) *cachemountRun {
 	r := &cachemountRun{in: in, stage: st, mounts: in.CacheMountTargets()}
 	r.text = strings.Join(in.Args, " ")
 	for _, h := range in.Heredocs {
@@ -120,7 +121,7 @@ func cachemountNewRun(p *Pass, st *dockerfile.Stage, in *dockerfile.Instruction,
 		r.script = sc
 	}
 	e := &cachemountEnv{p: p, info: info, env: env}
-	cachemountWho(e, user, seen)
+	cachemountWho(e, user, added)
 	r.env = e
 	return r
 }
@@ -220,25 +221,36 @@ func cachemountTool1(p *Pass, tool *cachemountTool, comp []*dockerfile.Stage, ru
 			inComp[st.Name] = true
 		}
 	}
+	// The plans' targets, each once in the order first met (the plans
+	// mostly share them: a COPY is checked against each target once, not
+	// once per install).
+	var targets []string
+	seen := map[string]bool{}
+	for _, pl := range plans {
+		for _, t := range pl.targets {
+			if !seen[t] {
+				seen[t] = true
+				targets = append(targets, t)
+			}
+		}
+	}
 	for _, in := range p.File.Instructions {
 		if in.Cmd != "copy" && in.Cmd != "add" || len(in.Args) < 2 {
 			continue
 		}
 		from := in.Flag("from")
-		for _, pl := range plans {
-			for _, t := range pl.targets {
-				if len(from) > 0 && inComp[strings.ToLower(from[0])] {
-					for _, src := range in.Args[:len(in.Args)-1] {
-						if cachemountOverlap(src, t) {
-							p.Report(in.Start, "no %s cache mount: this COPY takes files from the cache directory %s", tool.name, t)
-							return
-						}
+		for _, t := range targets {
+			if len(from) > 0 && inComp[strings.ToLower(from[0])] {
+				for _, src := range in.Args[:len(in.Args)-1] {
+					if cachemountOverlap(src, t) {
+						p.Report(in.Start, "no %s cache mount: this COPY takes files from the cache directory %s", tool.name, t)
+						return
 					}
 				}
-				if in.Stage >= 0 && slices.Contains(comp, p.File.Stages[in.Stage]) && cachemountWithin(in.Args[len(in.Args)-1], t) {
-					p.Report(in.Start, "no %s cache mount: this COPY puts files into the cache directory %s", tool.name, t)
-					return
-				}
+			}
+			if in.Stage >= 0 && slices.Contains(comp, p.File.Stages[in.Stage]) && cachemountWithin(in.Args[len(in.Args)-1], t) {
+				p.Report(in.Start, "no %s cache mount: this COPY puts files into the cache directory %s", tool.name, t)
+				return
 			}
 		}
 	}

@@ -5,12 +5,11 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/composeopt/composeopt/migrate/dockerfile"
 	"github.com/composeopt/composeopt/migrate/facts"
 )
 
 // cachemountWho resolves the user a RUN runs as.
-func cachemountWho(e *cachemountEnv, user string, seen []*dockerfile.Instruction) {
+func cachemountWho(e *cachemountEnv, user string, added func(name string) (facts.UserAdd, bool)) {
 	name, group, _ := strings.Cut(user, ":")
 	if facts.IsRoot(user) {
 		if user == "" && (strings.Contains(e.info.Image.Tag, "nonroot") || strings.Contains(e.info.Image.Name, "unprivileged")) {
@@ -57,7 +56,7 @@ func cachemountWho(e *cachemountEnv, user string, seen []*dockerfile.Instruction
 			gid = a.GID
 		}
 	default:
-		u, ok := cachemountCreated(seen, name)
+		u, ok := cachemountCreated(added, name)
 		if !ok {
 			e.unknown = fmt.Sprintf("the uid or home of user %s is unknown", name)
 			return
@@ -78,46 +77,37 @@ type cachemountUser struct {
 
 // cachemountCreated finds the useradd/adduser that created a user with an
 // explicit uid, and whether it created the home directory.
-func cachemountCreated(runs []*dockerfile.Instruction, name string) (cachemountUser, bool) {
-	for _, in := range runs {
-		sc, ok := in.Script()
-		if !ok {
-			continue
-		}
-		for _, c := range sc.Commands {
-			ua, ok := facts.ParseUserAdd(c)
-			if !ok || ua.Name != name {
-				continue
-			}
-			u := cachemountUser{home: "/home/" + name}
-			uidText, _ := ua.Opt("-u", "--uid")
-			uid, err := strconv.Atoi(uidText)
-			if err != nil {
-				return u, false
-			}
-			u.uid, u.gid = uid, uid
-			if g, ok := ua.Opt("-g", "--gid"); ok && ua.Tool == "useradd" {
-				if g, err := strconv.Atoi(g); err == nil {
-					u.gid = g
-				}
-			}
-			for _, k := range []string{"-d", "--home-dir", "--home", "-h"} {
-				if v, ok := ua.Opts[k]; ok && (k != "-h" || ua.Tool == "adduser") {
-					u.home = strings.TrimSuffix(v, "/")
-				}
-			}
-			_, system := ua.Opt("--system", "-r")
-			if ua.Tool == "useradd" {
-				_, u.homeExists = ua.Opt("-m", "--create-home")
-			} else {
-				_, noHome := ua.Opt("-H", "--no-create-home")
-				u.homeExists = !noHome && !system
-			}
-			if u.home == "/nonexistent" || u.home == "/dev/null" || u.home == "" {
-				u.homeExists = false
-			}
-			return u, true
+func cachemountCreated(added func(name string) (facts.UserAdd, bool), name string) (cachemountUser, bool) {
+	ua, ok := added(name)
+	if !ok {
+		return cachemountUser{}, false
+	}
+	u := cachemountUser{home: "/home/" + name}
+	uidText, _ := ua.Opt("-u", "--uid")
+	uid, err := strconv.Atoi(uidText)
+	if err != nil {
+		return u, false
+	}
+	u.uid, u.gid = uid, uid
+	if g, ok := ua.Opt("-g", "--gid"); ok && ua.Tool == "useradd" {
+		if g, err := strconv.Atoi(g); err == nil {
+			u.gid = g
 		}
 	}
-	return cachemountUser{}, false
+	for _, k := range []string{"-d", "--home-dir", "--home", "-h"} {
+		if v, ok := ua.Opts[k]; ok && (k != "-h" || ua.Tool == "adduser") {
+			u.home = strings.TrimSuffix(v, "/")
+		}
+	}
+	_, system := ua.Opt("--system", "-r")
+	if ua.Tool == "useradd" {
+		_, u.homeExists = ua.Opt("-m", "--create-home")
+	} else {
+		_, noHome := ua.Opt("-H", "--no-create-home")
+		u.homeExists = !noHome && !system
+	}
+	if u.home == "/nonexistent" || u.home == "/dev/null" || u.home == "" {
+		u.homeExists = false
+	}
+	return u, true
 }

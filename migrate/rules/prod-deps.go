@@ -1,7 +1,6 @@
 package rules
 
 import (
-	"path"
 	"regexp"
 	"slices"
 	"strconv"
@@ -37,12 +36,13 @@ func runProdDeps(p *Pass) {
 			continue
 		}
 		runs := st.Find("run")
+		ps := &prodDepsStage{runs: runs}
 		for i, in := range runs {
 			sc, ok := in.Script()
 			if !ok {
 				continue
 			}
-			pd := &prodDepsRun{p: p, st: st, in: in, info: info, later: runs[i+1:]}
+			pd := &prodDepsRun{p: p, st: st, in: in, info: info, s: ps, i: i}
 			changed := false
 			for j, c := range sc.Commands {
 				pd.rest = sc.Commands[j+1:]
@@ -59,11 +59,13 @@ func runProdDeps(p *Pass) {
 }
 
 type prodDepsRun struct {
-	p     *Pass
-	st    *dockerfile.Stage
-	in    *dockerfile.Instruction
-	info  facts.StageInfo
-	later []*dockerfile.Instruction
+	p    *Pass
+	st   *dockerfile.Stage
+	in   *dockerfile.Instruction
+	info facts.StageInfo
+	// s holds the stage's answers; in is s.runs[i].
+	s *prodDepsStage
+	i int
 	// rest are the commands after the one being fixed in the same RUN.
 	rest []dockerfile.Command
 }
@@ -95,7 +97,7 @@ func (r *prodDepsRun) fix(c dockerfile.Command) (dockerfile.Command, bool) {
 		// Behaviour change 5: in a stage whose node_modules never reach
 		// the running app, a production-only install saves nothing and
 		// breaks the asset build at its first development dependency.
-		if why := nodeAssetsOnly(r.p, r.st, r.later); why != "" {
+		if why := r.assetsOnly(); why != "" {
 			r.p.Report(r.in.Start, "%s install left with its development dependencies: %s", c.Name(), why)
 			return c, false
 		}
@@ -172,7 +174,7 @@ func (r *prodDepsRun) npmVersion() int {
 	if r.info.Image.Base() != "node" {
 		return 0
 	}
-	m := regexp.MustCompile(`^(\d+)`).FindStringSubmatch(r.info.Image.Tag)
+	m := prodDepsMajor.FindStringSubmatch(r.info.Image.Tag)
 	if m == nil {
 		return 1 // latest, lts, current, alpine, slim...: a current Node
 	}
@@ -181,6 +183,8 @@ func (r *prodDepsRun) npmVersion() int {
 	}
 	return -1
 }
+
+var prodDepsMajor = regexp.MustCompile(`^(\d+)`)
 
 var prodDepsNpmDeprecated = []string{"--production", "--only=production", "--only=prod", "--prod"}
 
@@ -290,7 +294,7 @@ func (r *prodDepsRun) fixPoetry(c dockerfile.Command) (dockerfile.Command, bool)
 	if len(groups) == 0 {
 		return c, false // nothing to leave out
 	}
-	major, minor, known := r.p.Stage(r.st).PoetryVersion()
+	major, minor, known := r.poetryVersion()
 	if !known {
 		r.p.NeedsHuman(r.in.Start, "the Poetry version is unknown: use `poetry install --only main` (Poetry 1.2+) or `--no-dev` (older) to leave out development dependencies")
 		return c, false
@@ -326,31 +330,6 @@ func (r *prodDepsRun) fixPipenv(c dockerfile.Command) (dockerfile.Command, bool)
 		}
 	}
 	return dockerfile.NewCommand(words...), true
-}
-
-// copied reports whether a context file reaches the image before the RUN:
-// a COPY/ADD from the context names it, a glob matching it, or the whole
-// context, and .dockerignore does not exclude it.
-func (r *prodDepsRun) copied(name string) bool {
-	if !r.p.Facts.Has(name) || facts.Ignored(r.p.Facts, name) {
-		return false
-	}
-	sf := r.p.Stage(r.st)
-	for _, in := range slices.Concat(sf.Instructions("copy", r.in), sf.Instructions("add", r.in)) {
-		if len(in.Args) < 2 || len(in.Flag("from")) > 0 {
-			continue
-		}
-		for _, src := range in.Args[:len(in.Args)-1] {
-			src = strings.TrimPrefix(src, "./")
-			if src == "" || src == "." || src == "*" {
-				return true
-			}
-			if ok, _ := path.Match(src, name); ok {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 // prodDepsNodeStart matches a start command that runs Node.

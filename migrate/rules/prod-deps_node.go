@@ -20,10 +20,31 @@ func (r *prodDepsRun) needsDevLater() (int, string) {
 			return r.in.Start, "`" + c.Src + "`"
 		}
 	}
-	for _, in := range r.later {
-		if check(strings.Join(in.Args, " "), false) {
-			return in.Start, "`" + strings.Join(in.Args, " ") + "`"
-		}
+	if j := r.laterDev(); j < len(r.s.runs) {
+		in := r.s.runs[j]
+		return in.Start, "`" + strings.Join(in.Args, " ") + "`"
+	}
+	// What follows depends on the stage only.
+	if r.s.devTail == nil {
+		line, what := r.needsDevAfterStage()
+		r.s.devTail = &prodDepsLine{line, what}
+	}
+	if r.s.devTail.what == "" {
+		return 0, ""
+	}
+	line := r.s.devTail.line
+	if line == 0 {
+		line = r.in.Start
+	}
+	return line, r.s.devTail.what
+}
+
+// needsDevAfterStage finds a stage built FROM the stage, or the command
+// the container runs, that uses a development dependency; line is 0 when
+// the finding belongs on the install (a service's command).
+func (r *prodDepsRun) needsDevAfterStage() (int, string) {
+	check := func(text string, runTime bool) bool {
+		return prodDepsTextNeedsDev(r.p.Facts.Node, text, runTime)
 	}
 	for _, s := range r.p.Stage(r.st).Derived {
 		for _, in := range s.Find("run") {
@@ -39,7 +60,7 @@ func (r *prodDepsRun) needsDevLater() (int, string) {
 	}
 	for _, s := range r.p.Facts.Services {
 		if r.p.File.Target(s.Target) == r.st && len(s.Command) > 0 && check(strings.Join(s.Command, " "), true) {
-			return r.in.Start, "the command of service " + s.Name
+			return 0, "the command of service " + s.Name
 		}
 	}
 	return 0, ""
