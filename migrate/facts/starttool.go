@@ -66,17 +66,35 @@ func matchStartTool(args []string) string {
 }
 
 // StartCommands returns the command lines that may start the stage's
-// container: every CMD and ENTRYPOINT of the chain, in order, then the
-// compose command of each service that builds the stage and sets one.
+// container: every CMD and ENTRYPOINT of the chain, in order
+// (ImageCommands), then the compose command of each service that builds
+// the stage and sets one.
 func (sf *StageFacts) StartCommands() []string {
+	return append(sf.ImageCommands(), sf.composeCommands()...)
+}
+
+// ImageCommands returns the command lines of the chain's CMD and
+// ENTRYPOINT instructions that have any, in order: what the image starts
+// when compose does not give a command.
+func (sf *StageFacts) ImageCommands() []string {
 	var cmds []string
 	for _, st := range sf.Chain {
 		for _, in := range st.Instructions {
-			if in.Cmd == "cmd" || in.Cmd == "entrypoint" {
-				cmds = append(cmds, strings.Join(in.Args, " "))
+			if in.Cmd != "cmd" && in.Cmd != "entrypoint" {
+				continue
+			}
+			if c := strings.TrimSpace(strings.Join(in.Args, " ")); c != "" {
+				cmds = append(cmds, c)
 			}
 		}
 	}
+	return cmds
+}
+
+// composeCommands returns the compose commands of the services that build
+// the stage and set one.
+func (sf *StageFacts) composeCommands() []string {
+	var cmds []string
 	for _, s := range sf.Services {
 		if s.Command != nil {
 			cmds = append(cmds, strings.Join(s.Command, " "))

@@ -90,10 +90,8 @@ func runHealthcheck(p *Pass) {
 		sf := p.Stage(st)
 		chain, svcs := sf.Chain, sf.Services
 		var existing *dockerfile.Instruction
-		for _, s := range chain {
-			for _, in := range s.Find("healthcheck") {
-				existing = in
-			}
+		if hcs := sf.Instructions("healthcheck", nil); len(hcs) > 0 {
+			existing = hcs[len(hcs)-1]
 		}
 		// Services sharing the image but running another program (workers)
 		// would be probed too, whatever HEALTHCHECK the image has: the

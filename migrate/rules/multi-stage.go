@@ -127,12 +127,12 @@ func runSplit(p *Pass) {
 			p.Report(st.From.Start, "no split: %s", reason)
 			continue
 		}
-		if name, line := splitSecretVar(p.Stage(st).Chain); name != "" {
+		if name, line := p.Stage(st).SecretVar(); name != "" {
 			p.NeedsHuman(line, "no split: %s looks like a secret, and the runtime stage would carry it as the original does; pass it to the build step that needs it with `RUN --mount=type=secret` and the split can go ahead", name)
 			continue
 		}
 		eco := splitEcosystems[info.Image.Base()]
-		if !splitStandalone(p.File, st) {
+		if !splitStandalone(p, st) {
 			splitReportLeaks(p, st, info, eco)
 			continue
 		}
@@ -180,14 +180,10 @@ func runSplit(p *Pass) {
 // splitStandalone reports whether st is a self-contained stage: built on an
 // image, taking nothing from other stages, and not the base of another
 // stage. Anything else is already multi-stage and keeps its structure.
-func splitStandalone(f *dockerfile.File, st *dockerfile.Stage) bool {
-	if st.BaseStage != nil {
+func splitStandalone(p *Pass, st *dockerfile.Stage) bool {
+	f := p.File
+	if sf := p.Stage(st); len(sf.Chain) > 1 || len(sf.Derived) > 0 {
 		return false
-	}
-	for _, o := range f.Stages {
-		if o.BaseStage == st {
-			return false
-		}
 	}
 	for _, in := range st.Instructions {
 		for _, from := range splitFromRefs(in) {

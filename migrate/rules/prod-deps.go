@@ -348,14 +348,7 @@ func nodeAssetsOnly(p *Pass, st *dockerfile.Stage, later []*dockerfile.Instructi
 		}
 	}
 	sf := p.Stage(st)
-	var image string
-	for _, s := range sf.Chain {
-		for _, in := range s.Instructions {
-			if in.Cmd == "entrypoint" || in.Cmd == "cmd" {
-				image = strings.TrimSpace(image + " " + strings.Join(in.Args, " "))
-			}
-		}
-	}
+	image := strings.Join(sf.ImageCommands(), " ")
 	starts := []string{}
 	imageUsed := len(sf.Services) == 0
 	for _, s := range sf.Services {
