@@ -236,11 +236,8 @@ type splitGoModCopyAt struct {
 // vendor directory or go.work, and the stage does not download already.
 func splitGoModCopy(c *splitCtx, firstB int) splitGoModCopyAt {
 	none := splitGoModCopyAt{at: -1}
-	fb := c.p.Facts
-	if fb.Context == "" || !fb.Has("go.mod") || fb.Has("vendor/modules.txt") || fb.Has("go.work") {
-		return none
-	}
-	if data, err := fb.ReadFile("go.mod"); err != nil || regexp.MustCompile(`=>\s*[./]`).Match(data) {
+	files, why := facts.GoModInputs(c.p.Facts)
+	if why != "" {
 		return none
 	}
 	at := -1
@@ -255,10 +252,6 @@ func splitGoModCopy(c *splitCtx, firstB int) splitGoModCopyAt {
 	}
 	if at < 0 {
 		return none
-	}
-	files := []string{"go.mod"}
-	if fb.Has("go.sum") {
-		files = append(files, "go.sum")
 	}
 	args := c.items[at].in.Args
 	dest := args[len(args)-1]

@@ -1,13 +1,13 @@
 package rules
 
 import (
-	"encoding/json"
 	"fmt"
 	"regexp"
 	"strconv"
 	"strings"
 
 	"github.com/composeopt/composeopt/migrate/dockerfile"
+	"github.com/composeopt/composeopt/migrate/facts"
 )
 
 // splitNodeTools are packages node-gyp needs to compile native modules;
@@ -103,14 +103,6 @@ func splitNodeClassify(c dockerfile.Command) splitKind {
 	return splitNeutralOr(c, splitOther)
 }
 
-// splitNodePkg is the part of package.json the split reads beyond the facts.
-type splitNodePkg struct {
-	Workspaces json.RawMessage `json:"workspaces"`
-}
-
-// splitNodeLifecycle are root scripts npm runs during an install.
-var splitNodeLifecycle = []string{"preinstall", "install", "postinstall", "prepare"}
-
 // nodeMode is how the runtime gets its files.
 type nodeMode int
 
@@ -177,7 +169,7 @@ func splitNode(c *splitCtx) *splitOut {
 		p.NeedsHuman(line, "no split: the container starts %s, a devDependency, which a production install leaves out", prog)
 		return nil
 	}
-	needsWhole := splitNodeNeedsWhole(c)
+	needsWhole := facts.NodeInstallScripts(p.Facts) != ""
 	for _, it := range c.items {
 		if it.kind == splitDeps && (len(it.install) > 0 || it.removed) {
 			needsWhole = true // the toolchain is installed and removed inside the install RUN
@@ -196,7 +188,7 @@ func splitNode(c *splitCtx) *splitOut {
 	}
 
 	major := splitNodeMajor(c.info.Image.Tag)
-	manifests := splitNodeManifests(c, pm)
+	manifests := facts.NodeManifests(p.Facts, pm)
 	depsName := c.stageName("deps")
 	buildName := c.stageName("build")
 	out := &splitOut{}
@@ -235,7 +227,7 @@ func splitNode(c *splitCtx) *splitOut {
 		// The context's node_modules must not overwrite the install: the
 		// .dockerignore composeopt writes for a Node build excludes it,
 		// unless the user's own file explicitly re-includes it.
-		if !needsWhole && deps.kind == splitDeps && !splitNodeLocalDeps(p.Facts.Node) && !splitNodeModulesIncluded(p.Facts) {
+		if !needsWhole && deps.kind == splitDeps && facts.NodeInstallWhy(p.Facts) == "" {
 			copyAt = splitNodeCopyAllBefore(c, depsAt, wd)
 		}
 		var s stageText

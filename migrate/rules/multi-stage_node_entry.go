@@ -1,53 +1,10 @@
 package rules
 
 import (
-	"encoding/json"
 	"strings"
 
 	"github.com/composeopt/composeopt/migrate/dockerfile"
-	"github.com/composeopt/composeopt/migrate/facts"
 )
-
-// splitNodeManifests lists the context files a production install needs.
-func splitNodeManifests(c *splitCtx, pm string) []string {
-	out := []string{"package.json"}
-	candidates := map[string][]string{
-		"npm":  {"package-lock.json", "npm-shrinkwrap.json", ".npmrc"},
-		"yarn": {"yarn.lock", ".yarnrc", ".npmrc"},
-		"pnpm": {"pnpm-lock.yaml", ".npmrc", ".pnpmfile.cjs"},
-	}[pm]
-	for _, f := range candidates {
-		if c.p.Facts.Has(f) {
-			out = append(out, f)
-		}
-	}
-	return out
-}
-
-// splitNodeNeedsWhole reports a package.json whose install cannot run from
-// the manifests alone: root install scripts or workspaces.
-func splitNodeNeedsWhole(c *splitCtx) bool {
-	for _, s := range splitNodeLifecycle {
-		if _, ok := c.p.Facts.Node.Scripts[s]; ok {
-			return true
-		}
-	}
-	if c.p.Facts.Has("pnpm-workspace.yaml") || c.p.Facts.Has("lerna.json") {
-		return true
-	}
-	if c.p.Facts.Context == "" {
-		return false
-	}
-	data, err := c.p.Facts.ReadFile("package.json")
-	if err != nil {
-		return false
-	}
-	var pkg splitNodePkg
-	if json.Unmarshal(data, &pkg) != nil {
-		return true
-	}
-	return len(pkg.Workspaces) > 0 && string(pkg.Workspaces) != "null"
-}
 
 // splitNodeOutDir returns the build output directory every entry file lives
 // in ("" when they do not all live in one).
@@ -172,19 +129,6 @@ func splitRel(wd, file string) (string, bool) {
 	return strings.TrimPrefix(abs, wd+"/"), true
 }
 
-// splitNodeLocalDeps reports dependencies installed from the context
-// itself (file:, link:, workspace:), which need more than the manifests.
-func splitNodeLocalDeps(pkg *facts.NodePackage) bool {
-	for _, deps := range []map[string]string{pkg.Dependencies, pkg.DevDependencies} {
-		for _, v := range deps {
-			if strings.HasPrefix(v, "file:") || strings.HasPrefix(v, "link:") || strings.HasPrefix(v, "workspace:") || strings.HasPrefix(v, ".") || strings.HasPrefix(v, "/") {
-				return true
-			}
-		}
-	}
-	return false
-}
-
 // splitNodeCopyAllBefore returns the index of a plain `COPY . <workdir>`
 // that is the only copy before the install at depsAt, with nothing but
 // metadata between them, or -1.
@@ -205,23 +149,4 @@ func splitNodeCopyAllBefore(c *splitCtx, depsAt int, wd string) int {
 		}
 	}
 	return at
-}
-
-// splitNodeModulesIncluded reports whether the context's .dockerignore
-// re-includes node_modules (a `!...node_modules` line).
-func splitNodeModulesIncluded(fb *facts.Build) bool {
-	if fb.Context == "" || !fb.Has(".dockerignore") {
-		return false
-	}
-	data, err := fb.ReadFile(".dockerignore")
-	if err != nil {
-		return true
-	}
-	for _, line := range strings.Split(string(data), "\n") {
-		line = strings.TrimSpace(line)
-		if strings.HasPrefix(line, "!") && strings.Contains(line, "node_modules") {
-			return true
-		}
-	}
-	return false
 }

@@ -253,22 +253,18 @@ func splitPythonNarrowCopy(c *splitCtx, firstD, lastD int) (int, string) {
 			default:
 				return -1, ""
 			}
-			reqs, ok := splitPipRequirementFiles(cmd.Words)
-			if !ok {
+			in, ok := facts.InstallInputs(c.p.Facts, cmd)
+			if !ok || in.Why != "" {
 				return -1, ""
 			}
-			for _, r := range reqs {
-				local, ok := splitRequirementsLocalDirs(c.p.Facts, r)
-				if !ok {
-					return -1, ""
-				}
+			for _, r := range in.Files {
 				if !slices.Contains(files, r) {
 					files = append(files, r)
 				}
-				for _, d := range local {
-					if !slices.Contains(dirs, d) {
-						dirs = append(dirs, d)
-					}
+			}
+			for _, d := range in.Dirs {
+				if !slices.Contains(dirs, d) {
+					dirs = append(dirs, d)
 				}
 			}
 		}
@@ -287,104 +283,3 @@ func splitPythonNarrowCopy(c *splitCtx, firstD, lastD int) (int, string) {
 	return at, text
 }
 
-// splitPipFlags are pip install options that take no value and read no file.
-var splitPipFlags = []string{"install", "--no-cache-dir", "-U", "--upgrade", "--no-compile", "-q", "--quiet", "-v", "--verbose",
-	"--prefer-binary", "--no-deps", "--require-hashes", "--disable-pip-version-check", "--no-warn-script-location", "--progress-bar=off"}
-
-// splitPipRequirementFiles returns the -r files of a `pip install` whose
-// other arguments are package names from an index; ok=false otherwise.
-func splitPipRequirementFiles(words []string) ([]string, bool) {
-	var files []string
-	i := slices.Index(words, "install")
-	if i < 0 {
-		return nil, false
-	}
-	for j := i + 1; j < len(words); j++ {
-		w := words[j]
-		switch {
-		case w == "-r" || w == "--requirement":
-			if j+1 >= len(words) {
-				return nil, false
-			}
-			j++
-			files = append(files, words[j])
-		case strings.HasPrefix(w, "--requirement="):
-			files = append(files, strings.TrimPrefix(w, "--requirement="))
-		case strings.HasPrefix(w, "-r") && len(w) > 2:
-			files = append(files, w[2:])
-		case strings.HasPrefix(w, "-"):
-			if !slices.Contains(splitPipFlags, w) {
-				return nil, false
-			}
-		case strings.ContainsAny(w, "/\\") || w == "." || strings.HasSuffix(w, ".whl") || strings.HasSuffix(w, ".tar.gz") || strings.HasSuffix(w, ".zip"):
-			return nil, false // a local path or an archive
-		}
-	}
-	for _, f := range files {
-		if strings.Contains(f, "/") || strings.Contains(f, "$") {
-			return nil, false // only files at the root of the copied context
-		}
-	}
-	return files, true
-}
-
-// splitRequirementsLocalDirs reads a requirements file in the context and
-// returns the local package folders it installs (lines such as ./native or
-// libs/core/), ok=false unless every other line names a package from an
-// index: editable or file: installs, archives, nested requirement or
-// constraint files and paths outside the context are not followed. A
-// local folder must hold a setup.py or pyproject.toml that does not reach
-// outside the folder ("../"), since only the folder is copied before the
-// install.
-func splitRequirementsLocalDirs(fb *facts.Build, name string) ([]string, bool) {
-	data, err := fb.ReadFile(name)
-	if err != nil {
-		return nil, false
-	}
-	var dirs []string
-	for _, line := range strings.Split(string(data), "\n") {
-		line = strings.TrimSpace(line)
-		if i := strings.Index(line, " #"); i >= 0 {
-			line = strings.TrimSpace(line[:i])
-		}
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		if strings.HasPrefix(line, "-") || strings.HasPrefix(line, "/") || strings.Contains(line, "file:") {
-			return nil, false
-		}
-		if strings.HasPrefix(line, ".") || (strings.Contains(line, "/") && !strings.Contains(line, "://")) {
-			dir, ok := splitLocalPackageDir(fb, line)
-			if !ok {
-				return nil, false
-			}
-			dirs = append(dirs, dir)
-		}
-	}
-	return dirs, true
-}
-
-// splitLocalPackageDir returns the context folder a requirements line such
-// as ./native names, when it is a Python project folder inside the context
-// whose metadata does not reach outside it.
-func splitLocalPackageDir(fb *facts.Build, line string) (string, bool) {
-	if strings.ContainsAny(line, "[]@;=<>!~ $\\") {
-		return "", false
-	}
-	dir := path.Clean(line)
-	if dir == "." || dir == ".." || strings.HasPrefix(dir, "../") || path.IsAbs(dir) {
-		return "", false
-	}
-	found := false
-	for _, meta := range []string{"setup.py", "pyproject.toml", "setup.cfg"} {
-		data, err := fb.ReadFile(dir + "/" + meta)
-		if err != nil {
-			continue
-		}
-		found = true
-		if strings.Contains(string(data), "..") {
-			return "", false
-		}
-	}
-	return dir, found
-}
