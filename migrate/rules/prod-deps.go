@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"fmt"
 	"regexp"
 	"slices"
 	"strconv"
@@ -20,8 +21,10 @@ var ProdDeps = &Rule{
 		"dependencies (npm installs become `npm ci` when the lockfile is copied in and matches " +
 		"package.json), and pip installs stop keeping their download cache unless it is a cache mount. " +
 		"Stages a compose service uses for development or tests, stages that later build, test or " +
-		"start the app with a development tool, and installs whose lifecycle scripts need one are left " +
-		"as they are; splitting those into build and runtime stages is a separate rule's job.",
+		"start the app with a development tool, images the repository runs its tests in (a CI workflow, " +
+		"script, Makefile or README running a test runner through `docker compose run` or `exec`), and " +
+		"installs whose lifecycle scripts need one are left as they are; splitting those into build and " +
+		"runtime stages is a separate rule's job.",
 	After: []string{"multi-stage"},
 	Run:   runProdDeps,
 }
@@ -165,6 +168,25 @@ func (r *prodDepsRun) nodeReady(c dockerfile.Command) bool {
 		r.p.Report(line, "development dependencies kept in this stage: %s needs them (splitting the build into its own stage is the multi-stage rule's job)", what)
 		return false
 	}
+	return !r.testsInImage()
+}
+
+// testsInImage reports (and says why) when the repository runs a test
+// suite inside a container of this stage's image: a CI workflow, script,
+// Makefile or README running `docker compose run|exec SVC <test runner>`,
+// or a compose command that does. The runner and its plugins are
+// development dependencies, so a production-only install would break
+// those tests.
+func (r *prodDepsRun) testsInImage() bool {
+	ev := r.p.Facts.TestsInContainer(r.p.Stage(r.st).Services)
+	if len(ev) == 0 {
+		return false
+	}
+	where := ev[0].Where + " runs `" + ev[0].What + "`"
+	if len(ev) > 1 {
+		where += fmt.Sprintf(" (and %d more)", len(ev)-1)
+	}
+	r.p.Report(r.in.Start, "development dependencies kept: the tests run inside this image (%s in the container), and the test tools are development dependencies", where)
 	return true
 }
 
@@ -303,6 +325,9 @@ func (r *prodDepsRun) fixPoetry(c dockerfile.Command) (dockerfile.Command, bool)
 		r.p.Report(line, "development dependencies kept in this stage: %s needs them", what)
 		return c, false
 	}
+	if r.testsInImage() {
+		return c, false
+	}
 	flag := []string{"--only", "main"}
 	if major < 1 || major == 1 && minor < 2 {
 		flag = []string{"--no-dev"}
@@ -321,6 +346,9 @@ func (r *prodDepsRun) fixPipenv(c dockerfile.Command) (dockerfile.Command, bool)
 	}
 	if line, what := r.needsDevLater(); what != "" {
 		r.p.Report(line, "development dependencies kept in this stage: %s needs them", what)
+		return c, false
+	}
+	if r.testsInImage() {
 		return c, false
 	}
 	var words []string

@@ -1,0 +1,1 @@
+test('loads', () => { expect(require('../package.json').name).toBe('web'); });
