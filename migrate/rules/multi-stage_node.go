@@ -191,17 +191,27 @@ func splitNode(c *splitCtx) *splitOut {
 	manifests := facts.NodeManifests(p.Facts, pm)
 	depsName := c.stageName("deps")
 	buildName := c.stageName("build")
+	depsAt := c.indexOf(deps)
+	// With npm, the production node_modules is the full install pruned of
+	// its dev dependencies: one install (one download, one run of the OS
+	// package installs before it) serves the build and the runtime, and a
+	// dependency change re-runs it once instead of twice.
+	once := mode == nodeSelective && splitNodeInstallOnce(c, pm, deps, depsAt, lastB)
+	installName := ""
+	if once {
+		installName = c.stageName("install")
+	}
 	out := &splitOut{}
 
 	rt := make([]string, len(c.items))
 	for i, it := range c.items {
 		rt[i] = c.nodeRuntimeText(it, i, mode, outDir, manifests, depsName, buildName, wd, lastB)
 	}
-	if mode != nodeWhole {
+	if mode != nodeWhole && !once {
 		var s stageText
 		s.add(c.fromLine(c.st.Base, depsName))
 		for i, it := range c.items {
-			if i > c.indexOf(deps) && it.kind != splitTool {
+			if i > depsAt && it.kind != splitTool {
 				continue
 			}
 			switch {
@@ -223,7 +233,7 @@ func splitNode(c *splitCtx) *splitOut {
 	}
 	if mode != nodeDepsOnly {
 		// Manifests first: the install layer then survives a source change.
-		depsAt, copyAt := c.indexOf(deps), -1
+		copyAt := -1
 		// The context's node_modules must not overwrite the install: the
 		// .dockerignore composeopt writes for a Node build excludes it,
 		// unless the user's own file explicitly re-includes it.
@@ -231,7 +241,12 @@ func splitNode(c *splitCtx) *splitOut {
 			copyAt = splitNodeCopyAllBefore(c, depsAt, wd)
 		}
 		var s stageText
-		s.add(c.fromLine(c.st.Base, buildName))
+		if once {
+			s.add(c.fromLine(c.st.Base, installName))
+		} else {
+			s.add(c.fromLine(c.st.Base, buildName))
+		}
+		args := "" // ARGs of the install stage, declared again in the stages derived from it
 		for i, it := range c.items[:lastB+1] {
 			if it.kind == splitMeta && !splitBuilderMeta(it.in.Cmd) {
 				continue
@@ -241,7 +256,19 @@ func splitNode(c *splitCtx) *splitOut {
 				continue
 			}
 			s.item(it, it.text, rt[i] == "")
-			if i == depsAt && copyAt >= 0 {
+			if once && i < depsAt && it.kind == splitMeta && it.in.Cmd == "arg" {
+				args += it.text
+			}
+			if i != depsAt {
+				continue
+			}
+			if once {
+				out.builders = append(out.builders, s.String(), c.nodePruneStage(installName, depsName, args, pm, major))
+				s = stageText{}
+				s.add(c.kw("FROM") + " " + installName + " " + c.kw("AS") + " " + buildName + "\n")
+				s.add(args)
+			}
+			if copyAt >= 0 {
 				s.item(c.items[copyAt], c.items[copyAt].text, true)
 			}
 		}
@@ -257,16 +284,48 @@ func splitNode(c *splitCtx) *splitOut {
 	}
 	out.runtime = s.String()
 
-	switch mode {
-	case nodeSelective:
+	switch {
+	case once:
+		out.summary = fmt.Sprintf("split into %s (the full install, once), %s (that install with the dev dependencies pruned), %s (the build) and a runtime stage with node_modules, %s/ and %s only; the start command references only %s/",
+			installName, depsName, buildName, outDir, strings.Join(manifests, ", "), outDir)
+	case mode == nodeSelective:
 		out.summary = fmt.Sprintf("split into %s (production dependencies), %s (full install and build) and a runtime stage with node_modules, %s/ and %s only; the start command references only %s/",
 			depsName, buildName, outDir, strings.Join(manifests, ", "), outDir)
-	case nodeWhole:
+	case mode == nodeWhole:
 		out.summary = fmt.Sprintf("split into %s (install, build, then prune dev dependencies) and a runtime stage that copies the pruned %s; the start command does not reference only a build output directory, so nothing else is left out", buildName, wd)
 	default:
 		out.summary = fmt.Sprintf("split into %s (build tools and production dependencies) and a runtime stage without build tools", depsName)
 	}
 	return out
+}
+
+// splitNodeInstallOnce reports whether the runtime's production
+// dependencies can be the build's install pruned of its dev dependencies:
+// npm (whose prune works offline from the lockfile and the installed tree),
+// and the install is a RUN of its own that no later install before the
+// build adds to.
+func splitNodeInstallOnce(c *splitCtx, pm string, deps *splitItem, depsAt, lastB int) bool {
+	if pm != "npm" || deps.kind != splitDeps || depsAt < 0 {
+		return false
+	}
+	for _, it := range c.items[depsAt+1 : lastB+1] {
+		if it.installs || it.kind == splitDeps {
+			return false
+		}
+	}
+	return true
+}
+
+// nodePruneStage is the production dependencies stage derived from the
+// install stage: the same node_modules with the dev dependencies removed.
+func (c *splitCtx) nodePruneStage(installName, depsName, args, pm string, major int) string {
+	prune := splitNodePrune(pm, c.p.Facts.NodeLockfile(), major)
+	if c.p.Facts.Node != nil && len(c.p.Facts.Node.Dependencies) == 0 {
+		// An install of nothing but dev dependencies may leave no
+		// node_modules, and the runtime's COPY --from of it would fail.
+		prune = append(prune, "&&", "mkdir", "-p", "node_modules")
+	}
+	return c.kw("FROM") + " " + installName + " " + c.kw("AS") + " " + depsName + "\n" + args + c.run(nil, prune...)
 }
 
 // indexOf returns the item's index.

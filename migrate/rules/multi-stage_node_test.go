@@ -171,6 +171,40 @@ CMD ["node", "dist/index.js"]
 	},
 }
 
+// TestSplitNodeInstallOnce: with npm, the runtime's node_modules is the
+// build's one install pruned of dev dependencies (no second install), and
+// the install stage's ARGs are declared again in the stages derived from it.
+func TestSplitNodeInstallOnce(t *testing.T) {
+	runSplitCases(t, []splitCase{{
+		name:  "npm with an ARG",
+		files: splitNodeFiles(`{"main":"dist/index.js","scripts":{"build":"tsc","start":"node dist/index.js"},"dependencies":{"ms":"2"},"devDependencies":{"typescript":"5"}}`, "package-lock.json"),
+		in:    "FROM node:20-bookworm-slim\nARG NPM_REGISTRY=https://registry.npmjs.org/\nWORKDIR /app\nCOPY . .\nRUN npm ci --registry=$NPM_REGISTRY\nRUN npm run build\nCMD [\"node\", \"dist/index.js\"]\n",
+		want: `FROM node:20-bookworm-slim AS install
+ARG NPM_REGISTRY=https://registry.npmjs.org/
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --registry=$NPM_REGISTRY
+
+FROM install AS deps
+ARG NPM_REGISTRY=https://registry.npmjs.org/
+RUN npm prune --omit=dev
+
+FROM install AS build
+ARG NPM_REGISTRY=https://registry.npmjs.org/
+COPY . .
+RUN npm run build
+
+FROM node:20-bookworm-slim
+ARG NPM_REGISTRY=https://registry.npmjs.org/
+WORKDIR /app
+COPY package.json package-lock.json ./
+COPY --from=deps /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+CMD ["node", "dist/index.js"]
+`,
+	}})
+}
+
 func TestSplitNode(t *testing.T) { runSplitCases(t, splitNodeCases) }
 
 // TestSplitNodeManifestsFirst: the build stage installs from the manifests
@@ -190,8 +224,7 @@ func TestSplitNodeManifestsFirst(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			_, build, _ := strings.Cut(string(res.Output), "AS build\n")
-			first := strings.Contains(build, "COPY package.json package-lock.json ./\nRUN npm ci\nCOPY . .\n")
+			first := strings.Contains(string(res.Output), "COPY package.json package-lock.json ./\nRUN npm ci\n\nFROM install AS deps\nRUN npm prune --omit=dev\n\nFROM install AS build\nCOPY . .\n")
 			if first != c.first {
 				t.Errorf("manifests first = %v, want %v:\n%s", first, c.first, res.Output)
 			}

@@ -216,18 +216,16 @@ func TestSplitAcceptance(t *testing.T) {
 			name:  "matrix stage server",
 			files: stage,
 			in:    stage["Dockerfile"],
-			want: `FROM node:20-alpine AS deps
-WORKDIR /app
-RUN apk update && apk add python3 make g++
-COPY package.json package-lock.json ./
-RUN --mount=type=cache,target=/root/.npm \
-    npm ci --omit=dev && mkdir -p node_modules
-
-FROM node:20-alpine AS build
+			want: `FROM node:20-alpine AS install
 WORKDIR /app
 RUN apk update && apk add python3 make g++
 COPY package.json package-lock.json ./
 RUN npm install
+
+FROM install AS deps
+RUN npm prune --omit=dev && mkdir -p node_modules
+
+FROM install AS build
 COPY . .
 RUN npm run build
 
@@ -305,10 +303,11 @@ func TestSplitStructure(t *testing.T) {
 			services: []facts.Service{{Name: "api", Target: "api"}, {Name: "web"}},
 			in: "FROM node:20-alpine AS api\nWORKDIR /app\nCOPY . .\nRUN npm install\nRUN npm run build\nCMD [\"node\", \"dist/index.js\"]\n\n" +
 				"FROM nginx:1.27-alpine\nCOPY --from=0 /app/dist /usr/share/nginx/html\n",
-			want: "FROM node:20-alpine AS deps\nWORKDIR /app\nCOPY package.json package-lock.json ./\nRUN --mount=type=cache,target=/root/.npm \\\n    npm ci --omit=dev && mkdir -p node_modules\n\n" +
-				"FROM node:20-alpine AS build\nWORKDIR /app\nCOPY package.json package-lock.json ./\nRUN npm install\nCOPY . .\nRUN npm run build\n\n" +
+			want: "FROM node:20-alpine AS install\nWORKDIR /app\nCOPY package.json package-lock.json ./\nRUN npm install\n\n" +
+				"FROM install AS deps\nRUN npm prune --omit=dev && mkdir -p node_modules\n\n" +
+				"FROM install AS build\nCOPY . .\nRUN npm run build\n\n" +
 				"FROM node:20-alpine AS api\nWORKDIR /app\nCOPY package.json package-lock.json ./\nCOPY --from=deps /app/node_modules ./node_modules\nCOPY --from=build /app/dist ./dist\nCMD [\"node\", \"dist/index.js\"]\n\n" +
-				"FROM nginx:1.27-alpine\nCOPY --from=2 /app/dist /usr/share/nginx/html\n",
+				"FROM nginx:1.27-alpine\nCOPY --from=3 /app/dist /usr/share/nginx/html\n",
 			findings: []string{"static site on nginx:1.27-alpine kept as the runtime stage"},
 		},
 		{
