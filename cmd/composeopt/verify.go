@@ -30,7 +30,9 @@ and the rebuild time after a change to one source file (in a copy of the
 context; your files are not touched). It then runs the optimized image
 with the compose service's environment, command and ports, and checks that
 it does not run as root, stays up, becomes healthy when it has a
-HEALTHCHECK, and answers HTTP like the original.
+HEALTHCHECK, and answers like the original: a GET of the health route its
+HEALTHCHECK requests, or else a TCP connect that sends no request (never
+a GET of /, which may change the app's state).
 
 When the migration is not applied yet, the plan's optimized Dockerfiles
 and ignore files are built from a temporary directory. Progress goes to

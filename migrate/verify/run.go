@@ -6,10 +6,12 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -259,8 +261,105 @@ func (s *session) runChecks(ctx context.Context, origTag, optTag string) {
 		s.fail("optimized container never became healthy (%s)%s", r.Healthy, s.logsTail(ctx, opt))
 	}
 	if r.Running && len(ports) > 0 {
-		r.HTTP = s.compareHTTP(ctx, orig, opt, ports[0], healthPath(info))
+		r.HTTP = s.compareProbe(ctx, orig, opt, ports, info)
 	}
+}
+
+// compareProbe checks that both containers answer like each other without
+// acting on the application, as the health checks composeopt writes do: a
+// GET of the health route the optimized image's own HEALTHCHECK requests
+// (on that route's port when it is published), or, when the HEALTHCHECK
+// names no route or there is none, a TCP connect to the first port, which
+// sends no request (a GET of / may count a visit or write a session).
+func (s *session) compareProbe(ctx context.Context, orig, opt string, ports []int, info *imageInfo) *HTTPCompare {
+	path, port := healthRoute(info)
+	if path == "" {
+		return s.compareTCP(ctx, orig, opt, ports[0])
+	}
+	if !slices.Contains(ports, port) {
+		port = ports[0]
+	}
+	return s.compareHTTP(ctx, orig, opt, port, path)
+}
+
+// compareTCP connects to both containers' published port and compares
+// whether each accepts the connection. The original may be "" when it does
+// not run.
+func (s *session) compareTCP(ctx context.Context, orig, opt string, port int) *HTTPCompare {
+	h := &HTTPCompare{Port: port, Probe: ProbeTCP}
+	s.d.logf(s.t.Service, "comparing a TCP connect to port %d…", port)
+	var optErr, origErr error
+	h.Optimized, optErr = s.connect(ctx, opt, port)
+	if orig != "" {
+		h.Original, origErr = s.connect(ctx, orig, port)
+	} else {
+		origErr = fmt.Errorf("original not running")
+	}
+	switch {
+	case optErr != nil && origErr == nil:
+		s.fail("optimized does not accept a TCP connection on port %d (the original does): %v", port, optErr)
+	case optErr != nil:
+		h.Note = fmt.Sprintf("neither accepts a connection: optimized: %v; original: %v", optErr, origErr)
+	case origErr != nil:
+		h.Note = fmt.Sprintf("original gave no answer to compare with: %v", origErr)
+	default:
+		h.Match = true
+	}
+	return h
+}
+
+// hostPort returns the loopback address the container's port is published on.
+func (s *session) hostPort(ctx context.Context, container string, port int) (string, error) {
+	out, err := s.d.output(ctx, "port", container, fmt.Sprintf("%d/tcp", port))
+	if err != nil {
+		return "", err
+	}
+	return strings.TrimSpace(strings.Split(strings.TrimSpace(out), "\n")[0]), nil
+}
+
+// connect polls until the container's published port accepts a TCP
+// connection, which it closes at once without sending anything; it returns
+// 1 (connected) or an error. Docker's proxy accepts on the host port before
+// the application listens, so a connection only counts when the peer does
+// not close it at once (a read that times out, rather than EOF or reset).
+func (s *session) connect(ctx context.Context, container string, port int) (int, error) {
+	addr, err := s.hostPort(ctx, container, port)
+	if err != nil {
+		return 0, err
+	}
+	deadline := time.Now().Add(httpWait)
+	for {
+		err := tcpOpen(ctx, addr)
+		if err == nil {
+			return 1, nil
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return 0, fmt.Errorf("connect %s: %w", addr, err)
+		}
+		sleep(ctx, 500*time.Millisecond)
+	}
+}
+
+// tcpOpen connects to addr and checks that the connection stays open for a
+// moment without any byte being sent.
+func tcpOpen(ctx context.Context, addr string) error {
+	var d net.Dialer
+	cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	c, err := d.DialContext(cctx, "tcp", addr)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	_ = c.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+	var b [1]byte
+	if _, err := c.Read(b[:]); err != nil {
+		if ne, ok := err.(net.Error); ok && ne.Timeout() {
+			return nil // open and silent: something listens
+		}
+		return fmt.Errorf("closed at once: %w", err)
+	}
+	return nil // it spoke first (a banner): something listens
 }
 
 // start runs image detached with the service's environment, command and
@@ -439,7 +538,7 @@ func (s *session) topUID(ctx context.Context, id string, pid int) int {
 // compareHTTP GETs path on both containers' published port and compares the
 // status codes. The original may be "" when it does not run.
 func (s *session) compareHTTP(ctx context.Context, orig, opt string, port int, path string) *HTTPCompare {
-	h := &HTTPCompare{Port: port, Path: path}
+	h := &HTTPCompare{Port: port, Path: path, Probe: "GET " + path}
 	s.d.logf(s.t.Service, "comparing GET %s on port %d…", path, port)
 	var optErr, origErr error
 	h.Optimized, optErr = s.get(ctx, opt, port, path)
@@ -466,11 +565,10 @@ func (s *session) compareHTTP(ctx context.Context, orig, opt string, port int, p
 
 // get polls until the container's published port answers GET path.
 func (s *session) get(ctx context.Context, container string, port int, path string) (int, error) {
-	out, err := s.d.output(ctx, "port", container, fmt.Sprintf("%d/tcp", port))
+	hostPort, err := s.hostPort(ctx, container, port)
 	if err != nil {
 		return 0, err
 	}
-	hostPort := strings.TrimSpace(strings.Split(strings.TrimSpace(out), "\n")[0])
 	url := "http://" + hostPort + path
 	client := &http.Client{Timeout: 5 * time.Second}
 	deadline := time.Now().Add(httpWait)
@@ -531,17 +629,20 @@ func (s *session) cleanup(ctx context.Context) {
 	}
 }
 
-// healthPath extracts the URL path a HEALTHCHECK probes, e.g. "/healthz"
-// from `curl -f http://localhost:3000/healthz`, defaulting to "/".
-var healthURL = regexp.MustCompile(`https?://[^/\s'"]+(/[^\s'"\\)]*)`)
+// healthRoute extracts the URL path and port a HEALTHCHECK requests, e.g.
+// "/healthz" and 3000 from `curl -f http://localhost:3000/healthz` (port
+// 0 when the URL names none); "" when it requests no URL (a TCP connect, a
+// script) or there is no HEALTHCHECK.
+var healthURL = regexp.MustCompile(`https?://[^/:\s'"]+(?::(\d+))?(/[^\s'"\\)]*)`)
 
-func healthPath(info *imageInfo) string {
-	if hc := info.Config.Healthcheck; hc != nil {
+func healthRoute(info *imageInfo) (string, int) {
+	if hc := info.Config.Healthcheck; hc != nil && len(hc.Test) > 0 && hc.Test[0] != "NONE" {
 		if m := healthURL.FindStringSubmatch(strings.Join(hc.Test, " ")); m != nil {
-			return m[1]
+			port, _ := strconv.Atoi(m[1])
+			return m[2], port
 		}
 	}
-	return "/"
+	return "", 0
 }
 
 func exposedPorts(m map[string]struct{}) []int {

@@ -12,7 +12,7 @@ import (
 // images, followed by each service's errors.
 func WriteTable(w io.Writer, rs []Result) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "SERVICE\tSIZE (orig → opt)\tLAYERS\tCOLD BUILD\tREBUILD\tDEPS REBUILD\tUSER\tHEALTH\tHTTP\tOK")
+	fmt.Fprintln(tw, "SERVICE\tSIZE (orig → opt)\tLAYERS\tCOLD BUILD\tREBUILD\tDEPS REBUILD\tUSER\tHEALTH\tPROBE\tOK")
 	for _, r := range rs {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
 			r.Service,
@@ -78,6 +78,15 @@ func httpCell(h *HTTPCompare) string {
 			return "∅"
 		}
 		return fmt.Sprint(c)
+	}
+	if h.Probe == ProbeTCP {
+		open := func(c int) string {
+			if c == 0 {
+				return "∅"
+			}
+			return "open"
+		}
+		return fmt.Sprintf("TCP %d %s/%s", h.Port, open(h.Original), open(h.Optimized))
 	}
 	return fmt.Sprintf("GET %s %s/%s", h.Path, o(h.Original), o(h.Optimized))
 }

@@ -113,12 +113,16 @@ func TestTouchAndCopy(t *testing.T) {
 
 func TestHealthPathAndPorts(t *testing.T) {
 	var info imageInfo
-	if got := healthPath(&info); got != "/" {
-		t.Errorf("no healthcheck: %q", got)
+	if path, _ := healthRoute(&info); path != "" {
+		t.Errorf("no healthcheck: %q", path)
 	}
 	info.Config.Healthcheck = &healthConfig{Test: []string{"CMD-SHELL", "curl -fsS http://localhost:3000/healthz || exit 1"}}
-	if got := healthPath(&info); got != "/healthz" {
-		t.Errorf("healthPath = %q", got)
+	if path, port := healthRoute(&info); path != "/healthz" || port != 3000 {
+		t.Errorf("healthRoute = %q, %d", path, port)
+	}
+	info.Config.Healthcheck = &healthConfig{Test: []string{"CMD", "python", "-c", "import socket; socket.create_connection(('127.0.0.1', 5000), timeout=4).close()"}}
+	if path, _ := healthRoute(&info); path != "" {
+		t.Errorf("a TCP-connect HEALTHCHECK names route %q", path)
 	}
 	ports := exposedPorts(map[string]struct{}{"8080/tcp": {}, "53/udp": {}, "3000/tcp": {}})
 	if len(ports) != 2 || ports[0] != 3000 || ports[1] != 8080 {

@@ -7,8 +7,9 @@
 // dependency manifest) in a temporary copy of the build context, then runs the
 // optimized image with the service's environment and command and checks that
 // it does not run as root, stays up (or exits 0 for one-shot services),
-// becomes healthy when it has a HEALTHCHECK, and answers HTTP like the
-// original. The user's files are never modified.
+// becomes healthy when it has a HEALTHCHECK, and answers like the original
+// (a GET of the health route its HEALTHCHECK requests, else a TCP connect:
+// the check observes and never acts, as the health checks do). The user's files are never modified.
 package verify
 
 import (
@@ -96,11 +97,20 @@ type ImageResult struct {
 	BuildError  string        `json:"build_error,omitempty"`
 }
 
-// HTTPCompare is the answer of both images to the same GET request.
+// ProbeTCP is HTTPCompare.Probe for a TCP connect.
+const ProbeTCP = "TCP connect"
+
+// HTTPCompare is the answer of both images to the same probe, one that
+// observes and never acts: a GET of the health route the optimized image's
+// HEALTHCHECK requests, or a TCP connect that sends nothing.
 type HTTPCompare struct {
-	Port      int    `json:"port"` // container port
-	Path      string `json:"path"`
-	Original  int    `json:"original_status"` // 0: no answer or not run
+	Port int `json:"port"` // container port
+	// Probe is "GET <path>" or "TCP connect" (ProbeTCP).
+	Probe string `json:"probe,omitempty"`
+	Path  string `json:"path"` // the GET path; "" for a TCP connect
+	// Original and Optimized are the HTTP status codes (for a TCP connect,
+	// 1 when the port accepted it); 0: no answer or not run.
+	Original  int    `json:"original_status"`
 	Optimized int    `json:"optimized_status"`
 	Match     bool   `json:"match"`
 	Note      string `json:"note,omitempty"`
