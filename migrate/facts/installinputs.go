@@ -111,8 +111,6 @@ func InstallInputs(b *Build, c dockerfile.Command) (in InstallInput, ok bool) {
 			in.Why = "there is no pyproject.toml at the context's root"
 		case !slices.Contains(w, "--no-root"):
 			in.Why = "poetry install also installs the project itself, which needs its sources (--no-root would not)"
-		case len(args) > 1:
-			in.Why = "it names arguments this rule does not read"
 		}
 		in.Files = existing(b, "pyproject.toml", "poetry.lock", "poetry.toml")
 		return in, true
@@ -140,8 +138,6 @@ func InstallInputs(b *Build, c dockerfile.Command) (in InstallInput, ok bool) {
 			in.Why = "the Gemfile installs gems from the context (gemspec or path:)"
 		case b.Has(".bundle"):
 			in.Why = "the context has a .bundle configuration folder"
-		case len(args) > 1:
-			in.Why = "it names arguments this rule does not read"
 		}
 		return in, true
 	case "composer":
@@ -150,10 +146,7 @@ func InstallInputs(b *Build, c dockerfile.Command) (in InstallInput, ok bool) {
 		}
 		in.Tool = "composer"
 		in.Files = existing(b, "composer.json", "composer.lock")
-		in.Why = composerWhy(b, w)
-		if in.Why == "" && len(args) > 1 {
-			in.Why = "it names arguments this rule does not read"
-		}
+		in.Why = composerWhy(b, w) // install takes no package arguments
 		return in, true
 	default:
 		return in, false

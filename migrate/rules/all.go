@@ -16,6 +16,7 @@ func catalogue() []*Rule {
 		EnvKeyValue,
 		ExecForm,
 		MultiStage,
+		DepsFirst,
 		ProdDeps,
 		PkgCache,
 		CacheMount,

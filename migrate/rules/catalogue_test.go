@@ -37,7 +37,7 @@ func TestRunOrder(t *testing.T) {
 	}
 	want := []string{
 		"maintainer-label", "instruction-casing", "from-as-casing", "workdir-absolute", "add-to-copy",
-		"base-image-tag", "env-key-value", "exec-form", "multi-stage", "prod-deps", "pkg-cache",
+		"base-image-tag", "env-key-value", "exec-form", "multi-stage", "deps-first", "prod-deps", "pkg-cache",
 		"cache-mount", "python-env", "node-env", "healthcheck", "non-root-user", "secrets",
 	}
 	if !slices.Equal(ids, want) {

@@ -282,4 +282,3 @@ func splitPythonNarrowCopy(c *splitCtx, firstD, lastD int) (int, string) {
 	}
 	return at, text
 }
-
