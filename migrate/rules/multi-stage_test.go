@@ -12,6 +12,11 @@ import (
 	"github.com/composeopt/composeopt/migrate/gate"
 )
 
+// The rule's cases are txtar files in testdata/multi-stage, where the
+// runner also checks every changed output with splitCheckEntryPaths. The
+// acceptance cases below read the golden fixture's contexts instead of
+// copying them.
+
 // splitCase is a multi-stage table row: a build context (file name →
 // content) next to the Dockerfile.
 type splitCase struct {
@@ -265,106 +270,6 @@ ENV FLASK_ENV=$APP_ENV
 EXPOSE 5000
 CMD ["python", "-m", "backend.app"]
 `,
-		},
-	})
-}
-
-func TestSplitStructure(t *testing.T) {
-	pkg := map[string]string{
-		"package.json":      `{"scripts":{"build":"tsc","start":"node dist/index.js"},"devDependencies":{"typescript":"5"}}`,
-		"package-lock.json": "{}",
-		"src/index.ts":      "",
-	}
-	runSplitCases(t, []splitCase{
-		{
-			name:  "already multi-stage: leak reported, structure kept",
-			files: pkg,
-			in: "FROM node:20-alpine AS build\nWORKDIR /app\nCOPY . .\nRUN npm ci && npm run build\n\n" +
-				"FROM node:20-alpine\nWORKDIR /app\nRUN apk add --no-cache g++ make curl\nCOPY --from=build /app/dist ./dist\nCMD [\"node\", \"dist/index.js\"]\n",
-			findings: []string{"installs build tools (g++, make)"},
-		},
-		{
-			name:     "compose target is a dev stage",
-			files:    pkg,
-			services: []facts.Service{{Name: "app", Target: "dev"}},
-			in:       "FROM node:20-alpine AS dev\nWORKDIR /app\nRUN apk add --no-cache g++ make\nCOPY . .\nRUN npm install && npm run build\nCMD [\"node\", \"dist/index.js\"]\n",
-			findings: []string{"development"},
-		},
-		{
-			name:     "NODE_ENV=development build arg",
-			files:    pkg,
-			services: []facts.Service{{Name: "app", Args: map[string]string{"NODE_ENV": "development"}}},
-			in:       "FROM node:20-alpine\nWORKDIR /app\nCOPY . .\nRUN npm install && npm run build\nCMD [\"node\", \"dist/index.js\"]\n",
-			findings: []string{"NODE_ENV=development"},
-		},
-		{
-			name:     "COPY --from=0 renumbered",
-			files:    pkg,
-			services: []facts.Service{{Name: "api", Target: "api"}, {Name: "web"}},
-			in: "FROM node:20-alpine AS api\nWORKDIR /app\nCOPY . .\nRUN npm install\nRUN npm run build\nCMD [\"node\", \"dist/index.js\"]\n\n" +
-				"FROM nginx:1.27-alpine\nCOPY --from=0 /app/dist /usr/share/nginx/html\n",
-			want: "FROM node:20-alpine AS install\nWORKDIR /app\nCOPY package.json package-lock.json ./\nRUN npm install\n\n" +
-				"FROM install AS deps\nRUN npm prune --omit=dev && mkdir -p node_modules\n\n" +
-				"FROM install AS build\nCOPY . .\nRUN npm run build\n\n" +
-				"FROM node:20-alpine AS api\nWORKDIR /app\nCOPY package.json package-lock.json ./\nCOPY --from=deps /app/node_modules ./node_modules\nCOPY --from=build /app/dist ./dist\nCMD [\"node\", \"dist/index.js\"]\n\n" +
-				"FROM nginx:1.27-alpine\nCOPY --from=3 /app/dist /usr/share/nginx/html\n",
-			findings: []string{"static site on nginx:1.27-alpine kept as the runtime stage"},
-		},
-		{
-			name:     "ruby: no split",
-			files:    map[string]string{"Gemfile": ""},
-			in:       "FROM ruby:3.3-alpine\nRUN apk add --no-cache build-base\nCOPY . .\nRUN bundle install\nCMD [\"ruby\", \"app.rb\"]\n",
-			findings: []string{"no split for ruby: part 1 rules only"},
-		},
-		{
-			name:     "static nginx front end kept",
-			files:    pkg,
-			in:       "FROM node:20-alpine AS build\nWORKDIR /app\nCOPY . .\nRUN npm ci && npm run build\n\nFROM nginx:1.27-alpine\nCOPY --from=build /app/dist /usr/share/nginx/html\n",
-			findings: []string{"static site on nginx:1.27-alpine kept as the runtime stage"},
-		},
-		{
-			name:  "distroless and scratch images are left alone",
-			files: map[string]string{"app": ""},
-			in:    "FROM gcr.io/distroless/static-debian12\nCOPY app /app\nCMD [\"/app\"]\n",
-		},
-		{
-			name:  "scratch",
-			files: map[string]string{"app": ""},
-			in:    "FROM scratch\nCOPY app /app\nENTRYPOINT [\"/app\"]\n",
-		},
-		{
-			name:     "unknown base with a toolchain is reported",
-			files:    map[string]string{"main.c": ""},
-			in:       "FROM alpine:3.20\nRUN apk add --no-cache build-base\nCOPY . /src\nRUN make -C /src\nCMD [\"/src/app\"]\n",
-			findings: []string{"not an image the multi-stage split knows"},
-		},
-		{
-			// The split repeats ARG and ENV lines in the stages it writes;
-			// it must not be the step that brings a credential into a new
-			// runtime stage, so it stops and says why.
-			name:     "a secret ARG stops the split",
-			files:    map[string]string{"requirements.txt": "flask\n", "app.py": ""},
-			in:       "FROM python:3.12-slim\nARG PIP_INDEX_TOKEN\nRUN apt-get update && apt-get install -y gcc\nCOPY . /app\nRUN pip install -r /app/requirements.txt\nCMD [\"python\", \"/app/app.py\"]\n",
-			findings: []string{"no split: ARG PIP_INDEX_TOKEN looks like a secret"},
-		},
-		{
-			name:  "lower case file and CRLF",
-			files: map[string]string{"requirements.txt": "flask\n", "app.py": ""},
-			in:    "from python:3.12-slim\r\nworkdir /srv\r\n# app code\r\ncopy . .\r\nrun pip install -r requirements.txt\r\ncmd [\"python\", \"app.py\"]\r\n",
-			want: "from python:3.12-slim as builder\r\nworkdir /srv\r\nrun python -m venv /opt/venv\r\nenv VIRTUAL_ENV=/opt/venv PATH=\"/opt/venv/bin:$PATH\"\r\ncopy requirements.txt ./\r\n" +
-				"run --mount=type=cache,target=/root/.cache/pip \\\r\n    pip install -r requirements.txt\r\n\r\n" +
-				"from python:3.12-slim\r\nworkdir /srv\r\ncopy --from=builder /opt/venv /opt/venv\r\nenv VIRTUAL_ENV=/opt/venv PATH=\"/opt/venv/bin:$PATH\"\r\n# app code\r\ncopy . .\r\ncmd [\"python\", \"app.py\"]\r\n",
-		},
-		{
-			name:  "escape directive and platform and digest",
-			files: map[string]string{"requirements.txt": "flask\n", "app.py": ""},
-			in:    "# escape=`\nFROM --platform=linux/amd64 python:3.12-bookworm@sha256:0000000000000000000000000000000000000000000000000000000000000000\nRUN apt-get update && apt-get install -y gcc libpq-dev curl\nCOPY . /app\nRUN pip install -r /app/requirements.txt\nCMD [\"python\", \"/app/app.py\"]\n",
-			want: "# escape=`\nARG PLATFORM=linux/amd64\nFROM --platform=$PLATFORM python:3.12-bookworm@sha256:0000000000000000000000000000000000000000000000000000000000000000 AS builder\n" +
-				"RUN apt-get update && apt-get install -y gcc libpq-dev curl\nRUN python -m venv /opt/venv\nENV VIRTUAL_ENV=/opt/venv PATH=\"/opt/venv/bin:$PATH\"\nCOPY . /app\n" +
-				"RUN --mount=type=cache,target=/root/.cache/pip `\n    pip install -r /app/requirements.txt\n\n" +
-				"FROM --platform=$PLATFORM python:3.12-bookworm@sha256:0000000000000000000000000000000000000000000000000000000000000000\n" +
-				"RUN apt-get update `\n    && apt-get install --no-install-recommends -y libpq5 curl `\n    && rm -rf /var/lib/apt/lists/*\n" +
-				"COPY --from=builder /opt/venv /opt/venv\nENV VIRTUAL_ENV=/opt/venv PATH=\"/opt/venv/bin:$PATH\"\nCOPY . /app\nCMD [\"python\", \"/app/app.py\"]\n",
 		},
 	})
 }

@@ -31,7 +31,9 @@ import (
 //
 // TestRuleData runs the rule alone on each, and also checks that the
 // output passes the planner's BuildKit gate and that running the rule on
-// its own output changes nothing (idempotence).
+// its own output changes nothing (idempotence); a multi-stage output must
+// also still provide, in each runtime stage, the files its start command
+// uses (splitCheckEntryPaths).
 func TestRuleData(t *testing.T) {
 	byID := map[string]*Rule{}
 	for _, r := range All() {
@@ -141,6 +143,9 @@ func runRuleData(t *testing.T, r *Rule, file string) {
 	}
 	if got := string(res.Output); got != want {
 		t.Errorf("%s: output mismatch\n--- got\n%s\n--- want\n%s", file, got, want)
+	}
+	if r == MultiStage && string(res.Output) != in {
+		splitCheckEntryPaths(t, fb, res.Output) // each runtime stage still has what it starts
 	}
 	matched := make([]bool, len(wants))
 	for _, f := range res.Findings {
