@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 
 	"github.com/composeopt/composeopt/migrate/lockfile"
@@ -33,6 +34,14 @@ func (e signalError) code() int {
 }
 
 func main() {
+	// A plan allocates about twenty times its live heap (1,000 services:
+	// 1.5 GB allocated, under 60 MB live), so the collector ran often:
+	// collecting at 200% heap growth instead of Go's default 100% cut the
+	// CPU time of that plan by a tenth for half again the peak memory
+	// (3.4 -> 3.1 s, 113 -> 171 MB). GOGC in the environment still wins.
+	if _, set := os.LookupEnv("GOGC"); !set {
+		debug.SetGCPercent(200)
+	}
 	// Temporary directories of runs that were killed.
 	lockfile.CleanStale()
 
