@@ -49,6 +49,10 @@ type Instruction struct {
 	Heredocs []parser.Heredoc
 	// Stage is the index of the stage the instruction belongs to (-1 before the first FROM).
 	Stage int
+
+	// script is the parse of the shell form, shared by the copies Edited
+	// makes of an instruction it does not parse again.
+	script *scriptMemo
 }
 
 // Stage is one build stage.
@@ -106,21 +110,38 @@ func Parse(src []byte) (*File, error) {
 	if syn, _, _, ok := parser.DetectSyntax(src); ok {
 		f.Syntax = syn
 	}
+	ins := make([]*Instruction, 0, len(res.AST.Children))
+	for _, n := range res.AST.Children {
+		ins = append(ins, newInstruction(n))
+	}
+	f.link(ins)
+	return f, nil
+}
+
+// newInstruction is the Instruction of one node of BuildKit's AST.
+func newInstruction(n *parser.Node) *Instruction {
+	in := &Instruction{
+		Cmd:      strings.ToLower(n.Value),
+		Start:    n.StartLine,
+		End:      n.EndLine,
+		Node:     n,
+		Flags:    n.Flags,
+		JSON:     n.Attributes["json"],
+		Heredocs: n.Heredocs,
+		script:   &scriptMemo{},
+	}
+	for a := n.Next; a != nil; a = a.Next {
+		in.Args = append(in.Args, a.Value)
+	}
+	return in
+}
+
+// link sets the file's instructions and derives its stages.
+func (f *File) link(ins []*Instruction) {
+	f.Instructions, f.Stages = ins, nil
 	stageIdx := -1
 	byName := map[string]*Stage{}
-	for _, n := range res.AST.Children {
-		in := &Instruction{
-			Cmd:      strings.ToLower(n.Value),
-			Start:    n.StartLine,
-			End:      n.EndLine,
-			Node:     n,
-			Flags:    n.Flags,
-			JSON:     n.Attributes["json"],
-			Heredocs: n.Heredocs,
-		}
-		for a := n.Next; a != nil; a = a.Next {
-			in.Args = append(in.Args, a.Value)
-		}
+	for _, in := range ins {
 		if in.Cmd == "from" {
 			stageIdx++
 			st := &Stage{Index: stageIdx, From: in}
@@ -148,10 +169,8 @@ func Parse(src []byte) (*File, error) {
 			st := f.Stages[stageIdx]
 			st.Instructions = append(st.Instructions, in)
 		}
-		f.Instructions = append(f.Instructions, in)
 	}
 	f.upper = f.countCase()
-	return f, nil
 }
 
 func splitLines(src []byte) []string {

@@ -3,6 +3,7 @@ package dockerfile
 import (
 	"bytes"
 	"encoding/json"
+	"slices"
 	"strings"
 	"sync"
 
@@ -174,13 +175,43 @@ func (in *Instruction) ShellForm() (string, bool) {
 
 // Script parses the shell-form RUN's command into a fresh Script (callers
 // may change it); ok is false for exec form, heredocs and shell the parser
-// does not take apart.
+// does not take apart. The command is parsed once per instruction: every
+// call returns a copy of that parse.
 func (in *Instruction) Script() (*Script, bool) {
+	if in.script == nil {
+		return in.parseScript()
+	}
+	m := in.script
+	m.once.Do(func() { m.s, m.ok = in.parseScript() })
+	if !m.ok {
+		return nil, false
+	}
+	return m.s.clone(), true
+}
+
+func (in *Instruction) parseScript() (*Script, bool) {
 	src, ok := in.ShellForm()
 	if !ok {
 		return nil, false
 	}
 	return ParseScript(src)
+}
+
+// scriptMemo holds an instruction's parsed shell command.
+type scriptMemo struct {
+	once sync.Once
+	s    *Script
+	ok   bool
+}
+
+// clone returns a copy of the script that shares nothing it could change.
+func (s *Script) clone() *Script {
+	c := &Script{Commands: make([]Command, len(s.Commands))}
+	for i, cmd := range s.Commands {
+		cmd.Words = slices.Clone(cmd.Words)
+		c.Commands[i] = cmd
+	}
+	return c
 }
 
 // Flag returns the values of an instruction flag (e.g. "mount").

@@ -1,12 +1,12 @@
 package gate
 
 import (
-	"io/fs"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/composeopt/composeopt/golden/corpus"
 )
 
 // TestLintConvertMatchesLint checks that the combined run Check uses for
@@ -15,23 +15,9 @@ import (
 // Dockerfile of the golden cases and the e2e fixtures (originals and
 // optimized outputs).
 func TestLintConvertMatchesLint(t *testing.T) {
-	var files []string
-	for _, root := range []string{"../../golden/testdata", "../../golden/e2e"} {
-		err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-			if err != nil {
-				return err
-			}
-			if !d.IsDir() && strings.HasPrefix(d.Name(), "Dockerfile") && !strings.HasSuffix(d.Name(), ".dockerignore") {
-				files = append(files, p)
-			}
-			return nil
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	if len(files) < 20 {
-		t.Fatalf("only %d Dockerfiles found", len(files))
+	files, err := corpus.Dockerfiles("../..")
+	if err != nil {
+		t.Fatal(err)
 	}
 	failed := 0
 	for _, f := range files {

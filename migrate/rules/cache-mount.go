@@ -139,7 +139,7 @@ func cachemountTool1(p *Pass, tool *cachemountTool, comp []*dockerfile.Stage, ru
 		p.Report(r.in.Start, "no %s cache mount in this stage: %s", tool.name, fmt.Sprintf(format, a...))
 	}
 	for _, r := range runs {
-		if !tool.detect.MatchString(r.text) {
+		if !strings.Contains(r.text, tool.word) || !tool.detect.MatchString(r.text) {
 			continue
 		}
 		if slices.ContainsFunc(r.mounts, tool.mine) {

@@ -15,6 +15,9 @@ type cachemountTool struct {
 	name string
 	// detect finds an install by the tool in any RUN text, parsed or not.
 	detect *regexp.Regexp
+	// word is in every text detect matches: a RUN without it skips the
+	// regexp (asked of every RUN for every tool, twice a pass).
+	word string
 	// uses reports whether a parsed command is such an install.
 	uses func(c dockerfile.Command) bool
 	// mine reports whether an existing cache-mount target is the tool's.
@@ -86,6 +89,7 @@ var cachemountTools = []*cachemountTool{
 	{
 		name:   "npm",
 		detect: regexp.MustCompile(`(^|[\s;&|(])npm(\s+-\S+)*\s+(ci|install|i|add|update|up)(\s|$|[;&|)])`),
+		word:   "npm",
 		uses: func(c dockerfile.Command) bool {
 			return c.Name() == "npm" && cachemountSub(c, "ci", "install", "i", "add", "update", "up")
 		},
@@ -107,6 +111,7 @@ var cachemountTools = []*cachemountTool{
 	{
 		name:   "yarn",
 		detect: regexp.MustCompile(`(^|[\s;&|(])yarn(\s+-\S+)*\s*($|[;&|)]|(install|add|global|workspaces)\b)`),
+		word:   "yarn",
 		uses: func(c dockerfile.Command) bool {
 			if c.Name() != "yarn" {
 				return false
@@ -124,6 +129,7 @@ var cachemountTools = []*cachemountTool{
 	{
 		name:   "pnpm",
 		detect: regexp.MustCompile(`(^|[\s;&|(])pnpm(\s+-\S+)*\s+(install|i|add|fetch|deploy|update|up)(\s|$|[;&|)])`),
+		word:   "pnpm",
 		uses: func(c dockerfile.Command) bool {
 			return c.Name() == "pnpm" && cachemountSub(c, "install", "i", "add", "fetch", "deploy", "update", "up")
 		},
@@ -148,6 +154,7 @@ var cachemountTools = []*cachemountTool{
 	{
 		name:   "pip",
 		detect: regexp.MustCompile(`(^|[\s;&|(])(pip[0-9.]*|python[0-9.]*\s+-m\s+pip)(\s+-\S+)*\s+(install|download|wheel)(\s|$|[;&|)])`),
+		word:   "pip",
 		uses: func(c dockerfile.Command) bool {
 			_, sub, ok := c.Pip()
 			return ok && (sub == "install" || sub == "download" || sub == "wheel")
@@ -176,6 +183,7 @@ var cachemountTools = []*cachemountTool{
 	{
 		name:   "go",
 		detect: regexp.MustCompile(`(^|[\s;&|(])go\s+(mod\s+download|build|install|get|test|run|generate|vet|list)\b`),
+		word:   "go",
 		uses: func(c dockerfile.Command) bool {
 			if c.Name() != "go" {
 				return false
@@ -234,6 +242,7 @@ var cachemountTools = []*cachemountTool{
 	{
 		name:   "maven",
 		detect: regexp.MustCompile(`(^|[\s/])mvnw?(\s|$)`),
+		word:   "mvn",
 		uses: func(c dockerfile.Command) bool {
 			return path.Base(c.Name()) == "mvn" || path.Base(c.Name()) == "mvnw"
 		},
@@ -252,6 +261,7 @@ var cachemountTools = []*cachemountTool{
 	{
 		name:   "gradle",
 		detect: regexp.MustCompile(`(^|[\s/])gradlew?(\s|$)`),
+		word:   "gradle",
 		uses: func(c dockerfile.Command) bool {
 			return path.Base(c.Name()) == "gradle" || path.Base(c.Name()) == "gradlew"
 		},

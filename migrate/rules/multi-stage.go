@@ -437,11 +437,7 @@ func (c *splitCtx) entryWords() (entry [][]string, ok bool) {
 		if it.in.JSON {
 			return it.in.Args, true
 		}
-		src, ok := it.in.ShellForm()
-		if !ok {
-			return nil, false
-		}
-		sc, ok := dockerfile.ParseScript(src)
+		sc, ok := it.in.Script()
 		if !ok || len(sc.Commands) != 1 {
 			return nil, false
 		}

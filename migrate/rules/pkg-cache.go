@@ -330,11 +330,7 @@ func pkgCacheShellC(f *dockerfile.File, in *dockerfile.Instruction) (string, boo
 	if in.JSON {
 		words = in.Args
 	} else {
-		src, ok := in.ShellForm()
-		if !ok {
-			return "", false
-		}
-		sc, ok := dockerfile.ParseScript(src)
+		sc, ok := in.Script()
 		if !ok || len(sc.Commands) != 1 || !sc.Commands[0].Literal {
 			return "", false
 		}

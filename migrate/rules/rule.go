@@ -258,9 +258,9 @@ func apply(src []byte, parsed *dockerfile.File, fb *facts.Build, enabled []*Rule
 		}
 		changed := false
 		for _, r := range enabled {
-			// Parse again only when the previous rule changed the text
-			// (rules read the File and never modify it); the stage facts
-			// go with the parse.
+			// The file is parsed once here, then again after each rule
+			// that changes the text (rules read the File and never
+			// modify it); the stage facts go with the parse.
 			if res.File == nil {
 				f, err := dockerfile.Parse(res.Output)
 				if err != nil {
@@ -299,8 +299,13 @@ func apply(src []byte, parsed *dockerfile.File, fb *facts.Build, enabled []*Rule
 					findings[i].Line = shiftLine(findings[i].Line, p.edits)
 				}
 			}
+			// Parse the result now, again only where the edits touched it.
+			nf, err := f.Edited(p.edits)
+			if err != nil {
+				return nil, fmt.Errorf("rule %s: %w", r.ID, err)
+			}
 			res.Output = out
-			res.File = nil
+			res.File, stages = nf, facts.NewStages(fb, nf)
 			changed = true
 			if !applied[r.ID] {
 				applied[r.ID] = true
