@@ -6,17 +6,10 @@ import (
 	"github.com/composeopt/composeopt/migrate/facts"
 )
 
-// nodeenvMatrix is the stage server's Dockerfile of the matrix-studio fixture.
-const nodeenvMatrix = "FROM node:20-alpine\nWORKDIR /app\nRUN apk update && apk add python3 make g++\nCOPY . .\nRUN npm install\nRUN npm run build\nENV PORT=3000\nEXPOSE 3000\nCMD npm start\n"
-
 func nodeenvFacts(scripts map[string]string, svcs ...facts.Service) *facts.Build {
 	fb := factsWith([]string{"package.json", "package-lock.json"}, svcs...)
 	fb.Node = &facts.NodePackage{Scripts: scripts}
 	return fb
-}
-
-func TestNodeEnvLint(t *testing.T) {
-	applyGated(t, []*Rule{NodeEnv}, nodeenvMatrix, nodeenvFacts(nil))
 }
 
 // TestNodeEnv holds the case the txtar files under testdata/node-env

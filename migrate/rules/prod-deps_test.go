@@ -1,7 +1,6 @@
 package rules
 
 import (
-	"strings"
 	"testing"
 
 	"github.com/composeopt/composeopt/migrate/facts"
@@ -37,15 +36,5 @@ func TestProdDepsWithCacheMount(t *testing.T) {
 	again, _ = Apply(res.Output, fb, []*Rule{ProdDeps, PkgCache, CacheMount}, DefaultOptions())
 	if string(again.Output) != string(res.Output) {
 		t.Errorf("apt not stable:\n%s", again.Output)
-	}
-}
-
-func TestProdDepsLint(t *testing.T) {
-	in := "FROM node:20-alpine\nWORKDIR /app\nCOPY package*.json ./\nRUN npm install\nCOPY . .\nCMD [\"node\", \"index.js\"]\n"
-	fb := &facts.Build{Files: map[string]bool{}, Services: []facts.Service{{Name: "app"}}, Node: &facts.NodePackage{}}
-	fb.Files["package.json"] = true
-	out := applyGated(t, []*Rule{ProdDeps}, in, fb)
-	if !strings.Contains(out, "npm install --omit=dev") {
-		t.Fatalf("not rewritten:\n%s", out)
 	}
 }
