@@ -223,7 +223,8 @@ func GoModInputs(b *Build) (files []string, why string) {
 	switch {
 	case b.Context == "" || !b.Has("go.mod"):
 		return nil, "there is no go.mod at the context's root"
-	case b.Has("vendor/modules.txt"):
+	case b.Has("vendor") && readable(b, "vendor/modules.txt"):
+		// (Files lists nothing under vendor/, which the facts never walk.)
 		return nil, "the module vendors its dependencies"
 	case b.Has("go.work"):
 		return nil, "go.work makes it a workspace of several modules"
@@ -426,4 +427,10 @@ func localPackageDir(b *Build, line string) (string, bool) {
 		}
 	}
 	return dir, found
+}
+
+// readable reports whether a context file can be read.
+func readable(b *Build, rel string) bool {
+	_, err := b.ReadFile(rel)
+	return err == nil
 }

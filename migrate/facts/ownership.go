@@ -128,7 +128,7 @@ func dependsOn(b *Build, manifest, dep string) bool {
 // time (the first argument is not a string literal), and SQLite set up the
 // Django way (a database file next to the code).
 var unresolvedWrite = []*regexp.Regexp{
-	regexp.MustCompile(`\bopen\(\s*([^'"\s)][^,)]*),\s*(?:mode\s*=\s*)?['"][wax]b?\+?['"]`),
+	regexp.MustCompile(`\bopen\(\s*([^'"\s)][^\n]*?),\s*(?:mode\s*=\s*)?['"][wax]b?\+?['"]`),
 	regexp.MustCompile(`\.write_(?:text|bytes)\(`),
 	regexp.MustCompile(`\bsqlite3\.connect\(\s*([^'"\s)][^,)]*)`),
 	regexp.MustCompile(`fs\.(?:promises\.)?(?:writeFileSync|writeFile|appendFileSync|appendFile|createWriteStream|mkdirSync|mkdir)\(\s*([^'"\s)][^,)]*)`),

@@ -41,10 +41,11 @@ func runDepsFirst(p *Pass) {
 }
 
 // depsFirstMeta are instructions that may sit between the COPY and the
-// install: they neither read files nor change where the install runs.
+// install: they read no file (a WORKDIR may move the install, which must
+// then run where the context was copied).
 func depsFirstMeta(cmd string) bool {
 	switch cmd {
-	case "env", "arg", "label", "expose", "stopsignal", "maintainer":
+	case "env", "arg", "label", "expose", "stopsignal", "maintainer", "workdir":
 		return true
 	}
 	return false
