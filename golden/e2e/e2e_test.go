@@ -63,6 +63,9 @@ var fixtures = []fixture{
 	// Uploads written into a source bind mount over WORKDIR: left as root
 	// and reported.
 	{dir: "flask-upload", rootKept: true},
+	// Uploads and a SQLite file in a named volume, written at start: runs
+	// as a user that owns only those directories (code stays root's).
+	{dir: "upload-volume"},
 }
 
 // requireBuilder skips (or, with COMPOSEOPT_E2E=1, fails) when a fixture's
