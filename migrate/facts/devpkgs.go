@@ -227,6 +227,26 @@ func DevRuntimePackage(fam Family, release, pkg string) (string, bool) {
 	return "", false
 }
 
+// pythonImageLibs are the -dev packages the official python images build
+// CPython against. Those images keep installed every library that CPython
+// and its own extension modules (_ctypes, _ssl, _sqlite3, zlib, _bz2,
+// _lzma, readline, _curses, _uuid, _dbm) link to, on Debian and Alpine
+// alike, so a runtime stage on them need not install these libraries.
+var pythonImageLibs = map[string]bool{
+	"libffi-dev": true, "libssl-dev": true, "openssl-dev": true, "libsqlite3-dev": true, "sqlite-dev": true,
+	"zlib1g-dev": true, "zlib-dev": true, "libbz2-dev": true, "bzip2-dev": true, "liblzma-dev": true, "xz-dev": true,
+	"libreadline-dev": true, "readline-dev": true, "libncurses-dev": true, "libncurses5-dev": true, "libncursesw5-dev": true,
+	"ncurses-dev": true, "uuid-dev": true, "util-linux-dev": true, "libgdbm-dev": true, "gdbm-dev": true,
+}
+
+// ImageShipsLibraryOf reports whether an image already has the run-time
+// library of a -dev package installed, so that a runtime stage built on
+// it need not install the library again (and need not run the package
+// manager at all when nothing else is left).
+func ImageShipsLibraryOf(im Image, devPkg string) bool {
+	return im.Name == "python" && pythonImageLibs[devPkg]
+}
+
 // splitReleases are the Debian and Ubuntu code names recognised in tags.
 var splitReleases = []string{"bookworm", "bullseye", "buster", "trixie", "forky", "jammy", "focal", "noble", "bionic"}
 

@@ -34,3 +34,21 @@ func TestDevRuntimePackage(t *testing.T) {
 		t.Error("IsBuildTool/IsDevPackage misclassify")
 	}
 }
+
+func TestImageShipsLibraryOf(t *testing.T) {
+	for _, c := range []struct {
+		ref, dev string
+		want     bool
+	}{
+		{"python:3.11-slim-bookworm", "libffi-dev", true},
+		{"python:3.12-alpine", "openssl-dev", true},
+		{"docker.io/library/python:3.11", "libsqlite3-dev", true},
+		{"python:3.11-slim", "libpq-dev", false},       // not a CPython build dependency
+		{"myorg/python:3.11", "libffi-dev", false},     // not the official image
+		{"node:20-bookworm-slim", "libffi-dev", false}, // ships no such promise
+	} {
+		if got := ImageShipsLibraryOf(ParseImage(c.ref), c.dev); got != c.want {
+			t.Errorf("ImageShipsLibraryOf(%s, %s) = %v, want %v", c.ref, c.dev, got, c.want)
+		}
+	}
+}

@@ -171,6 +171,9 @@ func (c *splitCtx) computeRuntimePkgs(it *splitItem) string {
 			changed = true
 		case facts.IsDevPackage(n):
 			changed = true
+			if c.rtFamily == c.info.Family && c.rtRelease == c.release && facts.ImageShipsLibraryOf(c.info.Image, n) {
+				continue // the runtime's base image has the library already
+			}
 			if rt, ok := facts.DevRuntimePackage(c.rtFamily, c.rtRelease, n); ok {
 				if !slices.Contains(keep, rt) {
 					keep = append(keep, rt)

@@ -262,7 +262,6 @@ RUN --mount=type=cache,target=/root/.cache/pip \
 FROM python:3.11-alpine
 ARG APP_ENV=development
 WORKDIR /app
-RUN apk add --no-cache libffi
 COPY --from=builder /opt/venv /opt/venv
 ENV VIRTUAL_ENV=/opt/venv PATH="/opt/venv/bin:$PATH"
 COPY . .
