@@ -118,6 +118,8 @@ func (sf *StageFacts) index() *chainIndex {
 			}
 			x.byCmd[in.Cmd] = append(x.byCmd[in.Cmd], in)
 			x.cmdAt[in.Cmd] = append(x.cmdAt[in.Cmd], at)
+			x.byCmd[""] = append(x.byCmd[""], in)
+			x.cmdAt[""] = append(x.cmdAt[""], at)
 		}
 	}
 	sf.idx = x
@@ -288,8 +290,9 @@ func (sf *StageFacts) User(before *dockerfile.Instruction) string {
 	return user
 }
 
-// Instructions returns the instructions of the chain with the command,
-// root stage first, up to (not including) before when it is not nil.
+// Instructions returns the instructions of the chain with the command
+// (every instruction when cmd is ""), root stage first, up to (not
+// including) before when it is not nil.
 // The result shares its array with other calls: append to it only through
 // a copy (its capacity is its length, so append copies).
 func (sf *StageFacts) Instructions(cmd string, before *dockerfile.Instruction) []*dockerfile.Instruction {

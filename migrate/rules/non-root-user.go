@@ -93,7 +93,7 @@ func nonrootStage(p *Pass, st *dockerfile.Stage) {
 		if user == "" {
 			user = info.ImageUser
 		}
-		p.Report(nonrootLastUserLine(chain, line), "%s runs as non-root user %s", label, nonrootDisplay(user))
+		p.Report(nonrootLastUserLine(p.Stage(st), line), "%s runs as non-root user %s", label, nonrootDisplay(user))
 		if info.Family == facts.Distroless && !strings.Contains(info.Image.Tag, "nonroot") {
 			p.Report(line, "the :nonroot variant of %s runs as uid 65532 by default and would make the USER line unnecessary", info.Image.Name)
 		}
@@ -137,11 +137,11 @@ func nonrootStage(p *Pass, st *dockerfile.Stage) {
 			bind.Service, nonrootShortPath(bind.Mount.Source, p.Facts.Context), bind.Mount.Target, nonrootEvidence(writes), label, bind.Service)
 		return
 	}
-	if in, tool := nonrootDropsPrivileges(p, chain); in != nil {
+	if in, tool := nonrootDropsPrivileges(p, sf); in != nil {
 		p.NeedsHuman(in.Start, "%s starts as root and drops privileges itself (%s); its user is left as is", label, tool)
 		return
 	}
-	if in := nonrootUsesRootHome(chain); in != nil {
+	if in := nonrootUsesRootHome(sf); in != nil {
 		p.NeedsHuman(in.Start, "%s keeps files under /root (or installs with pip --user), which a non-root user cannot read; move them elsewhere before switching user", label)
 		return
 	}
@@ -347,26 +347,24 @@ func nonrootInsertBefore(f *dockerfile.File, in *dockerfile.Instruction, text st
 // without a shell, or a new system account.
 func nonrootChooseAccount(p *Pass, st *dockerfile.Stage, chain []*dockerfile.Stage, info facts.StageInfo) (nonrootAccount, bool) {
 	line := st.From.Start
-	created, unresolved := nonrootCreatedAccounts(st, chain)
+	created, unresolved := nonrootCreatedAccounts(p.Stage(st))
 	if unresolved != nil {
 		p.NeedsHuman(unresolved.Start, "%s creates a user this rule cannot name; switch to it with USER by hand", nonrootLabel(st))
 		return nonrootAccount{}, false
 	}
 	// A non-root USER used earlier in the chain, e.g. before a final USER root.
-	for i := len(chain) - 1; i >= 0; i-- {
-		users := chain[i].Find("user")
-		for j := len(users) - 1; j >= 0; j-- {
-			u := users[j]
-			if len(u.Args) == 0 || facts.IsRoot(u.Args[0]) {
-				continue
-			}
-			name, _, _ := strings.Cut(u.Args[0], ":")
-			from := 0
-			if c, ok := created[name]; ok && c.Stage == st.Index {
-				from = nonrootIndex(st, c) + 1
-			}
-			return nonrootAccount{user: u.Args[0], chown: u.Args[0], from: from, after: -1}, true
+	users := p.Stage(st).Instructions("user", nil)
+	for j := len(users) - 1; j >= 0; j-- {
+		u := users[j]
+		if len(u.Args) == 0 || facts.IsRoot(u.Args[0]) {
+			continue
 		}
+		name, _, _ := strings.Cut(u.Args[0], ":")
+		from := 0
+		if c, ok := created[name]; ok && c.Stage == st.Index {
+			from = nonrootIndex(st, c) + 1
+		}
+		return nonrootAccount{user: u.Args[0], chown: u.Args[0], from: from, after: -1}, true
 	}
 	// An account the Dockerfile creates but never switches to.
 	var names []string
@@ -403,7 +401,7 @@ func nonrootChooseAccount(p *Pass, st *dockerfile.Stage, chain []*dockerfile.Sta
 	case facts.Debian, facts.RHEL:
 		shell := "/usr/sbin/nologin"
 		if info.Family == facts.RHEL {
-			in, ok := nonrootShadowUtils(info, chain)
+			in, ok := nonrootShadowUtils(p.Stage(st))
 			if !ok {
 				p.NeedsHuman(line, "%s runs as root, and %s may lack useradd (shadow-utils); create a non-root user by hand", nonrootLabel(st), info.Image.Ref)
 				return nonrootAccount{}, false
@@ -424,19 +422,6 @@ func nonrootChooseAccount(p *Pass, st *dockerfile.Stage, chain []*dockerfile.Sta
 		acct.create = append(acct.create, dockerfile.NewCommand(c...))
 	}
 	return acct, true
-}
-
-// nonrootWorkdirBefore returns the working directory the base stages leave.
-func nonrootWorkdirBefore(chain []*dockerfile.Stage) string {
-	wd := "/"
-	for _, st := range chain[:len(chain)-1] {
-		for _, in := range st.Find("workdir") {
-			if len(in.Args) > 0 {
-				wd = nonrootJoin(wd, in.Args[0])
-			}
-		}
-	}
-	return wd
 }
 
 func nonrootJoin(dir, p string) string {
@@ -466,11 +451,9 @@ func nonrootIndex(st *dockerfile.Stage, in *dockerfile.Instruction) int {
 	return slices.Index(st.Instructions, in)
 }
 
-func nonrootLastUserLine(chain []*dockerfile.Stage, def int) int {
-	for i := len(chain) - 1; i >= 0; i-- {
-		if us := chain[i].Find("user"); len(us) > 0 {
-			return us[len(us)-1].Start
-		}
+func nonrootLastUserLine(sf *facts.StageFacts, def int) int {
+	if us := sf.Instructions("user", nil); len(us) > 0 {
+		return us[len(us)-1].Start
 	}
 	return def
 }

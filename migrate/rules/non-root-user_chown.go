@@ -17,8 +17,8 @@ import (
 func nonrootCopyChown(p *Pass, st *dockerfile.Stage) bool {
 	ins := st.Instructions
 	edited := false
-	workdir := nonrootWorkdirBefore(p.Stage(st).Chain)
-	wds := make([]string, len(ins)) // the WORKDIR in effect at each instruction
+	workdir := p.Stage(st).Workdir(st.From) // what the base stages leave
+	wds := make([]string, len(ins))         // the WORKDIR in effect at each instruction
 	for i, in := range ins {
 		if in.Cmd == "workdir" && len(in.Args) > 0 {
 			workdir = nonrootJoin(workdir, in.Args[0])

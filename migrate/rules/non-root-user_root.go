@@ -33,26 +33,24 @@ func nonrootRootByDesign(im facts.Image) string {
 var nonrootPrivDrop = regexp.MustCompile(`(^|[^\w-])(gosu|su-exec|setpriv|chpst|runuser|supervisord|s6-svscan|s6-overlay|crond|cron)([^\w-]|$)`)
 
 // nonrootDropsPrivileges finds a step or start script that needs root.
-func nonrootDropsPrivileges(p *Pass, chain []*dockerfile.Stage) (*dockerfile.Instruction, string) {
-	for _, st := range chain {
-		for _, in := range st.Instructions {
-			if in.Cmd != "run" && in.Cmd != "cmd" && in.Cmd != "entrypoint" {
-				continue
-			}
-			if m := nonrootPrivDrop.FindStringSubmatch(strings.Join(in.Args, " ")); m != nil {
-				return in, m[2]
-			}
-			if in.Cmd == "entrypoint" && len(in.Args) > 0 && in.Args[0] == "/init" {
-				return in, "s6-overlay /init"
-			}
-			if in.Cmd == "run" {
-				continue
-			}
-			for _, w := range in.Args {
-				for _, word := range strings.Fields(w) {
-					if tool := nonrootScriptNeedsRoot(p, word); tool != "" {
-						return in, tool + " in " + path.Base(word)
-					}
+func nonrootDropsPrivileges(p *Pass, sf *facts.StageFacts) (*dockerfile.Instruction, string) {
+	for _, in := range sf.Instructions("", nil) {
+		if in.Cmd != "run" && in.Cmd != "cmd" && in.Cmd != "entrypoint" {
+			continue
+		}
+		if m := nonrootPrivDrop.FindStringSubmatch(strings.Join(in.Args, " ")); m != nil {
+			return in, m[2]
+		}
+		if in.Cmd == "entrypoint" && len(in.Args) > 0 && in.Args[0] == "/init" {
+			return in, "s6-overlay /init"
+		}
+		if in.Cmd == "run" {
+			continue
+		}
+		for _, w := range in.Args {
+			for _, word := range strings.Fields(w) {
+				if tool := nonrootScriptNeedsRoot(p, word); tool != "" {
+					return in, tool + " in " + path.Base(word)
 				}
 			}
 		}
@@ -93,23 +91,21 @@ var nonrootRootPath = regexp.MustCompile(`(^|[\s=:"'])(/root|~)(/|$|[\s:"'])`)
 
 // nonrootUsesRootHome finds a step that leaves what the application needs
 // under root's home directory.
-func nonrootUsesRootHome(chain []*dockerfile.Stage) *dockerfile.Instruction {
-	for _, st := range chain {
-		for _, in := range st.Instructions {
-			switch in.Cmd {
-			case "copy", "add":
-				if len(in.Args) > 0 && nonrootRootPath.MatchString(in.Args[len(in.Args)-1]) {
-					return in
-				}
-			case "env", "workdir", "cmd", "entrypoint":
-				if nonrootRootPath.MatchString(strings.Join(in.Args, " ")) {
-					return in
-				}
-			case "run":
-				src := strings.Join(in.Args, " ")
-				if nonrootPipInstall.MatchString(src) && nonrootPipUser.MatchString(src) {
-					return in
-				}
+func nonrootUsesRootHome(sf *facts.StageFacts) *dockerfile.Instruction {
+	for _, in := range sf.Instructions("", nil) {
+		switch in.Cmd {
+		case "copy", "add":
+			if len(in.Args) > 0 && nonrootRootPath.MatchString(in.Args[len(in.Args)-1]) {
+				return in
+			}
+		case "env", "workdir", "cmd", "entrypoint":
+			if nonrootRootPath.MatchString(strings.Join(in.Args, " ")) {
+				return in
+			}
+		case "run":
+			src := strings.Join(in.Args, " ")
+			if nonrootPipInstall.MatchString(src) && nonrootPipUser.MatchString(src) {
+				return in
 			}
 		}
 	}
