@@ -175,6 +175,9 @@ func (d *Document) Markdown(opts MarkdownOptions) []byte {
 				}
 				fmt.Fprintf(&b, ": %s\n", escapeHTML(why))
 			}
+			if bd.ReducedGate != "" {
+				fmt.Fprintf(&b, "- Quality gate: %s.\n", escapeHTML(bd.ReducedGate))
+			}
 			if bd.IgnoreFile != nil && len(bd.Ignored) > 0 {
 				fmt.Fprintf(&b, "- `%s`: excludes %s from the build context (%s), so it is smaller and secrets such as `.env` files stay out of the image; nothing the Dockerfile copies is excluded.\n",
 					*bd.IgnoreFile, count(len(bd.Ignored), "pattern", "patterns"), codeList(bd.Ignored, 6))
@@ -239,12 +242,15 @@ func (d *Document) checklist(humans bool) []string {
 	if len(migrating) > 0 {
 		build = "`docker compose build " + strings.Join(migrating, " ") + "`"
 	}
-	var names []string
+	var names, reduced []string
 	seen := map[string]bool{}
 	for _, bd := range d.Builds {
 		if bd.Status == string(migrate.StatusMigrate) && bd.Optimized != nil && !seen[path.Base(*bd.Optimized)] {
 			seen[path.Base(*bd.Optimized)] = true
 			names = append(names, "`"+path.Base(*bd.Optimized)+"`")
+		}
+		if bd.Status == string(migrate.StatusMigrate) && bd.Optimized != nil && bd.ReducedGate != "" {
+			reduced = append(reduced, "`"+*bd.Optimized+"`")
 		}
 	}
 	files := "the `*.optimized` Dockerfiles"
@@ -254,6 +260,9 @@ func (d *Document) checklist(humans bool) []string {
 	var items []string
 	if humans {
 		items = append(items, "Settle every item under \"Needs a human\" above.")
+	}
+	if len(reduced) > 0 {
+		items = append(items, "Run `docker build --check` on "+strings.Join(reduced, ", ")+": too long for composeopt's full quality gate, they passed only the reduced one (no BuildKit stage checks, no LLB conversion).")
 	}
 	return append(items,
 		"Build the images locally with the new Dockerfiles: "+build+".",

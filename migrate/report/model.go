@@ -67,6 +67,9 @@ type Build struct {
 	Findings   []Finding     `json:"findings"`
 	// Ignored are the patterns added to the ignore file.
 	Ignored []string `json:"ignored"`
+	// ReducedGate, when set, says that the optimized Dockerfile was too
+	// long for the full quality gate and what the reduced one left out.
+	ReducedGate string `json:"reduced_gate,omitempty"`
 	// Conflict: not migrated because the optimized file exists and
 	// composeopt did not write it (not in the JSON; the reason says it).
 	Conflict bool `json:"-"`
@@ -173,17 +176,18 @@ func New(plan *migrate.Plan) *Document {
 	buildOf := map[string]int{}
 	for i, bp := range plan.Builds {
 		b := Build{
-			Services:   append([]string{}, bp.Build.Services...),
-			Context:    rel(bp.Build.Context),
-			Dockerfile: rel(bp.Build.Dockerfile),
-			Current:    rel(bp.Build.Current),
-			BaseImage:  bp.BaseImage,
-			Status:     string(bp.Status),
-			Reason:     Redact(bp.Reason),
-			Rules:      []AppliedRule{},
-			Findings:   []Finding{},
-			Ignored:    append([]string{}, bp.Ignored...),
-			Conflict:   bp.Conflict,
+			Services:    append([]string{}, bp.Build.Services...),
+			Context:     rel(bp.Build.Context),
+			Dockerfile:  rel(bp.Build.Dockerfile),
+			Current:     rel(bp.Build.Current),
+			BaseImage:   bp.BaseImage,
+			Status:      string(bp.Status),
+			Reason:      Redact(bp.Reason),
+			Rules:       []AppliedRule{},
+			Findings:    []Finding{},
+			Ignored:     append([]string{}, bp.Ignored...),
+			Conflict:    bp.Conflict,
+			ReducedGate: bp.ReducedGate,
 		}
 		if bp.Status == migrate.StatusMigrate || bp.Status == migrate.StatusUpToDate {
 			o, ig := rel(bp.Optimized), rel(bp.IgnoreFile)

@@ -482,3 +482,33 @@ func TestCommitMessage(t *testing.T) {
 		t.Errorf("message:\n%s", msg)
 	}
 }
+
+// TestReducedGate: a build that passed only the reduced quality gate says
+// so in the JSON (valid against the schema), in its "why" block and in the
+// reviewer checklist; the others say nothing of it.
+func TestReducedGate(t *testing.T) {
+	plan := samplePlan(t)
+	const why = "reduced quality gate: stage build of the original has 15997 instructions"
+	plan.Builds[0].ReducedGate = why
+	doc := New(plan)
+	out, err := doc.JSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	validatePlanJSON(t, out)
+	if !strings.Contains(string(out), `"reduced_gate": "`+why) || strings.Count(string(out), `"reduced_gate"`) != 1 {
+		t.Errorf("the JSON does not carry the reduced gate of the web build only:\n%s", out)
+	}
+	md := string(doc.Markdown(MarkdownOptions{}))
+	for _, want := range []string{
+		"- Quality gate: " + why + ".\n",
+		"- [ ] Run `docker build --check` on `web/Dockerfile.optimized`: too long for composeopt's full quality gate",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("markdown lacks %q:\n%s", want, md)
+		}
+	}
+	if md := string(New(samplePlan(t)).Markdown(MarkdownOptions{})); strings.Contains(md, "quality gate") {
+		t.Errorf("markdown mentions the quality gate for a plan whose gates all ran in full:\n%s", md)
+	}
+}
