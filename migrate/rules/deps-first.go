@@ -86,6 +86,12 @@ func depsFirstStage(p *Pass, st *dockerfile.Stage) {
 				break
 			}
 			if in.Why != "" {
+				if len(inputs) > 0 {
+					break // it runs after the sources are copied, as before
+				}
+				if depsFirstCopiedBefore(ins[:i]) {
+					return // the manifests were copied first already: the install needs more
+				}
 				p.Report(cp.Start, "the context is copied before `%s` as written: the install reads more than its manifests (%s)", c.Src, in.Why)
 				return
 			}
@@ -195,4 +201,15 @@ func depsFirstCopies(f *dockerfile.File, cp *dockerfile.Instruction, files, dirs
 		text += kw + " " + flags + d + " " + dest + d + "/\n"
 	}
 	return text
+}
+
+// depsFirstCopiedBefore reports whether some context files are copied
+// before the instruction list ends (the manifests, typically).
+func depsFirstCopiedBefore(ins []*dockerfile.Instruction) bool {
+	for _, in := range ins {
+		if in.Cmd == "copy" && !slicesHasPrefix(in.Flags, "--from") {
+			return true
+		}
+	}
+	return false
 }

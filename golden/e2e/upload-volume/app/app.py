@@ -12,6 +12,7 @@ os.makedirs(UPLOAD_FOLDER, exist_ok=True)
 with open(os.path.join(UPLOAD_FOLDER, ".started"), "w") as marker:
     marker.write("ok\n")
 
+os.makedirs('data', exist_ok=True)  # the volume's mount point, when run without it
 db = sqlite3.connect('data/app.db')
 db.execute("CREATE TABLE IF NOT EXISTS starts (n INTEGER)")
 db.execute("INSERT INTO starts VALUES (1)")
