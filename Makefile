@@ -52,8 +52,10 @@ bench-images:
 	$(GO) test -run '^$$' -bench '$(BENCH_IMAGES)' -benchtime 1x -timeout 60m ./golden/e2e/
 
 # The fuzz targets of golden/fuzz, one after the other (one core each):
-# the rules and the compose editor. Crashers land in golden/fuzz/testdata/fuzz.
+# the rules and the compose editor; then compose's edit proof against the
+# re-load. Crashers land in golden/fuzz/testdata/fuzz.
 FUZZTIME ?= 10m
 fuzz:
 	$(GO) test ./golden/fuzz -run '^$$' -fuzz '^FuzzRules$$' -fuzztime $(FUZZTIME) -parallel 1
 	$(GO) test ./golden/fuzz -run '^$$' -fuzz '^FuzzComposeEdit$$' -fuzztime $(FUZZTIME) -parallel 1
+	$(GO) test ./compose -run '^$$' -fuzz '^FuzzProveEdits$$' -fuzztime $(FUZZTIME) -parallel 1
