@@ -2,7 +2,9 @@ package compose
 
 import (
 	"errors"
+	"fmt"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -59,6 +61,14 @@ func TestEditProjectDisablesHealthchecks(t *testing.T) {
 		svcs: []string{"c", "a", "b"},
 		want: "services:\n  a:\n    healthcheck:\n      disable: true\n    build: .\n    command: [\"./a\"]\n  web:\n    build: .\n  b:\n    healthcheck:\n      disable: true\n    build: .\n  c:\n    healthcheck:\n      disable: true\n    build: .\n",
 	}, {
+		name: "a service another extends: verified by the re-load, which refuses it",
+		files: map[string]string{
+			"compose.yaml": "services:\n  worker:\n    build: .\n    command: [\"./work\"]\n  other:\n    extends: worker\n",
+			"Dockerfile":   df,
+		},
+		svcs:    []string{"worker"},
+		wantErr: "could not be verified",
+	}, {
 		name: "a flow mapping is refused",
 		files: map[string]string{
 			"compose.yaml": "services:\n  worker: {build: ., command: [\"./work\"]}\n",
@@ -74,7 +84,18 @@ func TestEditProjectDisablesHealthchecks(t *testing.T) {
 			if tc.refs {
 				refs = optimizeAll(p)
 			}
+			p0 := proved.Load()
 			edits, err := EditProject(p, refs, tc.svcs)
+			if tc.wantErr == "" && proved.Load() == p0 {
+				t.Errorf("not proven without a re-load")
+			}
+			// The re-load agrees with the proof.
+			reloadAlways = true
+			slow, slowErr := EditProject(p, refs, tc.svcs)
+			reloadAlways = false
+			if fmt.Sprint(err) != fmt.Sprint(slowErr) || !reflect.DeepEqual(edits, slow) {
+				t.Fatalf("the proof and the re-load disagree:\n%v\n%v\nedits %d and %d", err, slowErr, len(edits), len(slow))
+			}
 			if tc.wantErr != "" {
 				var ee *EditError
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) || !errors.As(err, &ee) || ee.Service != tc.svcs[0] {

@@ -3,6 +3,7 @@ package compose
 import (
 	"context"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -27,6 +28,16 @@ func FuzzProveEdits(f *testing.F) {
 	} {
 		f.Add(s)
 	}
+	// And the compose files of the golden cases.
+	composeName := regexp.MustCompile(`^(docker-)?compose(\.[a-z]+)?\.ya?ml$`)
+	filepath.WalkDir("../golden/testdata", func(p string, d fs.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() && composeName.MatchString(d.Name()) {
+			if data, err := os.ReadFile(p); err == nil && len(data) <= 8<<10 {
+				f.Add(string(data))
+			}
+		}
+		return nil
+	})
 	f.Fuzz(func(t *testing.T, text string) {
 		if len(text) > 8<<10 {
 			return
