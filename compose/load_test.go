@@ -389,3 +389,20 @@ func TestLoadSharedContextAndProfiles(t *testing.T) {
 // matrixStudio is the example monorepo, kept once for the whole repository
 // in the golden test cases.
 const matrixStudio = "../golden/testdata/matrix-studio/in"
+
+// A compose file whose anchor holds an alias to itself is refused before
+// compose-go expands it (14 s for three lines) and before the locator
+// follows the merge (a stack overflow).
+func TestLoadRefusesSelfAlias(t *testing.T) {
+	for _, text := range []string{
+		"services:\n  a: &s\n    <<: *s\n    build: .\n",
+		"x-: &b\n      <<: *b\n      context: v",
+		"services:\n  a:\n    build: &b\n      context: .\n      args: [*b]\n",
+	} {
+		dir := writeTree(t, map[string]string{"compose.yaml": text, "Dockerfile": "FROM alpine\n"})
+		_, err := Load(context.Background(), Options{WorkingDir: dir})
+		if err == nil || !strings.Contains(err.Error(), "alias to the anchor itself") || !strings.Contains(err.Error(), "compose.yaml:") {
+			t.Errorf("%q: err = %v", text, err)
+		}
+	}
+}
