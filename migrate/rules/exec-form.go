@@ -21,11 +21,7 @@ func runExecForm(p *Pass) {
 		if in.Cmd != "cmd" && in.Cmd != "entrypoint" {
 			continue
 		}
-		src, ok := in.ShellForm()
-		if !ok {
-			continue
-		}
-		sc, ok := dockerfile.ParseScript(src)
+		sc, ok := in.Script()
 		if !ok || len(sc.Commands) != 1 || !sc.Commands[0].Literal {
 			continue
 		}

@@ -73,11 +73,7 @@ func nonrootCopyChown(p *Pass, st *dockerfile.Stage) bool {
 // nonrootChownR reads a RUN that is exactly `chown -R OWNER DIR` (one
 // command, literal words) and returns OWNER and DIR.
 func nonrootChownR(run *dockerfile.Instruction) (owner, dir string, ok bool) {
-	src, ok := run.ShellForm()
-	if !ok {
-		return "", "", false
-	}
-	sc, ok := dockerfile.ParseScript(src)
+	sc, ok := run.Script()
 	if !ok || len(sc.Commands) != 1 || !sc.Commands[0].Literal {
 		return "", "", false
 	}
