@@ -8,6 +8,10 @@ import (
 	"github.com/composeopt/composeopt/migrate/facts"
 )
 
+// The bind-mount cases are txtar files in testdata/non-root-user (a
+// relative bind source there is in the context); file modes, which the
+// format cannot hold, stay here.
+
 // gatherIn writes files into a temporary context and gathers its facts.
 func gatherIn(t *testing.T, files map[string]string, svcs ...facts.Service) *facts.Build {
 	t.Helper()
@@ -33,70 +37,6 @@ func gatherIn(t *testing.T, files map[string]string, svcs ...facts.Service) *fac
 		t.Fatal(err)
 	}
 	return fb
-}
-
-// TestNonRootBindMountOverWorkdir: a source bind mount over WORKDIR where
-// the application writes keeps the user (the host directory is not
-// writable by an image account) and the finding gives the compose fix; the
-// same mount without writes, or writes without the mount, are switched.
-func TestNonRootBindMountOverWorkdir(t *testing.T) {
-	flask := map[string]string{
-		"app.py":           "from flask import Flask\napp = Flask(__name__)\napp.config['UPLOAD_FOLDER'] = 'uploads'\n",
-		"requirements.txt": "flask\n",
-	}
-	in := "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nCMD [\"python\", \"app.py\"]\n"
-	bind := facts.Service{Name: "web", Mounts: []facts.Mount{{Type: "bind", Source: ".", Target: "/app"}}}
-	runCases(t, NonRoot, []ruleCase{{
-		name:  "upload folder under a bind mount",
-		in:    in,
-		facts: gatherIn(t, flask, bind),
-		findings: []string{
-			"compose service web bind-mounts", "over /app, and the application writes there (/app/uploads from app.py: UPLOAD_FOLDER",
-			"keeps running as root", "user: \"${UID:-1000}:${GID:-1000}\"` to service web",
-		},
-	}})
-	sqlite := map[string]string{"app.py": "import sqlite3\ndb = sqlite3.connect('data/app.db')\n"}
-	runCases(t, NonRoot, []ruleCase{{
-		name:     "sqlite under a bind mount of a parent",
-		in:       "FROM python:3.12-slim\nWORKDIR /srv/app\nCOPY . .\nCMD [\"python\", \"app.py\"]\n",
-		facts:    gatherIn(t, sqlite, facts.Service{Name: "web", Mounts: []facts.Mount{{Type: "bind", Source: ".", Target: "/srv"}}}),
-		findings: []string{"/srv/app/data from app.py: sqlite3.connect('data/app.db')"},
-	}})
-	env := facts.Service{Name: "web", Environment: map[string]string{"UPLOAD_DIR": "/app/media"},
-		Mounts: []facts.Mount{{Type: "bind", Source: ".", Target: "/app"}}}
-	runCases(t, NonRoot, []ruleCase{{
-		name:     "compose environment names the write",
-		in:       in,
-		facts:    gatherIn(t, map[string]string{"app.py": "print('hi')\n"}, env),
-		findings: []string{"/app/media from compose service web environment UPLOAD_DIR=/app/media"},
-	}})
-	account := "FROM python:3.12-slim\nWORKDIR /app\n" +
-		"RUN groupadd --system --gid 10001 app \\\n    && useradd --system --no-log-init --uid 10001 --gid app -M -s /usr/sbin/nologin app"
-	// The code stays root's; the account owns only the upload folder.
-	switched := account + "\nCOPY . .\nUSER app\nCMD [\"python\", \"app.py\"]\n"
-	uploads := account + " \\\n    && mkdir -p /app/uploads \\\n    && chown app:app /app/uploads\n" +
-		"COPY . .\nUSER app\nCMD [\"python\", \"app.py\"]\n"
-	runCases(t, NonRoot, []ruleCase{
-		{
-			name:  "bind mount, no writes",
-			in:    in,
-			want:  switched,
-			facts: gatherIn(t, map[string]string{"app.py": "print('hi')\n"}, facts.Service{Name: "web", Mounts: []facts.Mount{{Type: "bind", Source: ".", Target: "/app"}}}),
-		},
-		{
-			name:     "writes, no bind mount",
-			in:       in,
-			want:     uploads,
-			findings: []string{"app owns only the directories the application writes, /app/uploads (app.py: UPLOAD_FOLDER'] = 'uploads'); its code stays root's"},
-			facts:    gatherIn(t, flask, facts.Service{Name: "web"}),
-		},
-		{
-			name:  "bind mount elsewhere",
-			in:    in,
-			want:  uploads,
-			facts: gatherIn(t, flask, facts.Service{Name: "web", Mounts: []facts.Mount{{Type: "bind", Source: ".", Target: "/config"}}}),
-		},
-	})
 }
 
 // TestNonRootUnreadableContext: COPY keeps the context's modes, so code

@@ -25,7 +25,8 @@ import (
 //	-- Dockerfile --         the input
 //	-- want --               the expected output (absent: unchanged)
 //	-- services.json --      the compose services, as []facts.Service JSON
-//	                         (absent: one service "app" building the last stage)
+//	                         (absent: one service "app" building the last stage;
+//	                         a relative bind-mount source is in the context)
 //	-- package.json --       any other file is written into the build
 //	                         context the facts are gathered from
 //
@@ -131,6 +132,15 @@ func runRuleData(t *testing.T, r *Rule, file string) {
 		}
 		if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
 			t.Fatal(err)
+		}
+	}
+	// A bind mount's relative source is relative to the build context, as
+	// a compose file next to it would say it.
+	for i := range services {
+		for j, m := range services[i].Mounts {
+			if m.Type == "bind" && !filepath.IsAbs(m.Source) {
+				services[i].Mounts[j].Source = filepath.Join(dir, filepath.FromSlash(m.Source))
+			}
 		}
 	}
 	fb, err := facts.Gather(dir, services)
