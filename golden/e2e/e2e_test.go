@@ -66,6 +66,9 @@ var fixtures = []fixture{
 	// Uploads and a SQLite file in a named volume, written at start: runs
 	// as a user that owns only those directories (code stays root's).
 	{dir: "upload-volume"},
+	// COPY . . before npm install in a single stage: the manifests are
+	// copied first, so a source change no longer re-runs the install.
+	{dir: "deps-first-node"},
 }
 
 // requireBuilder skips (or, with COMPOSEOPT_E2E=1, fails) when a fixture's

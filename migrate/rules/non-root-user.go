@@ -28,7 +28,7 @@ var NonRoot = &Rule{
 		"and data directories named in the sources, the environment or compose volumes), created " +
 		"after whatever fills them. Where the application writes beside its code, or may (a framework " +
 		"known to write caches there, a write to a path computed at run time), or where context files " +
-		"are not readable by others, the copied files are given to the user instead, and the finding " +
+		"or a COPY --chmod deny others read access, the copied files are given to the user instead, and the finding " +
 		"says why. A port below 1024 is no obstacle on " +
 		"compose's bridge network (Docker 20.10 and later let any user bind it there); the finding " +
 		"says what Kubernetes needs. nginx and httpd static sites run as the image's own account " +

@@ -3,6 +3,7 @@ package rules
 import (
 	"path"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/composeopt/composeopt/migrate/dockerfile"
@@ -62,7 +63,7 @@ func nonrootCodeCopies(sf *facts.StageFacts, st *dockerfile.Stage, from int) []n
 // account instead, with a finding, when the application writes in the
 // directory its code is copied into, when the sources show writes the
 // facts cannot place (facts WriteDoubts: a person decides), or when
-// context files are not readable by other users.
+// context files or a COPY --chmod deny other users read access.
 func nonrootOwnership(p *Pass, st *dockerfile.Stage, acct nonrootAccount, copies []nonrootCopy) nonrootOwn {
 	var code []nonrootCopy
 	for _, c := range copies {
@@ -134,6 +135,13 @@ func nonrootOwnership(p *Pass, st *dockerfile.Stage, acct nonrootAccount, copies
 		}
 		p.NeedsHuman(code[0].in.Start, "%s may write inside its code where the sources name no fixed path (%s), so its files are given to %s as before. If it writes only in known directories, drop --chown from the COPYs and give %s those directories (mkdir -p and chown in a RUN before USER)",
 			label, strings.Join(ev, "; "), acct.user, acct.user)
+	}
+	// and where a --chmod takes the read bit from others,
+	for _, c := range code {
+		if mode, hides := nonrootChmodHides(c.in); hides && !own.given[c.i] {
+			own.given[c.i] = true
+			p.Report(c.in.Start, "--chmod=%s leaves other users no read access, so these files are given to %s", mode, acct.user)
+		}
 	}
 	// and where the context has files only their owner may read.
 	var unreadable []nonrootCopy
@@ -250,4 +258,17 @@ func nonrootCloseCall(ev string) string {
 		return ev + strings.Repeat(")", n)
 	}
 	return ev
+}
+
+// nonrootChmodHides reports a COPY --chmod whose mode gives other users no
+// read access (an octal mode without o+r; a symbolic one counts as such,
+// since the rule does not evaluate it).
+func nonrootChmodHides(in *dockerfile.Instruction) (string, bool) {
+	for _, v := range in.Flag("chmod") {
+		m, err := strconv.ParseUint(v, 8, 32)
+		if err != nil || m&0o004 == 0 {
+			return v, true
+		}
+	}
+	return "", false
 }
