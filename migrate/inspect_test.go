@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/composeopt/composeopt/compose"
+	"github.com/composeopt/composeopt/migrate/dockerfile"
 	"github.com/composeopt/composeopt/migrate/facts"
 )
 
@@ -43,9 +44,22 @@ func TestInspectImages(t *testing.T) {
 		t.Fatalf("no build for %s", svc)
 		return
 	}
+	p0 := dockerfile.Parses()
 	plan, err := Make(context.Background(), p, Options{})
 	if err != nil {
 		t.Fatal(err)
+	}
+	parses := dockerfile.Parses() - p0
+	// Inspection that reads nothing leaves the same plan, and its parses
+	// of the Dockerfiles serve the plan: no parse more.
+	p0 = dockerfile.Parses()
+	if _, err := Make(context.Background(), p, Options{InspectImage: func(context.Context, string) (facts.ImageFacts, error) {
+		return facts.ImageFacts{}, errors.New("offline")
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	if n := dockerfile.Parses() - p0; n != parses {
+		t.Errorf("with --inspect-images the plan parsed %d times, without %d", n, parses)
 	}
 	if nh, mig := nonroot(plan, "a"); !nh || mig {
 		t.Fatalf("without inspection: needs human %v, user created %v; want the unknown-OS report", nh, mig)

@@ -124,8 +124,11 @@ func Make(ctx context.Context, p *compose.Project, opts Options) (*Plan, error) 
 	}
 	opts.Rules = opts.Rules.WithDefaults()
 	plan := &Plan{Project: p, Warnings: append([]string(nil), p.Warnings...)}
+	var parsed map[*compose.Build]*dockerfile.File
 	if opts.InspectImage != nil {
-		plan.Warnings = append(plan.Warnings, inspectBases(ctx, p, opts.InspectImage)...)
+		var warnings []string
+		warnings, parsed = inspectBases(ctx, p, opts.InspectImage)
+		plan.Warnings = append(plan.Warnings, warnings...)
 	}
 	refs := map[*compose.Build]string{}
 	// What the repository runs inside its containers, read once for all
@@ -138,7 +141,7 @@ func Make(ctx context.Context, p *compose.Project, opts Options) (*Plan, error) 
 		}
 		repo = facts.GatherRepo(p.Dir, names)
 	}
-	builds, err := planBuilds(ctx, p, enabled, opts, repo)
+	builds, err := planBuilds(ctx, p, enabled, opts, repo, parsed)
 	if err != nil {
 		return nil, err
 	}
@@ -241,7 +244,8 @@ func enabledRules(catalogue []*rules.Rule, skip []string) ([]*rules.Rule, error)
 // its own Dockerfile and context), so they are planned in parallel by at
 // most GOMAXPROCS workers; the result is in p.Builds order whatever the
 // order they finish in.
-func planBuilds(ctx context.Context, p *compose.Project, enabled []*rules.Rule, opts Options, repo *facts.Repo) ([]*BuildPlan, error) {
+// parsed holds the Dockerfiles inspectBases has already read and parsed.
+func planBuilds(ctx context.Context, p *compose.Project, enabled []*rules.Rule, opts Options, repo *facts.Repo, parsed map[*compose.Build]*dockerfile.File) ([]*BuildPlan, error) {
 	out := make([]*BuildPlan, len(p.Builds))
 	byName := indexServices(p)
 	var next atomic.Int64
@@ -253,7 +257,7 @@ func planBuilds(ctx context.Context, p *compose.Project, enabled []*rules.Rule, 
 				if i >= len(p.Builds) || ctx.Err() != nil {
 					return
 				}
-				out[i] = planBuild(p, byName, p.Builds[i], enabled, opts, repo)
+				out[i] = planBuild(p, byName, p.Builds[i], parsed[p.Builds[i]], enabled, opts, repo)
 			}
 		})
 	}
@@ -264,26 +268,29 @@ func planBuilds(ctx context.Context, p *compose.Project, enabled []*rules.Rule, 
 	return out, nil
 }
 
-// planBuild derives one build's optimized Dockerfile and ignore file.
-func planBuild(p *compose.Project, byName map[string]*compose.Service, b *compose.Build, enabled []*rules.Rule, opts Options, repo *facts.Repo) *BuildPlan {
+// planBuild derives one build's optimized Dockerfile and ignore file; df
+// is its Dockerfile when already read and parsed (nil: read it here).
+func planBuild(p *compose.Project, byName map[string]*compose.Service, b *compose.Build, df *dockerfile.File, enabled []*rules.Rule, opts Options, repo *facts.Repo) *BuildPlan {
 	bp := &BuildPlan{Build: b, Optimized: OptimizedName(b.Dockerfile)}
 	fail := func(status Status, format string, args ...any) *BuildPlan {
 		bp.Status = status
 		bp.Reason = fmt.Sprintf(format, args...)
 		return bp
 	}
-	src, err := p.Root.ReadFile(safefs.Dockerfile, b.Dockerfile)
-	if err != nil {
-		return fail(StatusFailed, "%v", err)
-	}
-	df, err := dockerfile.Parse(src)
-	if err != nil {
-		var se *dockerfile.SyntaxError
-		if errors.As(err, &se) {
-			return fail(StatusFailed, "%s:%d: %v", safefs.Rel(p.Dir, b.Dockerfile), se.Line, se.Err)
+	if df == nil {
+		src, err := p.Root.ReadFile(safefs.Dockerfile, b.Dockerfile)
+		if err != nil {
+			return fail(StatusFailed, "%v", err)
 		}
-		return fail(StatusFailed, "%s: %v", safefs.Rel(p.Dir, b.Dockerfile), err)
+		if df, err = dockerfile.Parse(src); err != nil {
+			var se *dockerfile.SyntaxError
+			if errors.As(err, &se) {
+				return fail(StatusFailed, "%s:%d: %v", safefs.Rel(p.Dir, b.Dockerfile), se.Line, se.Err)
+			}
+			return fail(StatusFailed, "%s: %v", safefs.Rel(p.Dir, b.Dockerfile), err)
+		}
 	}
+	src := df.Src
 	if len(df.Stages) == 0 {
 		return fail(StatusFailed, "%s: no FROM instruction", safefs.Rel(p.Dir, b.Dockerfile))
 	}
@@ -745,9 +752,12 @@ func unwrapAll(err error) []error {
 
 // inspectBases reads the real base images of every build (each reference
 // once) and records their facts for the rules; an image that cannot be
-// read is a warning, and the table's facts stand for it.
-func inspectBases(ctx context.Context, p *compose.Project, inspect func(context.Context, string) (facts.ImageFacts, error)) []string {
+// read is a warning, and the table's facts stand for it. It returns the
+// builds' Dockerfiles it parsed, for planBuild to use rather than parse
+// them again.
+func inspectBases(ctx context.Context, p *compose.Project, inspect func(context.Context, string) (facts.ImageFacts, error)) ([]string, map[*compose.Build]*dockerfile.File) {
 	var warnings []string
+	parsed := map[*compose.Build]*dockerfile.File{}
 	done := map[string]bool{}
 	byName := indexServices(p)
 	for _, b := range p.Builds {
@@ -759,6 +769,7 @@ func inspectBases(ctx context.Context, p *compose.Project, inspect func(context.
 		if err != nil {
 			continue
 		}
+		parsed[b] = df
 		for _, s := range serviceFacts(byName, b) {
 			args := facts.GlobalArgs(df, s.Args)
 			for _, st := range df.Stages {
@@ -779,5 +790,5 @@ func inspectBases(ctx context.Context, p *compose.Project, inspect func(context.
 			}
 		}
 	}
-	return warnings
+	return warnings, parsed
 }
