@@ -2,6 +2,7 @@ package facts
 
 import (
 	"path"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -54,9 +55,73 @@ type chainIndex struct {
 	workdirs []setAt
 	byCmd    map[string][]*dockerfile.Instruction
 	cmdAt    map[string][]int
-	// adds maps each account a RUN of the chain creates to the first
-	// useradd/adduser that does (nil until asked: it parses every RUN).
-	adds map[string]userAddAt
+	// accounts is what the useradd/adduser commands of the chain's RUNs
+	// create (nil until asked: it parses every RUN).
+	accounts *accountScan
+}
+
+// accountScan is one reading of the useradd/adduser commands of a chain.
+type accountScan struct {
+	// first maps each account to the first call that creates it, last to
+	// the last RUN that does.
+	first map[string]userAddAt
+	last  map[string]*dockerfile.Instruction
+	// unreadable is the first RUN that calls useradd or adduser in a way
+	// that cannot be read (a script the parser does not take apart, a
+	// name from a variable).
+	unreadable *dockerfile.Instruction
+}
+
+// userTool matches the account-creating commands.
+var userTool = regexp.MustCompile(`\b(useradd|adduser)\b`)
+
+func (sf *StageFacts) scanAccounts() *accountScan {
+	x := sf.index()
+	if x.accounts != nil {
+		return x.accounts
+	}
+	a := &accountScan{first: map[string]userAddAt{}, last: map[string]*dockerfile.Instruction{}}
+	for i, in := range x.byCmd["run"] {
+		tool := userTool.MatchString(strings.Join(in.Args, " "))
+		sc, ok := in.Script()
+		if !ok {
+			if tool && a.unreadable == nil {
+				a.unreadable = in
+			}
+			continue
+		}
+		for _, c := range sc.Commands {
+			ua, ok := ParseUserAdd(c)
+			if _, seen := a.first[ua.Name]; ok && !seen {
+				a.first[ua.Name] = userAddAt{x.cmdAt["run"][i], ua}
+			}
+			if !tool {
+				continue
+			}
+			switch {
+			case !ok && userTool.MatchString(c.Src), ok && (ua.Name == "" || !c.Literal):
+				if a.unreadable == nil {
+					a.unreadable = in
+				}
+			case ok:
+				a.last[ua.Name] = in
+			}
+		}
+	}
+	x.accounts = a
+	return a
+}
+
+// CreatedAccounts returns the accounts the chain's useradd/adduser
+// commands create, by name, with the last RUN creating each. When a RUN
+// calls them in a way that cannot be read, the accounts are not known: it
+// returns that RUN (the first such) and no map.
+func (sf *StageFacts) CreatedAccounts() (map[string]*dockerfile.Instruction, *dockerfile.Instruction) {
+	a := sf.scanAccounts()
+	if a.unreadable != nil {
+		return nil, a.unreadable
+	}
+	return a.last, nil
 }
 
 // userAddAt is a useradd/adduser call of the RUN at position at.
@@ -331,22 +396,7 @@ func (sf *StageFacts) UserExists(user string, before *dockerfile.Instruction) bo
 // question.
 func (sf *StageFacts) UserAdded(name string, before *dockerfile.Instruction) (UserAdd, bool) {
 	x := sf.index()
-	if x.adds == nil {
-		x.adds = map[string]userAddAt{}
-		for i, in := range x.byCmd["run"] {
-			sc, ok := in.Script()
-			if !ok {
-				continue
-			}
-			for _, c := range sc.Commands {
-				ua, ok := ParseUserAdd(c)
-				if _, seen := x.adds[ua.Name]; ok && !seen {
-					x.adds[ua.Name] = userAddAt{x.cmdAt["run"][i], ua}
-				}
-			}
-		}
-	}
-	a, ok := x.adds[name]
+	a, ok := sf.scanAccounts().first[name]
 	if !ok || a.at >= x.before(before) {
 		return UserAdd{}, false
 	}

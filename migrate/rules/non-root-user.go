@@ -347,7 +347,7 @@ func nonrootInsertBefore(f *dockerfile.File, in *dockerfile.Instruction, text st
 // without a shell, or a new system account.
 func nonrootChooseAccount(p *Pass, st *dockerfile.Stage, chain []*dockerfile.Stage, info facts.StageInfo) (nonrootAccount, bool) {
 	line := st.From.Start
-	created, unresolved := nonrootCreatedAccounts(p.Stage(st))
+	created, unresolved := p.Stage(st).CreatedAccounts()
 	if unresolved != nil {
 		p.NeedsHuman(unresolved.Start, "%s creates a user this rule cannot name; switch to it with USER by hand", nonrootLabel(st))
 		return nonrootAccount{}, false

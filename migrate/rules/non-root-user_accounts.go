@@ -1,7 +1,6 @@
 package rules
 
 import (
-	"regexp"
 	"strings"
 
 	"github.com/composeopt/composeopt/migrate/dockerfile"
@@ -25,36 +24,3 @@ func nonrootShadowUtils(sf *facts.StageFacts) (*dockerfile.Instruction, bool) {
 	}
 	return nil, sf.Info.Base.UserTools == "useradd"
 }
-
-// nonrootCreatedAccounts returns the accounts that useradd/adduser
-// commands of the chain create, by name, with the RUN creating each; and a
-// RUN that calls them in a way the rule cannot read.
-func nonrootCreatedAccounts(sf *facts.StageFacts) (map[string]*dockerfile.Instruction, *dockerfile.Instruction) {
-	out := map[string]*dockerfile.Instruction{}
-	for _, in := range sf.Instructions("run", nil) {
-		src := strings.Join(in.Args, " ")
-		if !nonrootUserTool.MatchString(src) {
-			continue
-		}
-		sc, ok := in.Script()
-		if !ok {
-			return nil, in
-		}
-		for _, c := range sc.Commands {
-			ua, ok := facts.ParseUserAdd(c)
-			if !ok {
-				if nonrootUserTool.MatchString(c.Src) {
-					return nil, in
-				}
-				continue
-			}
-			if ua.Name == "" || !c.Literal {
-				return nil, in
-			}
-			out[ua.Name] = in
-		}
-	}
-	return out, nil
-}
-
-var nonrootUserTool = regexp.MustCompile(`\b(useradd|adduser)\b`)
