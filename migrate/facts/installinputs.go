@@ -434,3 +434,33 @@ func readable(b *Build, rel string) bool {
 	_, err := b.ReadFile(rel)
 	return err == nil
 }
+
+// osPackageTools are the distributions' package managers.
+var osPackageTools = map[string]bool{"apt-get": true, "apt": true, "apk": true, "yum": true, "dnf": true, "microdnf": true}
+
+// ReadsNoContext reports whether a command reads nothing of the build
+// context: a distribution package manager run whose words name no path (a
+// local .deb or .rpm would), or the removal of package caches and lists.
+// A RUN of such commands may stay between the manifests and the install.
+func ReadsNoContext(c dockerfile.Command) bool {
+	if len(c.Words) == 0 {
+		return false
+	}
+	switch name := c.Name(); {
+	case osPackageTools[name] && c.Literal:
+		for _, w := range c.Words[1:] {
+			if strings.ContainsAny(w, "/") || strings.HasSuffix(w, ".deb") || strings.HasSuffix(w, ".rpm") || strings.HasSuffix(w, ".apk") {
+				return false
+			}
+		}
+		return true
+	case name == "rm":
+		for _, w := range c.Words[1:] { // globs allowed: they stay under these caches
+			if strings.Contains(w, "$") || strings.Contains(w, "..") || !strings.HasPrefix(w, "-") && !strings.HasPrefix(w, "/var/lib/apt/lists") && !strings.HasPrefix(w, "/var/cache/") && !strings.HasPrefix(w, "/tmp/") {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}

@@ -73,3 +73,26 @@ func TestInstallInputs(t *testing.T) {
 		})
 	}
 }
+
+// TestReadsNoContext: distribution package installs and cache removals
+// read nothing of the context; a local package file or a path does.
+func TestReadsNoContext(t *testing.T) {
+	for src, want := range map[string]bool{
+		"apt-get install -y --no-install-recommends gcc": true,
+		"apk add --no-cache libpq":                       true,
+		"rm -rf /var/lib/apt/lists/*":                    true,
+		"apt-get install -y ./tool.deb":                  false,
+		"dnf install -y $PKGS":                           false,
+		"rm -rf /app/build":                              false,
+		"rm -rf /var/cache/../../app":                    false,
+		"pip install -r requirements.txt":                false,
+	} {
+		sc, ok := dockerfile.ParseScript(src)
+		if !ok || len(sc.Commands) != 1 {
+			t.Fatalf("cannot parse %q", src)
+		}
+		if got := ReadsNoContext(sc.Commands[0]); got != want {
+			t.Errorf("ReadsNoContext(%q) = %v, want %v", src, got, want)
+		}
+	}
+}

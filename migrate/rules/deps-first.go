@@ -24,7 +24,8 @@ var DepsFirst = &Rule{
 		"only index packages or self-contained package folders, no `poetry install` without " +
 		"--no-root, no local replace in go.mod, no gemspec or path gems, no composer scripts or " +
 		"classmap autoloading, manifests the .dockerignore lets in. The copy must go into the " +
-		"install's working directory with nothing but metadata between them. Development stages " +
+		"install's working directory with nothing between them but metadata and RUNs that only " +
+		"install distribution packages. Development stages " +
 		"and stages the multi-stage split already ordered are left alone; where the install needs " +
 		"more, the finding says what.",
 	After: []string{"multi-stage"},
@@ -64,7 +65,7 @@ func depsFirstStage(p *Pass, st *dockerfile.Stage) {
 		// The install: the first instruction after the COPY that is not
 		// metadata, a RUN in the directory the context was copied into.
 		j := i + 1
-		for j < len(ins) && depsFirstMeta(ins[j].Cmd) {
+		for j < len(ins) && (depsFirstMeta(ins[j].Cmd) || depsFirstSystemRun(ins[j])) {
 			j++
 		}
 		if j == len(ins) || ins[j].Cmd != "run" {
@@ -212,4 +213,28 @@ func depsFirstCopiedBefore(ins []*dockerfile.Instruction) bool {
 		}
 	}
 	return false
+}
+
+// depsFirstSystemRun reports a RUN that only installs distribution
+// packages (facts.ReadsNoContext): it reads nothing of the context, so it
+// may stay between the manifests and the install.
+func depsFirstSystemRun(in *dockerfile.Instruction) bool {
+	if in.Cmd != "run" {
+		return false
+	}
+	for _, m := range in.Mounts() {
+		if m.Type == "bind" {
+			return false // a bind mount may read the context
+		}
+	}
+	sc, ok := in.Script()
+	if !ok || len(sc.Commands) == 0 {
+		return false
+	}
+	for _, c := range sc.Commands {
+		if !facts.ReadsNoContext(c) {
+			return false
+		}
+	}
+	return true
 }
