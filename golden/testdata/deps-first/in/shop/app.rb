@@ -1,0 +1,3 @@
+require "sinatra"
+set :bind, "0.0.0.0"
+get("/") { "shop" }
