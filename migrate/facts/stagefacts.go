@@ -240,6 +240,16 @@ func (sf *StageFacts) Expand(word string, before *dockerfile.Instruction) string
 	return Expand(word, sf.Vars(before))
 }
 
+// DerivedRuns returns the RUN instructions of the stages built on this one
+// (Derived), in file order.
+func (sf *StageFacts) DerivedRuns() []*dockerfile.Instruction {
+	var out []*dockerfile.Instruction
+	for _, d := range sf.Derived {
+		out = append(out, d.Find("run")...)
+	}
+	return out
+}
+
 // Workdir returns the working directory in effect before the instruction
 // (at the end of the chain when before is nil): "/" unless a WORKDIR of
 // the chain sets it. Variables in WORKDIR are left as written.

@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/composeopt/composeopt/migrate/dockerfile"
-	"github.com/composeopt/composeopt/migrate/facts"
 )
 
 // PkgCache keeps package-manager caches and indexes out of image layers.
@@ -46,7 +45,7 @@ func runPkgCache(p *Pass) {
 			// It can go when every later use of the package manager (in this
 			// stage and the stages built on it) is a RUN this rule rewrites,
 			// since each rewritten install refreshes the index itself.
-			later := append(runs[i+1:len(runs):len(runs)], derivedRuns(p.Stage(st))...)
+			later := append(runs[i+1:len(runs):len(runs)], p.Stage(st).DerivedRuns()...)
 			if isOnly(sc, "apt-get", "update") && len(mounts) == 0 && allRewritable(later, "apt") {
 				p.Edit(dockerfile.Replace(in, ""))
 				continue
@@ -67,15 +66,6 @@ func runPkgCache(p *Pass) {
 
 func isOnly(sc *dockerfile.Script, name, sub string) bool {
 	return len(sc.Commands) == 1 && sc.Commands[0].Name() == name && slices.Contains(sc.Commands[0].Words[1:], sub) && len(dockerfile.NonFlags(sc.Commands[0].Words[1:])) == 1
-}
-
-// derivedRuns returns the RUN instructions of every stage built on st.
-func derivedRuns(sf *facts.StageFacts) []*dockerfile.Instruction {
-	var out []*dockerfile.Instruction
-	for _, other := range sf.Derived {
-		out = append(out, other.Find("run")...)
-	}
-	return out
 }
 
 // allRewritable reports whether every RUN that mentions tool is a plain

@@ -46,11 +46,10 @@ func (r *prodDepsRun) needsDevAfterStage() (int, string) {
 	check := func(text string, runTime bool) bool {
 		return prodDepsTextNeedsDev(r.p.Facts.Node, text, runTime)
 	}
-	for _, s := range r.p.Stage(r.st).Derived {
-		for _, in := range s.Find("run") {
-			if check(strings.Join(in.Args, " "), false) {
-				return in.Start, "`" + strings.Join(in.Args, " ") + "` in stage " + s.Name
-			}
+	sf := r.p.Stage(r.st)
+	for _, in := range sf.DerivedRuns() {
+		if check(strings.Join(in.Args, " "), false) {
+			return in.Start, "`" + strings.Join(in.Args, " ") + "` in stage " + r.p.File.Stages[in.Stage].Name
 		}
 	}
 	for _, in := range r.st.Instructions {
@@ -58,8 +57,8 @@ func (r *prodDepsRun) needsDevAfterStage() (int, string) {
 			return in.Start, "the container command"
 		}
 	}
-	for _, s := range r.p.Facts.Services {
-		if r.p.File.Target(s.Target) == r.st && len(s.Command) > 0 && check(strings.Join(s.Command, " "), true) {
+	for _, s := range sf.Services {
+		if len(s.Command) > 0 && check(strings.Join(s.Command, " "), true) {
 			return 0, "the command of service " + s.Name
 		}
 	}
