@@ -314,12 +314,19 @@ func unmodelledNodes(f *yamlFile, extended map[string]bool) string {
 	return ""
 }
 
-// nodeText joins the scalars below n, aliases followed.
+// nodeText joins the scalars below n, aliases followed, up to 1<<16
+// nodes; past that it holds a $ (aliases of aliases multiply the nodes,
+// and so much is not modelled).
 func nodeText(n *yaml.Node) string {
 	var b strings.Builder
+	budget := 1 << 16
 	var walk func(n *yaml.Node, depth int)
 	walk = func(n *yaml.Node, depth int) {
-		if n == nil || depth > 64 {
+		if n == nil {
+			return
+		}
+		if budget--; budget < 0 || depth > 64 {
+			b.WriteString("$")
 			return
 		}
 		if n.Kind == yaml.AliasNode {
