@@ -255,6 +255,14 @@ func TestHostile(t *testing.T) {
 			exit: 1, want: []string{"compose.yaml", "line"}},
 		{name: "yaml-bomb", setup: func(e *env) { e.write("compose.yaml", yamlBomb) },
 			exit: 1, want: []string{"compose.yaml"}},
+		// An anchor holding an alias to itself: compose-go expanded it for
+		// 14 s, and following the service's merge overflowed the stack.
+		{name: "yaml-self-merge-service", setup: func(e *env) { e.write("compose.yaml", "services:\n  a: &s\n    <<: *s\n    build: ./app\n") },
+			exit: 1, want: []string{"compose.yaml:3", "alias to the anchor itself"}},
+		{name: "yaml-self-merge-extension", setup: func(e *env) {
+			e.write("compose.yaml", "x-b: &b\n  <<: *b\n  context: v\nservices:\n  x:\n    image: alpine\n")
+		},
+			exit: 1, want: []string{"compose.yaml:2", "alias to the anchor itself"}},
 		{name: "yaml-deep-nesting", setup: func(e *env) {
 			e.write("compose.yaml", "services:\n  x:\n    image: alpine\nx-deep: "+strings.Repeat("[", 20000)+strings.Repeat("]", 20000)+"\n")
 		}, exit: 1, want: []string{"compose.yaml"}},
