@@ -60,6 +60,8 @@ var fixtures = []fixture{
 	{dir: "node-port80"},
 	// A static site on the stock nginx image: runs as nginx.
 	{dir: "nginx-static"},
+	// A static site on the stock httpd image: runs as www-data.
+	{dir: "httpd-static"},
 	// Uploads written into a source bind mount over WORKDIR: left as root
 	// and reported.
 	{dir: "flask-upload", rootKept: true},

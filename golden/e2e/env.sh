@@ -6,8 +6,8 @@
 #   * the buildx CLI plugin, built from its Go module,
 #   * a local registry (distribution v3, built from its Go module) on
 #     127.0.0.1:5000 that dockerd uses as its docker.io mirror,
-#   * stand-in base images (debian, node, python, golang, nginx) built from a
-#     debootstrap root file system and pushed to that registry as
+#   * stand-in base images (debian, node, python, golang, nginx, httpd)
+#     built from a debootstrap root file system and pushed to that registry as
 #     library/NAME:TAG, so that `FROM node:18-bookworm-slim` resolves;
 #   * a current BuildKit daemon (buildkitd and buildctl built from the
 #     github.com/moby/buildkit module at the version go.mod requires) with
@@ -373,6 +373,7 @@ build_images() {
 	build_image python python 3.11-slim-bookworm 3.11-slim 3.11 & pids+=($!)
 	build_image golang golang 1.19-bookworm 1.19 & pids+=($!)
 	build_image nginx nginx 1.27-bookworm 1.27 & pids+=($!)
+	build_image httpd httpd 2.4-bookworm 2.4 & pids+=($!)
 	build_local_image distroless gcr.io/distroless/static-debian12 nonroot & pids+=($!)
 	for p in "${pids[@]}"; do wait "$p" || rc=1; done
 	[ $rc -eq 0 ] || die "building a stand-in image failed"
