@@ -59,6 +59,9 @@ type nonrootAccount struct {
 	from int
 	// after is the index of a RUN the account creation must follow (-1: none).
 	after int
+	// server: the account of an nginx or httpd image serving files, which
+	// writes only the server's own paths (prepared with the account).
+	server bool
 }
 
 func runNonRoot(p *Pass) {

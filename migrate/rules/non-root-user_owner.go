@@ -100,7 +100,7 @@ func nonrootOwnership(p *Pass, st *dockerfile.Stage, acct nonrootAccount, copies
 	}
 	// everywhere when it may write where the sources name no path,
 	var extra []string
-	if doubts := sf.WriteDoubts(); len(doubts) > 0 && len(code) > len(own.given) {
+	if doubts := sf.WriteDoubts(); len(doubts) > 0 && len(code) > len(own.given) && !acct.server {
 		var ev []string
 		for i, d := range doubts {
 			if i == 3 {

@@ -83,14 +83,14 @@ func nonrootWebServer(p *Pass, st *dockerfile.Stage, info facts.StageInfo) (nonr
 			{"touch", pid},
 			{"chown", "nginx:nginx", pid},
 		}
-		w.acct = nonrootAccount{user: "nginx", chown: "nginx:nginx", after: -1}
+		w.acct = nonrootAccount{user: "nginx", chown: "nginx:nginx", after: -1, server: true}
 	case "httpd":
 		if _, ok := info.Base.Account("www-data"); !ok {
 			w.why = "the image has no www-data account"
 			return w, true
 		}
 		cmds = [][]string{{"chown", "-R", "www-data:www-data", "/usr/local/apache2/logs"}}
-		w.acct = nonrootAccount{user: "www-data", chown: "www-data:www-data", after: -1}
+		w.acct = nonrootAccount{user: "www-data", chown: "www-data:www-data", after: -1, server: true}
 	}
 	for _, c := range cmds {
 		w.acct.create = append(w.acct.create, dockerfile.NewCommand(c...))
