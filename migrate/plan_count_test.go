@@ -2,6 +2,8 @@ package migrate
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -50,9 +52,11 @@ func gated(t *testing.T, plan *Plan) (builds, targets int64) {
 }
 
 // TestPlanWorkIsBounded guards the planner's cost model with call counters
-// (not timings): a plan loads the compose project twice (the load and one
-// reload that verifies all compose edits at once), whatever the number of
-// services; the gate lints each changed build's original once and converts
+// (not timings): a plan loads the compose project once, whatever the number
+// of services (the compose edits are proven from the YAML; where the proof
+// does not model the project, one re-load verifies all of them at once);
+// the compose files' YAML is parsed no more often for more services or
+// workers; the gate lints each changed build's original once and converts
 // the result to LLB once per compose target (the default target's run
 // also lints it), on the final bytes only, however many rule passes it took; a Dockerfile is parsed again only after
 // a rule changed it. A change that brings back a reload per build, a gate
@@ -112,6 +116,28 @@ func TestPlanWorkIsBounded(t *testing.T) {
 		// the extra passes one parse of its (possibly unchanged) input.
 		if extra := w2.parses - w.parses; extra > 6*builds {
 			t.Errorf("%d services: three more rule passes cost %d more parses for %d builds (more than 6 a build: a parse per rule?)", n, extra, builds)
+		}
+	}
+	// A project the proof does not model (a custom tag in the override
+	// file) costs exactly one verifying re-load, whatever its size.
+	for _, n := range []int{10, 30} {
+		dir := t.TempDir()
+		if err := synth.Generate(dir, synth.Options{Services: n}); err != nil {
+			t.Fatal(err)
+		}
+		f, err := os.OpenFile(filepath.Join(dir, "compose.override.yaml"), os.O_APPEND|os.O_WRONLY, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = f.WriteString("  svc-0000:\n    labels: !reset {}\n")
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if w, _ := countWork(t, dir, Options{}); w.loads != 2 {
+			t.Errorf("%d services with a !reset tag: %d compose loads, want 2 (load + one verifying re-load)", n, w.loads)
 		}
 	}
 	if perBuild[1].loads != perBuild[0].loads {
