@@ -19,34 +19,6 @@ func (b *Build) StageServices(f *dockerfile.File, st *dockerfile.Stage) []Servic
 	return out
 }
 
-// StageBuildArgs returns the compose build args of the services that build
-// the stage (the first service to set an arg wins).
-func (b *Build) StageBuildArgs(f *dockerfile.File, st *dockerfile.Stage) map[string]string {
-	args := map[string]string{}
-	for _, s := range b.StageServices(f, st) {
-		for k, v := range s.Args {
-			if _, ok := args[k]; !ok {
-				args[k] = v
-			}
-		}
-	}
-	return args
-}
-
-// ChainEnv returns the variables set by ENV in the chain (last value wins),
-// as written (not expanded).
-func ChainEnv(chain []*dockerfile.Stage) map[string]string {
-	env := map[string]string{}
-	for _, st := range chain {
-		for _, in := range st.Find("env") {
-			for i := 0; i+1 < len(in.Args); i += 3 {
-				env[in.Args[i]] = in.Args[i+1]
-			}
-		}
-	}
-	return env
-}
-
 // ArgNames returns the ARG names declared in the chain and before the
 // first FROM.
 func ArgNames(f *dockerfile.File, chain []*dockerfile.Stage) map[string]bool {
