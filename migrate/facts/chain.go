@@ -21,7 +21,7 @@ func (b *Build) StageServices(f *dockerfile.File, st *dockerfile.Stage) []Servic
 
 // ArgNames returns the ARG names declared in the chain and before the
 // first FROM.
-func ArgNames(f *dockerfile.File, chain []*dockerfile.Stage) map[string]bool {
+func (sf *StageFacts) ArgNames() map[string]bool {
 	names := map[string]bool{}
 	add := func(in *dockerfile.Instruction) {
 		for _, a := range in.Args {
@@ -29,7 +29,7 @@ func ArgNames(f *dockerfile.File, chain []*dockerfile.Stage) map[string]bool {
 			names[k] = true
 		}
 	}
-	for _, in := range f.Instructions {
+	for _, in := range sf.f.Instructions {
 		if in.Stage >= 0 {
 			break
 		}
@@ -37,10 +37,8 @@ func ArgNames(f *dockerfile.File, chain []*dockerfile.Stage) map[string]bool {
 			add(in)
 		}
 	}
-	for _, st := range chain {
-		for _, in := range st.Find("arg") {
-			add(in)
-		}
+	for _, in := range sf.Instructions("arg", nil) {
+		add(in)
 	}
 	return names
 }
@@ -51,16 +49,22 @@ var (
 	nodePkg          = regexp.MustCompile(`(^|\s)nodejs(-current)?(\s|$)`)
 )
 
-// DistroInstalls reports whether a RUN of the chain installs a package
+// ecosystems are the build's ecosystems (none for stage facts computed
+// without a build, as Stage does).
+func (sf *StageFacts) ecosystems() []string {
+	if sf.b == nil {
+		return nil
+	}
+	return sf.b.Ecosystems()
+}
+
+// distroInstalls reports whether a RUN of the chain installs a package
 // whose name matches pkg with the distribution's package manager.
-func DistroInstalls(chain []*dockerfile.Stage, pkg *regexp.Regexp) bool {
-	for _, st := range chain {
-		for _, in := range st.Find("run") {
-			src := strings.Join(in.Args, " ")
-			for _, m := range distroInstallCmd.FindAllString(src, -1) {
-				if pkg.MatchString(m) {
-					return true
-				}
+func (sf *StageFacts) distroInstalls(pkg *regexp.Regexp) bool {
+	for _, in := range sf.Instructions("run", nil) {
+		for _, m := range distroInstallCmd.FindAllString(strings.Join(in.Args, " "), -1) {
+			if pkg.MatchString(m) {
+				return true
 			}
 		}
 	}
@@ -71,7 +75,8 @@ func DistroInstalls(chain []*dockerfile.Stage, pkg *regexp.Regexp) bool {
 // stage runs Python: "python" for images built on the official Python
 // images (and PyPy's), "python3" when the stage chain installs Python from
 // the distribution's packages in a Python project; "" otherwise.
-func (b *Build) PythonCommand(info StageInfo, chain []*dockerfile.Stage) string {
+func (sf *StageFacts) PythonCommand() string {
+	info := sf.Info
 	base := info.Image.Base()
 	switch {
 	case strings.HasPrefix(base, "python"), strings.HasPrefix(base, "pypy"):
@@ -82,7 +87,7 @@ func (b *Build) PythonCommand(info StageInfo, chain []*dockerfile.Stage) string 
 			return "python3"
 		}
 		return "python"
-	case slices.Contains(b.Ecosystems(), "python") && DistroInstalls(chain, pythonPkg):
+	case slices.Contains(sf.ecosystems(), "python") && sf.distroInstalls(pythonPkg):
 		return "python3"
 	}
 	return ""
@@ -91,11 +96,11 @@ func (b *Build) PythonCommand(info StageInfo, chain []*dockerfile.Stage) string 
 // RunsNode reports whether the stage runs Node: an image built on the Node
 // images (official, Bitnami, distroless), or a Node project whose stage
 // chain installs nodejs from the distribution.
-func (b *Build) RunsNode(info StageInfo, chain []*dockerfile.Stage) bool {
-	if strings.HasPrefix(info.Image.Base(), "node") {
+func (sf *StageFacts) RunsNode() bool {
+	if strings.HasPrefix(sf.Info.Image.Base(), "node") {
 		return true
 	}
-	return slices.Contains(b.Ecosystems(), "node") && DistroInstalls(chain, nodePkg)
+	return slices.Contains(sf.ecosystems(), "node") && sf.distroInstalls(nodePkg)
 }
 
 // AppLanguage is the one answer to "in which language is the application
@@ -105,14 +110,14 @@ func (b *Build) RunsNode(info StageInfo, chain []*dockerfile.Stage) bool {
 // health route and the write doubts are searched in those sources only: a
 // context often holds several components (a Node front end beside a
 // Python back end).
-func (b *Build) AppLanguage(info StageInfo, chain []*dockerfile.Stage) (runtime string, exts []string) {
-	if py := b.PythonCommand(info, chain); py != "" && !strings.HasPrefix(info.Image.Base(), "node") {
+func (sf *StageFacts) AppLanguage() (runtime string, exts []string) {
+	if py := sf.PythonCommand(); py != "" && !strings.HasPrefix(sf.Info.Image.Base(), "node") {
 		return py, []string{".py"}
 	}
-	if b.RunsNode(info, chain) {
+	if sf.RunsNode() {
 		return "node", []string{".js", ".mjs", ".cjs", ".ts"}
 	}
-	switch eco := b.Ecosystems(); {
+	switch eco := sf.ecosystems(); {
 	case slices.Equal(eco, []string{"go"}):
 		return "", []string{".go"}
 	case slices.Equal(eco, []string{"java"}):

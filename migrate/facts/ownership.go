@@ -63,7 +63,7 @@ func (sf *StageFacts) WriteDoubts() []WriteDoubt {
 			Dirs:     fw.dirs,
 		})
 	}
-	_, exts := b.AppLanguage(sf.Info, sf.Chain)
+	_, exts := sf.AppLanguage()
 	for _, d := range b.sourceDoubts {
 		if exts != nil && !slices.Contains(exts, d.ext) || buildTimeSource(sf, d.rel) {
 			continue

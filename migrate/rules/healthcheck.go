@@ -167,7 +167,7 @@ func healthcheckMake(p *Pass, st *dockerfile.Stage, chain []*dockerfile.Stage, s
 	}
 	// The runtime the app is written for (its routes are searched in that
 	// language's sources), and the programs the image has to probe with.
-	runtime, exts := p.Facts.AppLanguage(info, chain)
+	runtime, exts := p.Stage(st).AppLanguage()
 	if runtime == "" && slices.Contains(healthcheckServers, info.Image.Base()) {
 		return plan.skip(false, "stage %s runs the web server %s: the routes found in the sources belong to the application behind it; no HEALTHCHECK added", name, info.Image.Base())
 	}

@@ -34,14 +34,14 @@ func runNodeEnv(p *Pass) {
 			continue
 		}
 		sf := p.Stage(st)
-		chain, info := sf.Chain, sf.Info
-		if info.Family == facts.Windows || !p.Facts.RunsNode(info, chain) {
+		info := sf.Info
+		if info.Family == facts.Windows || !sf.RunsNode() {
 			continue
 		}
 		if _, ok := sf.Env(nil)["NODE_ENV"]; ok {
 			continue
 		}
-		if facts.ArgNames(p.File, chain)["NODE_ENV"] {
+		if sf.ArgNames()["NODE_ENV"] {
 			continue
 		}
 		if nodeenvComposeArg(p) {

@@ -33,12 +33,12 @@ func runPythonEnv(p *Pass) {
 			continue
 		}
 		sf := p.Stage(st)
-		chain, info := sf.Chain, sf.Info
-		if info.Family == facts.Windows || p.Facts.PythonCommand(info, chain) == "" {
+		info := sf.Info
+		if info.Family == facts.Windows || sf.PythonCommand() == "" {
 			continue
 		}
 		env := sf.Env(nil)
-		args := facts.ArgNames(p.File, chain)
+		args := sf.ArgNames()
 		var set []string
 		for _, k := range pythonenvVars {
 			if _, ok := env[k]; ok || args[k] {
