@@ -22,8 +22,10 @@ var MultiStage = &Rule{
 		"the work that needs the tools moves to builder stages, and the runtime stage receives " +
 		"only the installed dependencies, the build output and the files, settings and " +
 		"run-time libraries the original image had. Files that are already multi-stage, " +
-		"development targets, unknown ecosystems and stages that mix build and other work in " +
-		"one RUN are left as written; a toolchain left in an existing runtime stage is reported.",
+		"development targets, unknown ecosystems, stages that mix build and other work in " +
+		"one RUN, and Node, Go and Java images the repository runs its tests in (through " +
+		"`docker compose run` or `exec` in a CI workflow, script, Makefile or README) are left " +
+		"as written; a toolchain left in an existing runtime stage is reported.",
 	After: []string{"maintainer-label", "instruction-casing", "from-as-casing", "workdir-absolute", "add-to-copy", "base-image-tag", "env-key-value", "exec-form"},
 	Run:   runSplit,
 }
@@ -143,6 +145,14 @@ func runSplit(p *Pass) {
 			c.extraTools = splitNodeTools
 		}
 		planner, ok := splitPlanners[eco]
+		if ok && eco != "python" {
+			// The Python runtime keeps the whole environment and every
+			// source; the others keep only what the app runs.
+			if ev := p.Facts.TestsInContainer(p.Stage(st).Services); len(ev) > 0 {
+				p.Report(st.From.Start, "no split: the tests run inside this image (%s runs `%s` in the container), and a runtime stage with only what the app runs (no build tools, development dependencies or test files) could not run them", ev[0].Where, ev[0].What)
+				continue
+			}
+		}
 		if !ok {
 			c.items = splitItems(c, splitGenericClassify)
 			switch {

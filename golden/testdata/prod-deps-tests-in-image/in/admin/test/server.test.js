@@ -1,0 +1,1 @@
+test('builds', () => { expect(require('../package.json').scripts.build).toBe('tsc'); });
