@@ -150,7 +150,11 @@ func nonrootOwnership(p *Pass, st *dockerfile.Stage, acct nonrootAccount, copies
 			unreadable = append(unreadable, c)
 		}
 	}
-	if bad := p.Facts.NotReadableByOthers(); len(bad) > 0 && len(unreadable) > 0 {
+	var bad []string
+	if len(unreadable) > 0 { // (the context is walked only when copied as root)
+		bad = p.Facts.NotReadableByOthers()
+	}
+	if len(bad) > 0 {
 		for _, c := range unreadable {
 			own.given[c.i] = true
 		}
