@@ -339,18 +339,12 @@ func (sf *StageFacts) Env(before *dockerfile.Instruction) map[string]string {
 	if e, ok := sf.env[before]; ok {
 		return e
 	}
+	x := sf.index()
+	at := x.before(before)
 	env := map[string]string{}
-walk:
-	for _, s := range sf.Chain {
-		for _, in := range s.Instructions {
-			if in == before {
-				break walk
-			}
-			if in.Cmd == "env" {
-				for i := 0; i+1 < len(in.Args); i += 3 {
-					env[in.Args[i]] = strings.Trim(in.Args[i+1], `"'`)
-				}
-			}
+	for k, sets := range x.env {
+		if v, ok := last(sets, at); ok {
+			env[k] = v
 		}
 	}
 	sf.env[before] = env
