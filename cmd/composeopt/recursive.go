@@ -141,7 +141,10 @@ func loadFound(ctx context.Context, found []compose.Found, profiles, allow []str
 
 // repoIndex indexes the builds of every compose project of the repository
 // holding p (the git work tree, or p's folder when there is none), so that
-// p's optimized Dockerfiles take the other projects' services into account.
+// p's optimized Dockerfiles take the other projects' services into account,
+// and reads the repository's evidence (CI workflows, scripts, Makefiles,
+// READMEs) from that root, as -r does: planning one project of a monorepo
+// keeps its tests when a workflow at the root runs them in its container.
 // Projects that do not load are left out of the index.
 func repoIndex(ctx context.Context, p *compose.Project) *migrate.RepoIndex {
 	root := repoRoot(p.Dir)
@@ -167,7 +170,9 @@ func repoIndex(ctx context.Context, p *compose.Project) *migrate.RepoIndex {
 	if !self {
 		projects = append(projects, p)
 	}
-	return migrate.NewRepoIndex(projects)
+	index := migrate.NewRepoIndex(projects)
+	index.GatherEvidence(root)
+	return index
 }
 
 // progress writes a one-line progress indicator on a terminal when there
