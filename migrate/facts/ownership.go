@@ -134,6 +134,8 @@ var unresolvedWrite = []*regexp.Regexp{
 	regexp.MustCompile(`fs\.(?:promises\.)?(?:writeFileSync|writeFile|appendFileSync|appendFile|createWriteStream|mkdirSync|mkdir)\(\s*([^'"\s)][^,)]*)`),
 	regexp.MustCompile(`(?:sqlite3\.)?Database\(\s*([^'"\s)][^,)]*)`),
 	regexp.MustCompile(`django\.db\.backends\.sqlite3`),
+	regexp.MustCompile(`(?:FileHandler|RotatingFileHandler|WatchedFileHandler)\(\s*(?:filename\s*=\s*)?([^'"\s)=][^,)]*)`),
+	regexp.MustCompile(`basicConfig\([^)]*?filename\s*=\s*([^'"\s,)][^,)]*)`),
 }
 
 // compiledWrite are writes of Go and Java sources, which AppWrites does not

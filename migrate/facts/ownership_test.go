@@ -17,6 +17,8 @@ func TestWriteDoubts(t *testing.T) {
 		{"literal path", "open('report.txt', 'w')\n", ""},
 		{"read only", "open(path)\nopen(path, 'r')\n", ""},
 		{"sqlite from a variable", "import sqlite3\ndb = sqlite3.connect(db_file)\n", "sqlite3.connect(db_file)"},
+		{"log handler to a computed path", "h = logging.FileHandler(log_path)\n", "logging.FileHandler(log_path)"},
+		{"basicConfig to a literal path", "logging.basicConfig(level=logging.INFO, filename='app.log')\n", ""},
 		{"django sqlite", "DATABASES = {'default': {'ENGINE': 'django.db.backends.sqlite3'}}\n", "django.db.backends.sqlite3"},
 	}
 	for _, c := range cases {

@@ -47,6 +47,13 @@ var writeSource = []struct {
 	{regexp.MustCompile(`fs\.(?:mkdirSync|mkdir)\(\s*['"]([^'"]+)['"]`), false},
 	{regexp.MustCompile(`(?:sqlite3\.)?Database\(\s*['"]([^'"]+\.(?:db|sqlite3?))['"]`), true},
 	{regexp.MustCompile(`fs\.(?:writeFileSync|appendFileSync|createWriteStream)\(\s*['"]([^'"]+)['"]`), true},
+	// Log files: Python logging handlers and basicConfig, winston and
+	// pino in Node, Ruby's Logger.
+	{regexp.MustCompile(`(?:FileHandler|RotatingFileHandler|WatchedFileHandler)\(\s*(?:filename\s*=\s*)?['"]([^'"]+)['"]`), true},
+	{regexp.MustCompile(`basicConfig\([^)]*?filename\s*=\s*['"]([^'"]+)['"]`), true},
+	{regexp.MustCompile(`filename\s*:\s*['"]([^'"]+\.log)['"]`), true},
+	{regexp.MustCompile(`pino\.destination\(\s*['"]([^'"]+)['"]`), true},
+	{regexp.MustCompile(`Logger\.new\(\s*['"]([^'"]+)['"]`), true},
 }
 
 // AppWrites is the one answer to "which directories does this stage's
