@@ -65,7 +65,7 @@ func (sf *StageFacts) WriteDoubts() []WriteDoubt {
 	}
 	_, exts := sf.AppLanguage()
 	for _, d := range b.sourceDoubts {
-		if exts != nil && !slices.Contains(exts, d.ext) || buildTimeSource(sf, d.rel) {
+		if exts != nil && !slices.Contains(exts, d.ext) || buildTimeSource(sf, d.rel) || d.unlessRun != "" && chainRuns(sf, d.unlessRun) {
 			continue
 		}
 		out = append(out, WriteDoubt{Evidence: d.evidence})
@@ -84,9 +84,14 @@ func buildTimeSource(sf *StageFacts, rel string) bool {
 			}
 		}
 	}
+	return chainRuns(sf, rel)
+}
+
+// chainRuns reports whether a RUN of the stage's chain mentions word.
+func chainRuns(sf *StageFacts, word string) bool {
 	for _, st := range sf.Chain {
 		for _, in := range st.Find("run") {
-			if strings.Contains(strings.Join(in.Args, " "), rel) {
+			if strings.Contains(strings.Join(in.Args, " "), word) {
 				return true
 			}
 		}
@@ -151,6 +156,9 @@ var compiledWrite = []*regexp.Regexp{
 // sourceDoubt is a write of a source file AppWrites cannot resolve.
 type sourceDoubt struct {
 	rel, ext string
+	// unlessRun: no doubt when a RUN of the stage's chain runs this (the
+	// write then happens while the image is built, as root).
+	unlessRun string
 	// evidence is "file:line: the line".
 	evidence string
 }
@@ -193,8 +201,18 @@ func addWriteDoubts(out []sourceDoubt, f sourceFile) []sourceDoubt {
 			}
 		}
 	}
+	if f.ext == ".py" {
+		if loc := djangoStaticRoot.FindIndex(f.data); loc != nil {
+			line := bytes.Count(f.data[:loc[0]], []byte("\n")) + 1
+			out = append(out, sourceDoubt{rel: f.rel, ext: f.ext, unlessRun: "collectstatic",
+				evidence: fmt.Sprintf("%s:%d: STATIC_ROOT, where Django's collectstatic writes when it runs at start", f.rel, line)})
+		}
+	}
 	return out
 }
+
+// djangoStaticRoot matches Django's STATIC_ROOT setting.
+var djangoStaticRoot = regexp.MustCompile(`(?m)^\s*STATIC_ROOT\s*=`)
 
 // namesWriteVar reports whether an expression names one of writeVars.
 func namesWriteVar(expr string) bool {
