@@ -88,7 +88,7 @@ func runHealthcheck(p *Pass) {
 			continue
 		}
 		sf := p.Stage(st)
-		chain, svcs := sf.Chain, sf.Services
+		svcs := sf.Services
 		var existing *dockerfile.Instruction
 		if hcs := sf.Instructions("healthcheck", nil); len(hcs) > 0 {
 			existing = hcs[len(hcs)-1]
@@ -97,7 +97,7 @@ func runHealthcheck(p *Pass) {
 		// would be probed too, whatever HEALTHCHECK the image has: the
 		// planner turns it off for them in compose (`healthcheck: disable:
 		// true`), or says that a person must.
-		plan, ok := healthcheckMake(p, st, chain, svcs)
+		plan, ok := healthcheckMake(p, st, svcs)
 		if existing != nil {
 			// Our own earlier output: repeat its findings, change nothing.
 			if ok && strings.TrimSpace(p.File.Text(existing)) == strings.TrimSpace(plan.text) {
@@ -121,7 +121,7 @@ func healthcheckIsNone(in *dockerfile.Instruction) bool {
 // healthcheckMake decides the HEALTHCHECK for a stage. ok=false means none
 // is added, and plan.reasons says why (nothing is reported here: the
 // caller reports only when the stage has no HEALTHCHECK yet).
-func healthcheckMake(p *Pass, st *dockerfile.Stage, chain []*dockerfile.Stage, svcs []facts.Service) (healthcheckPlan, bool) {
+func healthcheckMake(p *Pass, st *dockerfile.Stage, svcs []facts.Service) (healthcheckPlan, bool) {
 	var plan healthcheckPlan
 	name := st.DisplayName()
 	// Services that may serve HTTP (a service that runs its own command and
