@@ -90,7 +90,6 @@ func nonrootStage(p *Pass, st *dockerfile.Stage) {
 		}
 	}
 	info := p.Stage(st).Info
-	chain := p.Stage(st).Chain
 	if info.EndsNonRoot() {
 		user := info.User
 		if user == "" {
@@ -157,11 +156,11 @@ func nonrootStage(p *Pass, st *dockerfile.Stage) {
 		acct = web.acct
 	} else {
 		var ok bool
-		if acct, ok = nonrootChooseAccount(p, st, chain, info); !ok {
+		if acct, ok = nonrootChooseAccount(p, st, info); !ok {
 			return
 		}
 	}
-	nonrootEdit(p, st, chain, acct)
+	nonrootEdit(p, st, acct)
 	if len(priv) > 0 {
 		p.Report(nonrootPortLine(priv[0], line), "%s listens on port %d (%s) and now runs as %s: Docker Engine 20.10 and later set net.ipv4.ip_unprivileged_port_start=0 in each container's network namespace, so an unprivileged user may bind it on compose's bridge network. On Kubernetes, set the pod sysctl net.ipv4.ip_unprivileged_port_start=0 (securityContext.sysctls) or add the NET_BIND_SERVICE capability",
 			label, priv[0].Number, priv[0].Evidence, acct.user)
@@ -219,7 +218,7 @@ func nonrootShortPath(p, context string) string {
 
 // nonrootEdit writes the account creation, the ownership of what the
 // application writes (nonrootOwnership) and the USER.
-func nonrootEdit(p *Pass, st *dockerfile.Stage, chain []*dockerfile.Stage, acct nonrootAccount) {
+func nonrootEdit(p *Pass, st *dockerfile.Stage, acct nonrootAccount) {
 	f := p.File
 	ins := st.Instructions
 	upper := f.UpperCase()
@@ -348,7 +347,7 @@ func nonrootInsertBefore(f *dockerfile.File, in *dockerfile.Instruction, text st
 // nonrootChooseAccount picks the user: one the stage already switched to,
 // one the Dockerfile creates, the image's own, a numeric id on images
 // without a shell, or a new system account.
-func nonrootChooseAccount(p *Pass, st *dockerfile.Stage, chain []*dockerfile.Stage, info facts.StageInfo) (nonrootAccount, bool) {
+func nonrootChooseAccount(p *Pass, st *dockerfile.Stage, info facts.StageInfo) (nonrootAccount, bool) {
 	line := st.From.Start
 	created, unresolved := p.Stage(st).CreatedAccounts()
 	if unresolved != nil {
