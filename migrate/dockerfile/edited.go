@@ -100,13 +100,18 @@ func (f *File) splice(edits []Edit, out []byte) *File {
 			i++ // replaced by the region's parse
 		}
 		// The region in the new lines, parsed after a directive that sets
-		// the escape character and an empty comment that ends the
-		// directives (and, like an instruction, resets the comments that
-		// attach to the next instruction).
+		// the escape character (none for the default: BuildKit compiles a
+		// regexp for each escape it sets) and an empty comment that ends
+		// the directives (and, like an instruction, resets the comments
+		// that attach to the next instruction).
 		a, b := r.a+shift, r.b+shift+r.delta
-		const prefix = 2
+		head := "#\n"
+		if f.Escape != '\\' {
+			head = "# escape=" + string(f.Escape) + "\n" + head
+		}
+		prefix := strings.Count(head, "\n")
 		var src bytes.Buffer
-		src.WriteString("# escape=" + string(f.Escape) + "\n#\n")
+		src.WriteString(head)
 		for _, l := range g.Lines[a-1 : b] {
 			src.WriteString(l)
 		}

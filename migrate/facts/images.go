@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 )
 
 // This file is the table of what composeopt knows about common base images
@@ -292,6 +294,39 @@ func dotnetMajor(tag string) int {
 // mirrored elsewhere (registry.example.com/dockerhub/node); otherwise the
 // facts have Family Unknown and Known false.
 func LookupImage(ref string) ImageFacts {
+	if f, ok := lookedUp.Load(ref); ok {
+		return f.(ImageFacts).clone()
+	}
+	f := lookupImage(ref)
+	if lookedUpN.Load() < maxLookedUp {
+		if _, loaded := lookedUp.LoadOrStore(ref, f.clone()); !loaded {
+			lookedUpN.Add(1)
+		}
+	}
+	return f
+}
+
+// lookedUp memoizes LookupImage (the table is fixed): every stage of every
+// parse of a build asked again, with a regexp per tag variant of the row,
+// and the builds of a repository share a handful of base images. Bounded
+// at maxLookedUp references.
+var (
+	lookedUp  sync.Map // ref → ImageFacts
+	lookedUpN atomic.Int64
+)
+
+const maxLookedUp = 1 << 12
+
+// clone returns f with its own copies of the slices, so that a caller
+// that changes them cannot change the memo.
+func (f ImageFacts) clone() ImageFacts {
+	f.Accounts = slices.Clone(f.Accounts)
+	f.Tools = slices.Clone(f.Tools)
+	f.Ports = slices.Clone(f.Ports)
+	return f
+}
+
+func lookupImage(ref string) ImageFacts {
 	if strings.EqualFold(strings.TrimSpace(ref), "scratch") {
 		return ImageFacts{Family: Scratch, OS: "scratch", Known: true, Source: "scratch"}
 	}

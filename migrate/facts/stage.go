@@ -141,13 +141,20 @@ func (sf *StageFacts) info() StageInfo {
 	return info
 }
 
+// The package managers' install commands, by family (familyFromRun).
+var (
+	apkInstall = regexp.MustCompile(`\bapk\s+(add|update|upgrade)`)
+	aptInstall = regexp.MustCompile(`\bapt(-get)?\s+(install|update)`)
+	rpmInstall = regexp.MustCompile(`\b(dnf|yum|microdnf)\s+install`)
+)
+
 func familyFromRun(cmd string) Family {
 	switch {
-	case regexp.MustCompile(`\bapk\s+(add|update|upgrade)`).MatchString(cmd):
+	case apkInstall.MatchString(cmd):
 		return Alpine
-	case regexp.MustCompile(`\bapt(-get)?\s+(install|update)`).MatchString(cmd):
+	case aptInstall.MatchString(cmd):
 		return Debian
-	case regexp.MustCompile(`\b(dnf|yum|microdnf)\s+install`).MatchString(cmd):
+	case rpmInstall.MatchString(cmd):
 		return RHEL
 	}
 	return Unknown

@@ -362,7 +362,7 @@ func enforceKeep(lines []line, at int, eol string, protected []protectedPath) ([
 		// A re-include default must not undo a user's exclusion.
 		for i, l := range lines {
 			if l.added && l.def != nil && strings.HasPrefix(l.pattern, "!") &&
-				excluded(userOnly, strings.TrimPrefix(l.pattern[1:], "**/")) {
+				userOnly.excludes(strings.TrimPrefix(l.pattern[1:], "**/")) {
 				remove(i)
 				changed = true
 				break
@@ -372,10 +372,10 @@ func enforceKeep(lines []line, at int, eol string, protected []protectedPath) ([
 			continue
 		}
 		for _, p := range protected {
-			if !excluded(all, p.path) {
+			if !all.excludes(p.path) {
 				continue
 			}
-			if excluded(userOnly, p.path) {
+			if userOnly.excludes(p.path) {
 				if p.explicit && !p.fromUser && !warned[p.path] {
 					warned[p.path] = true
 					warnings = append(warnings, fmt.Sprintf(".dockerignore: a user line excludes %q, which the Dockerfile copies", p.path))
@@ -412,11 +412,11 @@ func culprit(lines []line, p protectedPath) (int, error) {
 		if l.def == nil || strings.HasPrefix(l.pattern, "!") || (l.def.explicitOnly && !p.explicit) {
 			continue
 		}
-		pm, err := patternmatcher.New([]string{l.pattern})
-		if err != nil {
-			return -1, fmt.Errorf(".dockerignore pattern %q: %w", l.text, err)
+		c := compilePattern(l.pattern)
+		if c.newErr != nil {
+			return -1, fmt.Errorf(".dockerignore pattern %q: %w", l.text, c.newErr)
 		}
-		if excluded(pm, p.path) {
+		if excludedBy(c, p.path) {
 			return i, nil
 		}
 	}
@@ -424,18 +424,18 @@ func culprit(lines []line, p protectedPath) (int, error) {
 }
 
 // matcher compiles the patterns of the lines selected by keep, in order.
-func matcher(lines []line, keep func(line) bool) (*patternmatcher.PatternMatcher, error) {
+func matcher(lines []line, keep func(line) bool) (*matchList, error) {
 	var patterns []string
 	for _, l := range lines {
 		if l.pattern != "" && keep(l) {
 			patterns = append(patterns, l.pattern)
 		}
 	}
-	pm, err := patternmatcher.New(patterns)
+	m, err := newMatchList(patterns)
 	if err != nil {
 		return nil, fmt.Errorf("compile .dockerignore patterns: %w", err)
 	}
-	return pm, nil
+	return m, nil
 }
 
 // excluded reports whether pm leaves p (or a parent of p) out of the context.
