@@ -115,7 +115,8 @@ func (sf *StageFacts) scanAccounts() *accountScan {
 // CreatedAccounts returns the accounts the chain's useradd/adduser
 // commands create, by name, with the last RUN creating each. When a RUN
 // calls them in a way that cannot be read, the accounts are not known: it
-// returns that RUN (the first such) and no map.
+// returns that RUN (the first such) and no map. The map is shared by every
+// caller: read it, do not change it.
 func (sf *StageFacts) CreatedAccounts() (map[string]*dockerfile.Instruction, *dockerfile.Instruction) {
 	a := sf.scanAccounts()
 	if a.unreadable != nil {
