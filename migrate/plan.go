@@ -314,7 +314,9 @@ func planBuild(p *compose.Project, byName map[string]*compose.Service, b *compos
 	if err != nil {
 		return fail(StatusFailed, "%s: %v", safefs.Rel(p.Dir, b.Context), err)
 	}
-	fb.Repo = repo
+	// The runs of the repository that may concern this Dockerfile: those
+	// aimed at a project building it, or at no project in particular.
+	fb.Repo = repo.ForProjects(opts.Repo.projectsFor(b, p.Dir))
 	last := facts.Stage(df, df.Target(fb.Targets()[0]), services[0].Args)
 	bp.BaseImage = last.Image.Ref
 	if why := facts.WindowsReason(df, services[0].Args); why != "" {
@@ -362,7 +364,7 @@ func planBuild(p *compose.Project, byName map[string]*compose.Service, b *compos
 	}
 	bp.Status = StatusMigrate
 	bp.file, bp.own = res.File, serviceFacts(byName, b)
-	if err := planIgnore(p.Root, bp, p, b, opts.Repo.sharedContext(b), fb, res.File, repo); err != nil {
+	if err := planIgnore(p.Root, bp, p, b, opts.Repo.sharedContext(b), fb, res.File, fb.Repo); err != nil {
 		return fail(StatusFailed, "%v", err)
 	}
 	bp.content = out

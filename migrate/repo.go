@@ -27,6 +27,9 @@ type RepoIndex struct {
 	// names are the services of every project; dirs their directories.
 	names map[string]bool
 	dirs  []string
+	// projects lists, per original Dockerfile, the directories of the
+	// projects whose services build it.
+	projects map[string][]string
 	// repo is what the repository root's scripts, Makefiles, CI workflows
 	// and READMEs run inside the containers (see GatherEvidence).
 	repo *facts.Repo
@@ -34,7 +37,7 @@ type RepoIndex struct {
 
 // NewRepoIndex indexes the builds of projects, in the order given.
 func NewRepoIndex(projects []*compose.Project) *RepoIndex {
-	x := &RepoIndex{services: map[string][]facts.Service{}, dockerfiles: map[string][]string{}, names: map[string]bool{}}
+	x := &RepoIndex{services: map[string][]facts.Service{}, dockerfiles: map[string][]string{}, names: map[string]bool{}, projects: map[string][]string{}}
 	for _, p := range projects {
 		x.add(p)
 	}
@@ -55,6 +58,9 @@ func (x *RepoIndex) add(p *compose.Project) {
 				x.services[b.Dockerfile] = append(x.services[b.Dockerfile], s)
 			}
 		}
+		if !slices.Contains(x.projects[b.Dockerfile], p.Dir) {
+			x.projects[b.Dockerfile] = append(x.projects[b.Dockerfile], p.Dir)
+		}
 		if !slices.Contains(x.dockerfiles[b.Context], b.Dockerfile) {
 			x.dockerfiles[b.Context] = append(x.dockerfiles[b.Context], b.Dockerfile)
 		}
@@ -69,6 +75,20 @@ func (x *RepoIndex) add(p *compose.Project) {
 // directory missed. Make uses it instead of reading the project directory.
 func (x *RepoIndex) GatherEvidence(root string) {
 	x.repo = facts.GatherRepo(root, x.names, x.dirs...)
+}
+
+// projectsFor returns the directories of the projects whose services build
+// b, own (the planned project's) included: the evidence of any of them
+// decides the one optimized file they share.
+func (x *RepoIndex) projectsFor(b *compose.Build, own string) []string {
+	if x == nil {
+		return []string{own}
+	}
+	out := slices.Clone(x.projects[b.Dockerfile])
+	if !slices.Contains(out, own) {
+		out = append(out, own)
+	}
+	return out
 }
 
 // evidence returns what GatherEvidence read (nil when it was not called).

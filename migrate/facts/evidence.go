@@ -40,6 +40,12 @@ type Run struct {
 	// directory GatherRepo read.
 	File string
 	Line int
+	// Project is the directory of the compose project the run targets,
+	// when the evidence says which (see attribute); "" when it may be any.
+	Project string
+	// target is the directory the command line names: the folder of its
+	// -f file, its --project-directory, or a cd before it ("" for none).
+	target string
 }
 
 // Where names the file and line of a run ("scripts/ci.sh:4").
@@ -124,6 +130,10 @@ func GatherRepo(dir string, services map[string]bool, projects ...string) *Repo 
 		}
 		return strings.Count(rel, "/") + 1
 	}
+	projectDirs := map[string]bool{}
+	for _, p := range projects {
+		projectDirs[filepath.Clean(p)] = true
+	}
 	maxFiles := repoMaxFiles * max(1, len(bases))
 	files, walked := 0, 0
 	_ = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
@@ -153,7 +163,11 @@ func GatherRepo(dir string, services map[string]bool, projects ...string) *Repo 
 			return nil
 		}
 		files++
-		r.Runs = append(r.Runs, scanRuns(rel, data)...)
+		runs := scanRuns(rel, data)
+		if len(runs) > 0 {
+			attribute(runs, dir, rel, data, projectDirs)
+		}
+		r.Runs = append(r.Runs, runs...)
 		return nil
 	})
 	sort.SliceStable(r.Runs, func(i, j int) bool {
@@ -163,6 +177,94 @@ func GatherRepo(dir string, services map[string]bool, projects ...string) *Repo 
 		return r.Runs[i].Line < r.Runs[j].Line
 	})
 	return r
+}
+
+// workingDirectory finds a CI step's or job's working directory.
+var workingDirectory = regexp.MustCompile(`(?m)^\s*(?:-\s+)?working[-_]directory:\s*["']?([^"'#\s]+)`)
+
+// attribute sets the Project of the runs found in one file: the compose
+// project whose folder holds the directory the run works in. That
+// directory is the one its command line names (-f's folder,
+// --project-directory, a cd before it), taken from the file's own folder,
+// or, in a CI file, from the repository root or the file's one
+// working-directory. When that cannot be known (a CI file with several
+// working directories, a variable, an absolute path, a folder no project
+// holds) the run keeps Project "": it may be any project's.
+func attribute(runs []Run, root, rel string, data []byte, projects map[string]bool) {
+	base := filepath.Join(root, filepath.FromSlash(path.Dir(rel)))
+	if repoCIFile(rel) {
+		base = root
+		wds := map[string]bool{}
+		for _, m := range workingDirectory.FindAllSubmatch(data, -1) {
+			wds[string(m[1])] = true
+		}
+		switch {
+		case len(wds) > 1:
+			base = ""
+		case len(wds) == 1:
+			for wd := range wds {
+				base = join(root, wd)
+			}
+		}
+	}
+	for i := range runs {
+		d := base
+		if t := runs[i].target; t != "" && d != "" {
+			d = join(d, t)
+		}
+		runs[i].Project = nearestProject(d, root, projects)
+	}
+}
+
+// join resolves a relative, variable-free path against dir ("" when it
+// cannot).
+func join(dir, p string) string {
+	if dir == "" || p == "" || path.IsAbs(p) || strings.ContainsAny(p, "$%{`~") {
+		return ""
+	}
+	return filepath.Join(dir, filepath.FromSlash(p))
+}
+
+// nearestProject returns the deepest project folder that is d or holds
+// it, within root; "" when none does.
+func nearestProject(d, root string, projects map[string]bool) string {
+	if d == "" || !strings.HasPrefix(d+string(filepath.Separator), root+string(filepath.Separator)) {
+		return ""
+	}
+	for ; ; d = filepath.Dir(d) {
+		if projects[d] {
+			return d
+		}
+		if d == root || filepath.Dir(d) == d {
+			return ""
+		}
+	}
+}
+
+// repoCIFile reports whether a repository-relative file is a CI
+// configuration, whose commands run from the repository root.
+func repoCIFile(rel string) bool {
+	dir, base := path.Dir(rel), strings.ToLower(path.Base(rel))
+	return strings.HasPrefix(dir, ".github/workflows") || strings.HasPrefix(dir, ".circleci") ||
+		strings.HasPrefix(dir, ".buildkite") || strings.HasPrefix(dir, ".woodpecker") || dir == ".ci" ||
+		base == ".gitlab-ci.yml" || base == ".travis.yml" || base == "azure-pipelines.yml" ||
+		base == "bitbucket-pipelines.yml" || base == "cloudbuild.yaml" || base == "jenkinsfile"
+}
+
+// ForProjects returns the evidence that may concern a build of the
+// compose projects in dirs: the runs that target one of them or may
+// target any.
+func (r *Repo) ForProjects(dirs []string) *Repo {
+	if r == nil {
+		return nil
+	}
+	out := &Repo{Services: r.Services}
+	for _, run := range r.Runs {
+		if run.Project == "" || slices.Contains(dirs, run.Project) {
+			out.Runs = append(out.Runs, run)
+		}
+	}
+	return out
 }
 
 // composeCall finds a docker compose invocation on a line.
@@ -201,8 +303,23 @@ func scanRuns(rel string, data []byte) []Run {
 		full := joined.String()
 		joined.Reset()
 		for _, loc := range composeCall.FindAllStringIndex(full, -1) {
-			if svc, cmd, ok := parseComposeRun(full[loc[1]:]); ok {
-				out = append(out, Run{Service: svc, Command: cmd, File: rel, Line: start})
+			if svc, cmd, target, ok := parseComposeRun(full[loc[1]:]); ok {
+				// A cd earlier on the line moves where the run works (the
+				// cd may follow a YAML or Markdown prefix: "- run: cd x").
+				cd := ""
+				for _, words := range shellCommands(full[:loc[0]], false) {
+					if n := len(words); n >= 2 && words[n-2] == "cd" {
+						if cd == "" || path.IsAbs(words[n-1]) {
+							cd = words[n-1]
+						} else {
+							cd = path.Join(cd, words[n-1])
+						}
+					}
+				}
+				if cd != "" && !path.IsAbs(target) {
+					target = path.Join(cd, target)
+				}
+				out = append(out, Run{Service: svc, Command: cmd, File: rel, Line: start, target: target})
 			}
 		}
 	}
@@ -278,36 +395,51 @@ func shellCommands(s string, first bool) [][]string {
 }
 
 // parseComposeRun reads what follows `docker compose`: global flags, then
-// run or exec, their flags, the service and the command.
-func parseComposeRun(rest string) (string, []string, bool) {
+// run or exec, their flags, the service and the command. target is the
+// directory the global flags name: --project-directory, or the folder of
+// the first -f file.
+func parseComposeRun(rest string) (svc string, cmd []string, target string, ok bool) {
 	words := shellWords(rest)
 	i := 0
-	skipFlags := func() {
+	file, projectDir := "", ""
+	skipFlags := func(global bool) {
 		for i < len(words) && strings.HasPrefix(words[i], "-") {
-			if !strings.Contains(words[i], "=") && composeValueFlags[words[i]] {
+			flag, value, inline := strings.Cut(words[i], "=")
+			if !inline && composeValueFlags[flag] && i+1 < len(words) {
+				value = words[i+1]
 				i++
+			}
+			if global && (flag == "-f" || flag == "--file") && file == "" {
+				file = value
+			}
+			if global && flag == "--project-directory" {
+				projectDir = value
 			}
 			i++
 		}
 	}
-	skipFlags()
+	skipFlags(true)
 	if i >= len(words) || (words[i] != "run" && words[i] != "exec") {
-		return "", nil, false
+		return "", nil, "", false
 	}
 	i++
-	skipFlags()
+	skipFlags(false)
 	if i >= len(words) {
-		return "", nil, false
+		return "", nil, "", false
 	}
-	svc := words[i]
+	target = projectDir
+	if target == "" && file != "" {
+		target = path.Dir(file)
+	}
+	svc = words[i]
 	if strings.ContainsAny(svc, "$%{") {
 		svc = "" // a variable: any service
 	}
-	cmd := words[i+1:]
+	cmd = words[i+1:]
 	if len(cmd) == 0 {
-		return "", nil, false
+		return "", nil, "", false
 	}
-	return svc, cmd, true
+	return svc, cmd, target, true
 }
 
 // testRunners are programs that run a test suite.

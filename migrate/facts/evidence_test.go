@@ -216,3 +216,49 @@ func TestGatherRepoDepthFromProjects(t *testing.T) {
 		t.Errorf("runs = %+v, want the project's script, named from the root", r.Runs)
 	}
 }
+
+// Each run is attributed to the compose project it works in, when the
+// evidence says which; otherwise it may be any project's.
+func TestGatherRepoAttributesRuns(t *testing.T) {
+	dir := t.TempDir()
+	api, shop := filepath.Join(dir, "services", "api"), filepath.Join(dir, "services", "shop")
+	files := map[string]string{
+		"Makefile": "test-api:\n\tdocker compose -f services/api/compose.yaml run web pytest\n" +
+			"test-shop:\n\tcd services/shop && docker compose run web npm test\n" +
+			"test-dir:\n\tdocker compose --project-directory=services/api exec web pytest\n" +
+			"test-any:\n\tdocker compose run web pytest\n",
+		".github/workflows/one.yml": "defaults:\n  run:\n    working-directory: services/shop\nsteps:\n  - run: docker compose run web npm test\n",
+		".github/workflows/two.yml": "jobs:\n  a:\n    steps:\n      - working-directory: services/api\n        run: docker compose run web pytest\n" +
+			"  b:\n    steps:\n      - working-directory: services/shop\n        run: docker compose run web npm test\n",
+		"services/api/README.md":       "    docker compose run web pytest\n",
+		"services/api/scripts/test.sh": "docker compose -f ../compose.yaml run web pytest\n",
+		"services/shop/compose.yaml":   "services: {}\n",
+	}
+	for rel, content := range files {
+		p := filepath.Join(dir, filepath.FromSlash(rel))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := GatherRepo(dir, map[string]bool{"web": true}, api, shop)
+	want := map[string]string{
+		"Makefile:2": api, "Makefile:4": shop, "Makefile:6": api, "Makefile:8": "",
+		".github/workflows/one.yml:5": shop, ".github/workflows/two.yml:5": "", ".github/workflows/two.yml:9": "",
+		"services/api/README.md:1": api, "services/api/scripts/test.sh:1": api,
+	}
+	got := map[string]string{}
+	for _, run := range r.Runs {
+		got[run.Where()] = run.Project
+	}
+	for where, project := range want {
+		if p, ok := got[where]; !ok || p != project {
+			t.Errorf("%s: project %q (found %v), want %q", where, p, ok, project)
+		}
+	}
+	if n := len(r.ForProjects([]string{shop}).Runs); n != 5 {
+		t.Errorf("runs for shop = %d, want 5 (its own two and the three that may be any project's)", n)
+	}
+}
