@@ -48,10 +48,12 @@ var writeSource = []struct {
 	{regexp.MustCompile(`(?:sqlite3\.)?Database\(\s*['"]([^'"]+\.(?:db|sqlite3?))['"]`), true},
 	{regexp.MustCompile(`fs\.(?:writeFileSync|appendFileSync|createWriteStream)\(\s*['"]([^'"]+)['"]`), true},
 	// Log files: Python logging handlers and basicConfig, winston and
-	// pino in Node, Ruby's Logger.
+	// pino in Node, Ruby's Logger; nedb-style filename: options.
 	{regexp.MustCompile(`(?:FileHandler|RotatingFileHandler|WatchedFileHandler)\(\s*(?:filename\s*=\s*)?['"]([^'"]+)['"]`), true},
 	{regexp.MustCompile(`basicConfig\([^)]*?filename\s*=\s*['"]([^'"]+)['"]`), true},
-	{regexp.MustCompile(`filename\s*:\s*['"]([^'"]+\.log)['"]`), true},
+	{regexp.MustCompile(`filename\s*:\s*['"]([^'"]+\.(?:log|db|json|sqlite3?))['"]`), true},
+	// JSON-file databases (lowdb).
+	{regexp.MustCompile(`new\s+(?:JSONFile|JSONFileSync|FileSync|FileAsync)\(\s*['"]([^'"]+)['"]`), true},
 	{regexp.MustCompile(`pino\.destination\(\s*['"]([^'"]+)['"]`), true},
 	{regexp.MustCompile(`Logger\.new\(\s*['"]([^'"]+)['"]`), true},
 }
