@@ -12,6 +12,8 @@ import (
 	"strings"
 
 	"github.com/compose-spec/compose-go/v2/cli"
+
+	"github.com/composeopt/composeopt/migrate/safefs"
 )
 
 // Found is one compose project Discover found: the files docker compose
@@ -172,7 +174,7 @@ func regularInside(root, path string, e fs.DirEntry) (bool, string) {
 	if err != nil {
 		return false, fmt.Sprintf("broken symbolic link: %v", err)
 	}
-	if r, err := filepath.Rel(root, real); err != nil || r == ".." || strings.HasPrefix(r, ".."+string(filepath.Separator)) {
+	if _, ok := safefs.Within(root, real); !ok {
 		return false, "symbolic link to a file outside " + root
 	}
 	fi, err := os.Stat(real)

@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	udiff "github.com/aymanbagabas/go-udiff"
+
+	"github.com/composeopt/composeopt/migrate/safefs"
 )
 
 // contextLines is the number of unchanged lines shown around each change,
@@ -55,8 +57,8 @@ func diffPath(root, p string) string {
 
 // relInside returns p relative to root if p is below root.
 func relInside(root, p string) (string, bool) {
-	rel, err := filepath.Rel(root, p)
-	if err != nil || rel == "." || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+	rel, ok := safefs.Within(root, p)
+	if !ok || rel == "." {
 		return "", false
 	}
 	return filepath.ToSlash(rel), true

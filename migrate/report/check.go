@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/composeopt/composeopt/migrate"
+	"github.com/composeopt/composeopt/migrate/safefs"
 )
 
 // Check rule IDs: what a check result is about.
@@ -253,8 +254,8 @@ func artifact(projectDir, root, p string) map[string]any {
 	if !filepath.IsAbs(abs) {
 		abs = filepath.Join(projectDir, filepath.FromSlash(p))
 	}
-	r, err := filepath.Rel(root, abs)
-	if err != nil || r == ".." || strings.HasPrefix(r, ".."+string(filepath.Separator)) {
+	r, ok := safefs.Within(root, abs)
+	if !ok {
 		return map[string]any{"uri": fileURI(abs, false)}
 	}
 	u := url.URL{Path: filepath.ToSlash(r)}

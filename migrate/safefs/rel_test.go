@@ -20,3 +20,23 @@ func TestRel(t *testing.T) {
 		}
 	}
 }
+
+func TestWithin(t *testing.T) {
+	dir := filepath.FromSlash("/p/proj")
+	for _, c := range []struct {
+		path, rel string
+		ok        bool
+	}{
+		{"/p/proj/a/b", "a/b", true},
+		{"/p/proj", ".", true},
+		{"/p/proj/..x", "..x", true},
+		{"/p/projx", "", false},
+		{"/p/proj/../other", "", false},
+		{"/p", "", false},
+	} {
+		rel, ok := Within(dir, filepath.FromSlash(c.path))
+		if ok != c.ok || rel != filepath.FromSlash(c.rel) {
+			t.Errorf("Within(%q, %q) = %q, %v, want %q, %v", dir, c.path, rel, ok, c.rel, c.ok)
+		}
+	}
+}

@@ -114,14 +114,20 @@ func within(dir, p string) bool {
 	if p == dir {
 		return true
 	}
-	rel, err := filepath.Rel(dir, p)
-	return err == nil && !escapes(rel)
+	_, ok := Within(dir, p)
+	return ok
 }
 
-// escapes reports whether a path made relative by filepath.Rel leaves its
-// directory.
-func escapes(rel string) bool {
-	return rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) || filepath.IsAbs(rel)
+// Within returns p relative to dir (in the system's separators, "." for
+// dir itself) and whether p is dir or inside it, lexically: symbolic
+// links are not resolved, so callers that must not be fooled by one
+// resolve both paths first.
+func Within(dir, p string) (string, bool) {
+	rel, err := filepath.Rel(dir, p)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) || filepath.IsAbs(rel) {
+		return "", false
+	}
+	return rel, true
 }
 
 // Rel is how composeopt names a file of a directory: path relative to dir
@@ -132,8 +138,8 @@ func Rel(dir, path string) string {
 	if path == "" {
 		return ""
 	}
-	r, err := filepath.Rel(dir, path)
-	if err != nil || escapes(r) {
+	r, ok := Within(dir, path)
+	if !ok {
 		return path
 	}
 	return filepath.ToSlash(r)

@@ -250,8 +250,8 @@ func touch(path, nonce string) error {
 // inContext maps a Dockerfile path into the copy of the context when it lives
 // inside the context, and leaves it where it is otherwise.
 func inContext(contextDir, copyDir, path string) string {
-	rel, err := filepath.Rel(contextDir, path)
-	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+	rel, ok := safefs.Within(contextDir, path)
+	if !ok {
 		return path
 	}
 	return filepath.Join(copyDir, rel)
