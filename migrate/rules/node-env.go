@@ -19,7 +19,8 @@ var NodeEnv = &Rule{
 		"runs the slower development code paths. The variable also makes npm, yarn and pnpm skip " +
 		"devDependencies, which is why it is placed at the end of the stage, after every RUN that might " +
 		"still need them for a build. Stages that set NODE_ENV, take it from a build ARG or compose " +
-		"build arg, are built for development, or start a development server are left alone.",
+		"build arg, are built for development, start a development server, or are images the " +
+		"repository runs its tests in (through `docker compose run` or `exec`) are left alone.",
 	After: []string{"multi-stage"},
 	Run:   runNodeEnv,
 }
@@ -53,6 +54,13 @@ func runNodeEnv(p *Pass) {
 		}
 		if why := nodeenvDevCommand(p, st); why != "" {
 			p.NeedsHuman(st.From.Start, "stage %s %s; NODE_ENV=production was not added: check that the image really is meant for production", st.DisplayName(), why)
+			continue
+		}
+		// The same evidence that keeps the test files and the development
+		// dependencies: test runners (Jest among them) keep a NODE_ENV they
+		// find, so the suite would run with production settings.
+		if ev := p.Facts.TestsInContainer(sf.Services); len(ev) > 0 {
+			p.Report(st.From.Start, "NODE_ENV=production was not added to stage %s: the tests run inside this image (%s runs `%s` in the container) and would then run with production settings; set it in the environment of the services that run the app instead", st.DisplayName(), ev[0].Where, ev[0].What)
 			continue
 		}
 		p.Edit(dockerfile.InsertAtEnd(st, p.File.Keyword("env")+" NODE_ENV=production\n", nodeenvTail...))
