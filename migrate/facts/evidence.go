@@ -114,7 +114,7 @@ func GatherRepo(dir string, services map[string]bool, projects ...string) *Repo 
 	}
 	var bases []string // project directories relative to dir, deepest first
 	for _, p := range projects {
-		if rel, err := filepath.Rel(dir, p); err == nil && rel != "." && !strings.HasPrefix(rel, "..") {
+		if rel, ok := safefs.Within(dir, p); ok && rel != "." {
 			bases = append(bases, filepath.ToSlash(rel))
 		}
 	}

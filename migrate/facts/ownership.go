@@ -9,6 +9,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/composeopt/composeopt/migrate/safefs"
 )
 
 // A WriteDoubt is a sign that the application may write inside the
@@ -248,11 +250,7 @@ func (b *Build) NotReadableByOthers() []string {
 		if walked > contextMaxWalk || len(out) >= 5 {
 			return filepath.SkipAll
 		}
-		rel, err := filepath.Rel(b.Context, p)
-		if err != nil {
-			return nil
-		}
-		rel = filepath.ToSlash(rel)
+		rel := safefs.Rel(b.Context, p)
 		if d.IsDir() && (d.Name() == ".git" || d.Name() == "node_modules") {
 			return filepath.SkipDir
 		}

@@ -19,6 +19,8 @@ import (
 
 	"github.com/moby/patternmatcher"
 	"github.com/moby/patternmatcher/ignorefile"
+
+	"github.com/composeopt/composeopt/migrate/safefs"
 )
 
 // BeginMarker opens the section composeopt manages; EndMarker closes it.
@@ -579,11 +581,7 @@ func walk(root, dir string, budget *int) ([]string, bool, error) {
 			return errBudget
 		}
 		*budget--
-		rel, err := filepath.Rel(root, p)
-		if err != nil {
-			return err
-		}
-		files = append(files, filepath.ToSlash(rel))
+		files = append(files, safefs.Rel(root, p))
 		return nil
 	})
 	if errors.Is(err, errBudget) {
