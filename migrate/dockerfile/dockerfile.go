@@ -107,7 +107,7 @@ func Parse(src []byte) (*File, error) {
 	if res.EscapeToken != 0 {
 		f.Escape = res.EscapeToken
 	}
-	if syn, _, _, ok := parser.DetectSyntax(src); ok {
+	if syn, _, _, ok := DetectSyntax(src); ok {
 		f.Syntax = syn
 	}
 	ins := make([]*Instruction, 0, len(res.AST.Children))

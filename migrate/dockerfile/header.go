@@ -138,9 +138,9 @@ func DirectiveLines(src []byte) int {
 func directives(src []byte) [4]string {
 	var out [4]string
 	for i, k := range []string{"syntax", "escape", "check"} {
-		_, out[i], _, _ = parser.ParseDirective(k, src)
+		_, out[i], _, _ = ParseDirective(k, src)
 	}
-	_, out[3], _, _ = parser.DetectSyntax(src)
+	_, out[3], _, _ = DetectSyntax(src)
 	return out
 }
 

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"sync/atomic"
 
+	"github.com/composeopt/composeopt/migrate/dockerfile"
+
 	"github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/client/llb/sourceresolver"
 	"github.com/moby/buildkit/frontend/dockerfile/dockerfile2llb"
@@ -160,8 +162,8 @@ type Result struct {
 // conversion would take quadratic time: Check then runs the reduced gate
 // (see Result.Reduced), which is linear, and says so in its Result.
 func Check(name string, orig, optimized []byte, targets []string, args map[string]string) (Result, error) {
-	origCheck, _, _, _ := parser.ParseDirective("check", orig)
-	optCheck, _, _, _ := parser.ParseDirective("check", optimized)
+	origCheck, _, _, _ := dockerfile.ParseDirective("check", orig)
+	optCheck, _, _, _ := dockerfile.ParseDirective("check", optimized)
 	if origCheck != optCheck {
 		return Result{}, fmt.Errorf("gate %s: the check directive changed from %q to %q", name, origCheck, optCheck)
 	}
@@ -239,7 +241,7 @@ type parsed struct {
 // It is linear in the length of src.
 func parseLint(name, role string, src []byte) (*parsed, error) {
 	p := &parsed{name: name, role: role}
-	directive, _, _, _ := parser.ParseDirective("check", src)
+	directive, _, _, _ := dockerfile.ParseDirective("check", src)
 	cfg, err := linter.ParseLintOptions(directive)
 	if err != nil {
 		return nil, fmt.Errorf("parse %s: check directive: %w", name, err)
