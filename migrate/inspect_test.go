@@ -88,4 +88,13 @@ func TestInspectImages(t *testing.T) {
 	if w := strings.Join(plan.Warnings, "\n"); !strings.Contains(w, "b/Dockerfile") || !strings.Contains(w, "unauthorized") {
 		t.Errorf("warnings %q, want the failed inspection of b", w)
 	}
+	// What one plan inspected stays with that plan: the next plan, without
+	// inspection, knows only the table again.
+	plan, err = Make(context.Background(), p, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if nh, mig := nonroot(plan, "a"); !nh || mig {
+		t.Errorf("a plan after an inspected one: needs human %v, user created %v; want the unknown-OS report", nh, mig)
+	}
 }

@@ -49,6 +49,9 @@ type Options struct {
 	// InspectImage, when set (--inspect-images), reads the facts of a real
 	// base image; they replace the image table's for that reference.
 	InspectImage func(ctx context.Context, ref string) (facts.ImageFacts, error)
+
+	// inspected are the facts InspectImage read, by reference.
+	inspected map[string]facts.ImageFacts
 }
 
 // Status says what happens to a build.
@@ -127,7 +130,7 @@ func Make(ctx context.Context, p *compose.Project, opts Options) (*Plan, error) 
 	var parsed map[*compose.Build]*dockerfile.File
 	if opts.InspectImage != nil {
 		var warnings []string
-		warnings, parsed = inspectBases(ctx, p, opts.InspectImage)
+		warnings, parsed, opts.inspected = inspectBases(ctx, p, opts.InspectImage)
 		plan.Warnings = append(plan.Warnings, warnings...)
 	}
 	refs := map[*compose.Build]string{}
@@ -317,6 +320,7 @@ func planBuild(p *compose.Project, byName map[string]*compose.Service, b *compos
 	// The runs of the repository that may concern this Dockerfile: those
 	// aimed at a project building it, or at no project in particular.
 	fb.Repo = repo.ForProjects(opts.Repo.projectsFor(b, p.Dir))
+	fb.Inspected = opts.inspected
 	last := facts.Stage(df, df.Target(fb.Targets()[0]), services[0].Args)
 	bp.BaseImage = last.Image.Ref
 	if why := facts.WindowsReason(df, services[0].Args); why != "" {
@@ -753,12 +757,13 @@ func unwrapAll(err error) []error {
 }
 
 // inspectBases reads the real base images of every build (each reference
-// once) and records their facts for the rules; an image that cannot be
-// read is a warning, and the table's facts stand for it. It returns the
-// builds' Dockerfiles it parsed, for planBuild to use rather than parse
-// them again.
-func inspectBases(ctx context.Context, p *compose.Project, inspect func(context.Context, string) (facts.ImageFacts, error)) ([]string, map[*compose.Build]*dockerfile.File) {
+// once) and returns their facts for the rules, by reference; an image that
+// cannot be read is a warning, and the table's facts stand for it. It also
+// returns the builds' Dockerfiles it parsed, for planBuild to use rather
+// than parse them again.
+func inspectBases(ctx context.Context, p *compose.Project, inspect func(context.Context, string) (facts.ImageFacts, error)) ([]string, map[*compose.Build]*dockerfile.File, map[string]facts.ImageFacts) {
 	var warnings []string
+	inspected := map[string]facts.ImageFacts{}
 	parsed := map[*compose.Build]*dockerfile.File{}
 	done := map[string]bool{}
 	byName := indexServices(p)
@@ -788,9 +793,9 @@ func inspectBases(ctx context.Context, p *compose.Project, inspect func(context.
 					warnings = append(warnings, fmt.Sprintf("%s: %v; using the image table's facts", safefs.Rel(p.Dir, b.Dockerfile), err))
 					continue
 				}
-				facts.SetInspected(ref, real)
+				inspected[ref] = real
 			}
 		}
 	}
-	return warnings, parsed
+	return warnings, parsed, inspected
 }

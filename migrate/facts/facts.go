@@ -94,6 +94,19 @@ type Build struct {
 	// Repo is what the repository runs inside its containers (nil: nothing
 	// known); the planner sets it.
 	Repo *Repo
+	// Inspected are the facts of the real base images (--inspect-images),
+	// by reference as written in the Dockerfile after argument expansion;
+	// they replace the image table's. The planner sets it.
+	Inspected map[string]ImageFacts
+}
+
+// inspected returns the inspected facts of the image ref, if it was read.
+func (b *Build) inspected(ref string) (ImageFacts, bool) {
+	if b == nil {
+		return ImageFacts{}, false
+	}
+	f, ok := b.Inspected[ref]
+	return f, ok
 }
 
 // TestsInContainer returns the evidence that a test suite runs inside a

@@ -3,7 +3,6 @@ package facts
 import (
 	"regexp"
 	"strings"
-	"sync"
 
 	"github.com/composeopt/composeopt/migrate/dockerfile"
 )
@@ -112,7 +111,7 @@ type StageInfo struct {
 
 // Stage computes the stage's facts, following stage chains, with the
 // build args given (StageFacts.Info is the same for the args of the
-// services that build the stage).
+// services that build the stage, and with the build's inspected images).
 func Stage(f *dockerfile.File, st *dockerfile.Stage, buildArgs map[string]string) StageInfo {
 	sf := &StageFacts{Stage: st, Chain: st.Chain(), BuildArgs: buildArgs, f: f}
 	return sf.info()
@@ -126,8 +125,8 @@ func (sf *StageFacts) info() StageInfo {
 	info := StageInfo{Stage: sf.Stage, Root: sf.Chain[0]}
 	info.Image = ParseImage(Expand(info.Root.Base, GlobalArgs(sf.f, sf.BuildArgs)))
 	info.Base = LookupImage(info.Image.Ref)
-	if inspected, ok := inspectedFacts(info.Image.Ref); ok {
-		info.Base = inspected
+	if real, ok := sf.b.inspected(info.Image.Ref); ok {
+		info.Base = real
 	}
 	info.Family = info.Base.Family
 	for _, in := range sf.Instructions("run", nil) {
@@ -192,29 +191,4 @@ func (s StageInfo) EndsNonRoot() bool {
 		return !IsRoot(s.User)
 	}
 	return !IsRoot(s.Base.DefaultUser)
-}
-
-// inspected holds the facts read from real images (--inspect-images), by
-// the reference as written in the Dockerfile after argument expansion.
-var inspected struct {
-	sync.RWMutex
-	m map[string]ImageFacts
-}
-
-// SetInspected records the facts of an inspected image; stages built on
-// ref use them instead of the table's.
-func SetInspected(ref string, f ImageFacts) {
-	inspected.Lock()
-	defer inspected.Unlock()
-	if inspected.m == nil {
-		inspected.m = map[string]ImageFacts{}
-	}
-	inspected.m[ref] = f
-}
-
-func inspectedFacts(ref string) (ImageFacts, bool) {
-	inspected.RLock()
-	defer inspected.RUnlock()
-	f, ok := inspected.m[ref]
-	return f, ok
 }
