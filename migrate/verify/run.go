@@ -630,16 +630,19 @@ func (s *session) cleanup(ctx context.Context) {
 }
 
 // healthRoute extracts the URL path and port a HEALTHCHECK requests, e.g.
-// "/healthz" and 3000 from `curl -f http://localhost:3000/healthz` (port
-// 0 when the URL names none); "" when it requests no URL (a TCP connect, a
-// script) or there is no HEALTHCHECK.
-var healthURL = regexp.MustCompile(`https?://[^/:\s'"]+(?::(\d+))?(/[^\s'"\\)]*)`)
+// "/healthz" and 3000 from `curl -f http://localhost:3000/healthz` (80 or
+// 443 when the URL names no port); "" when it requests no URL (a TCP
+// connect, a script) or there is no HEALTHCHECK.
+var healthURL = regexp.MustCompile(`(https?)://[^/:\s'"]+(?::(\d+))?(/[^\s'"\\)]*)`)
 
 func healthRoute(info *imageInfo) (string, int) {
 	if hc := info.Config.Healthcheck; hc != nil && len(hc.Test) > 0 && hc.Test[0] != "NONE" {
 		if m := healthURL.FindStringSubmatch(strings.Join(hc.Test, " ")); m != nil {
-			port, _ := strconv.Atoi(m[1])
-			return m[2], port
+			port, _ := strconv.Atoi(m[2])
+			if port == 0 {
+				port = map[string]int{"http": 80, "https": 443}[m[1]]
+			}
+			return m[3], port
 		}
 	}
 	return "", 0

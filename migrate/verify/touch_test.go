@@ -120,6 +120,10 @@ func TestHealthPathAndPorts(t *testing.T) {
 	if path, port := healthRoute(&info); path != "/healthz" || port != 3000 {
 		t.Errorf("healthRoute = %q, %d", path, port)
 	}
+	info.Config.Healthcheck = &healthConfig{Test: []string{"CMD", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1/ping"}}
+	if path, port := healthRoute(&info); path != "/ping" || port != 80 {
+		t.Errorf("healthRoute without a port = %q, %d", path, port)
+	}
 	info.Config.Healthcheck = &healthConfig{Test: []string{"CMD", "python", "-c", "import socket; socket.create_connection(('127.0.0.1', 5000), timeout=4).close()"}}
 	if path, _ := healthRoute(&info); path != "" {
 		t.Errorf("a TCP-connect HEALTHCHECK names route %q", path)
