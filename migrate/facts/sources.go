@@ -24,12 +24,16 @@ const sourceLimit = 2000
 // most 1 MiB whose kind some scanner reads (sources of the languages the
 // facts know, server configuration). It skips dependency, build-output,
 // hidden and test folders, stops after sourceLimit files, never follows a
-// link, and reads through safefs (confined to the context).
+// link, and reads through an os.Root of the context (confined to it: no
+// link or ".." out of the context is followed, even should a directory
+// become a link during the walk; resolving each file's absolute path
+// again cost a system call per component).
 func walkSources(dir string, fn func(sourceFile)) {
-	root, err := safefs.New(dir)
+	root, err := os.OpenRoot(dir)
 	if err != nil {
 		return
 	}
+	defer root.Close()
 	budget := sourceLimit
 	_ = filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
 		if err != nil {
@@ -52,11 +56,12 @@ func walkSources(dir string, fn func(sourceFile)) {
 		if err != nil || info.Size() > 1<<20 {
 			return nil
 		}
-		data, err := root.ReadFile(safefs.Source, path)
+		rel := safefs.Rel(dir, path)
+		data, err := safefs.ReadWalked(safefs.Source, root, filepath.FromSlash(rel))
 		if err != nil {
 			return nil
 		}
-		fn(sourceFile{rel: safefs.Rel(dir, path), name: d.Name(), ext: filepath.Ext(d.Name()), data: data})
+		fn(sourceFile{rel: rel, name: d.Name(), ext: filepath.Ext(d.Name()), data: data})
 		return nil
 	})
 }

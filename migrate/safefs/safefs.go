@@ -280,14 +280,27 @@ func ReadRegular(kind Kind, p string) ([]byte, error) { return readRegular(kind,
 // writer forever), checks that the open file is regular and small enough,
 // and reads at most the limit.
 func readRegular(kind Kind, p string) ([]byte, error) {
+	return readWith(kind, p, os.Stat, os.OpenFile)
+}
+
+// ReadWalked reads rel, a path inside the directory of root (os.Root:
+// no link or ".." out of it is followed, whatever happens to the files
+// meanwhile), which must be a regular file within the kind's limit. A walk
+// of a directory reads the files it finds with it, instead of resolving
+// every component of each absolute path again.
+func ReadWalked(kind Kind, root *os.Root, rel string) ([]byte, error) {
+	return readWith(kind, rel, root.Stat, root.OpenFile)
+}
+
+func readWith(kind Kind, p string, stat func(string) (fs.FileInfo, error), open func(string, int, fs.FileMode) (*os.File, error)) ([]byte, error) {
 	// Refuse special files before opening them: opening a device can have
 	// effects of its own.
-	if fi, err := os.Stat(p); err != nil {
+	if fi, err := stat(p); err != nil {
 		return nil, err
 	} else if !fi.Mode().IsRegular() {
 		return nil, fmt.Errorf("%s %s: %w (%s)", kind, p, ErrNotRegular, TypeName(fi.Mode()))
 	}
-	f, err := os.OpenFile(p, os.O_RDONLY|nonblock, 0)
+	f, err := open(p, os.O_RDONLY|nonblock, 0)
 	if err != nil {
 		return nil, err
 	}

@@ -167,3 +167,54 @@ func TestResolveDanglingLink(t *testing.T) {
 		t.Errorf("Resolve through a dangling link = %s, want under %s", got, want)
 	}
 }
+
+// TestReadWalked: a file read through an os.Root of the project is
+// confined as ReadFile's are (links out of it, "..", a linked directory),
+// and a FIFO, a directory and an oversized file are refused the same way.
+func TestReadWalked(t *testing.T) {
+	_, dir, outside := setup(t)
+	link(t, filepath.Join(outside, "secret"), filepath.Join(dir, "abs"))
+	link(t, "../outside/secret", filepath.Join(dir, "rel"))
+	link(t, outside, filepath.Join(dir, "dirlink"))
+	link(t, "ok", filepath.Join(dir, "sub", "inner"))
+	r, err := os.OpenRoot(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	for _, p := range []string{"abs", "rel", "dirlink/secret", "../outside/secret", "sub/../../outside/secret"} {
+		if data, err := ReadWalked(Manifest, r, filepath.FromSlash(p)); err == nil || data != nil {
+			t.Errorf("%s: got %q, %v; want it refused", p, data, err)
+		}
+	}
+	for _, p := range []string{"sub/ok", "sub/inner"} {
+		if data, err := ReadWalked(Manifest, r, filepath.FromSlash(p)); err != nil || string(data) != "inside" {
+			t.Errorf("%s: %q, %v", p, data, err)
+		}
+	}
+	safefstest.Mkfifo(t, filepath.Join(dir, "fifo"))
+	done := make(chan error, 1)
+	go func() {
+		_, err := ReadWalked(Ignore, r, "fifo")
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if !errors.Is(err, ErrNotRegular) {
+			t.Errorf("FIFO: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("reading a FIFO hangs")
+	}
+	if _, err := ReadWalked(Ignore, r, "sub"); !errors.Is(err, ErrNotRegular) {
+		t.Errorf("directory: %v", err)
+	}
+	big := filepath.Join(dir, "big")
+	write(t, big, "")
+	if err := os.Truncate(big, Limits[Source]+1); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ReadWalked(Source, r, "big"); !errors.Is(err, ErrTooLarge) {
+		t.Errorf("oversized source: %v", err)
+	}
+}
