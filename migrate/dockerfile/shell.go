@@ -225,6 +225,17 @@ func (in *Instruction) Flag(name string) []string {
 	return out
 }
 
+// HasFlag reports whether the instruction has the flag --name, with a
+// value or without one (--link, --parents).
+func (in *Instruction) HasFlag(name string) bool {
+	for _, f := range in.Flags {
+		if f == "--"+name || strings.HasPrefix(f, "--"+name+"=") {
+			return true
+		}
+	}
+	return false
+}
+
 // Mounts returns the RUN's --mount flags as BuildKit parses them (values
 // not expanded); nil for another instruction or a RUN BuildKit rejects.
 func (in *Instruction) Mounts() []*instructions.Mount {

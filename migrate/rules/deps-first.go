@@ -59,7 +59,7 @@ func depsFirstStage(p *Pass, st *dockerfile.Stage) {
 		if cp.Cmd != "copy" || len(cp.Args) != 2 || len(cp.Heredocs) > 0 || strings.TrimSuffix(cp.Args[0], "/") != "." && cp.Args[0] != "./" {
 			continue
 		}
-		if slicesHasPrefix(cp.Flags, "--from") || slicesHasPrefix(cp.Flags, "--parents") || slicesHasPrefix(cp.Flags, "--exclude") {
+		if cp.HasFlag("from") || cp.HasFlag("parents") || cp.HasFlag("exclude") {
 			continue
 		}
 		// The install: the first instruction after the COPY that is not
@@ -208,7 +208,7 @@ func depsFirstCopies(f *dockerfile.File, cp *dockerfile.Instruction, files, dirs
 // before the instruction list ends (the manifests, typically).
 func depsFirstCopiedBefore(ins []*dockerfile.Instruction) bool {
 	for _, in := range ins {
-		if in.Cmd == "copy" && !slicesHasPrefix(in.Flags, "--from") {
+		if in.Cmd == "copy" && !in.HasFlag("from") {
 			return true
 		}
 	}

@@ -141,7 +141,7 @@ func splitNode(c *splitCtx) *splitOut {
 			later = append(later, in)
 		}
 	}
-	if why := nodeAssetsOnly(p, c.st, later); why != "" {
+	if why := p.Stage(c.st).NodeAssetsOnly(later); why != "" {
 		p.Report(line, "no split: %s; a production-only install would leave the asset build without its development dependencies", why)
 		return nil
 	}

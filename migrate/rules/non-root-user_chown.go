@@ -30,7 +30,7 @@ func nonrootCopyChown(p *Pass, st *dockerfile.Stage) bool {
 		if run.Cmd != "run" || (cp.Cmd != "copy" && cp.Cmd != "add") || len(cp.Args) < 2 || len(run.Flags) > 0 {
 			continue
 		}
-		if slicesHasPrefix(cp.Flags, "--chown") {
+		if cp.HasFlag("chown") {
 			continue
 		}
 		owner, target, ok := nonrootChownR(run)

@@ -44,14 +44,14 @@ type nonrootOwn struct {
 func nonrootCodeCopies(sf *facts.StageFacts, st *dockerfile.Stage, from int) []nonrootCopy {
 	var out []nonrootCopy
 	for i, in := range st.Instructions {
-		if (in.Cmd != "copy" && in.Cmd != "add") || len(in.Args) < 2 || slicesHasPrefix(in.Flags, "--chown") {
+		if (in.Cmd != "copy" && in.Cmd != "add") || len(in.Args) < 2 || in.HasFlag("chown") {
 			continue
 		}
 		dest := facts.JoinPath(sf.Workdir(in), in.Args[len(in.Args)-1])
 		if nonrootSystemPath(dest) {
 			continue
 		}
-		out = append(out, nonrootCopy{i: i, in: in, dest: dest, context: !slicesHasPrefix(in.Flags, "--from"), early: i < from})
+		out = append(out, nonrootCopy{i: i, in: in, dest: dest, context: !in.HasFlag("from"), early: i < from})
 	}
 	return out
 }

@@ -103,7 +103,7 @@ func nonrootWebServer(p *Pass, st *dockerfile.Stage, info facts.StageInfo) (nonr
 func nonrootNginxConf(p *Pass, sf *facts.StageFacts) (string, bool) {
 	for _, cmd := range []string{"copy", "add"} {
 		for _, in := range sf.Instructions(cmd, nil) {
-			if len(in.Args) != 2 || slicesHasPrefix(in.Flags, "--from") {
+			if len(in.Args) != 2 || in.HasFlag("from") {
 				continue
 			}
 			src, dst := in.Args[0], in.Args[1]
@@ -118,13 +118,4 @@ func nonrootNginxConf(p *Pass, sf *facts.StageFacts) (string, bool) {
 		}
 	}
 	return "", false
-}
-
-func slicesHasPrefix(flags []string, prefix string) bool {
-	for _, f := range flags {
-		if strings.HasPrefix(f, prefix) {
-			return true
-		}
-	}
-	return false
 }

@@ -19,7 +19,7 @@ type prodDepsStage struct {
 	// development dependency, len(runs) when none (nil until asked).
 	devFrom []int
 	// removes is the index of the last RUN that removes node_modules
-	// (-1 when none); assets are nodeAssetsOnly's answers: [0] with that
+	// (-1 when none); assets are NodeAssetsOnly's answers: [0] with that
 	// RUN later, [1] without it.
 	removes    int
 	assets     [2]*string
@@ -52,7 +52,7 @@ func (r *prodDepsRun) laterDev() int {
 	return s.devFrom[r.i+1]
 }
 
-// assetsOnly is nodeAssetsOnly for the RUN being fixed and the RUNs after it.
+// assetsOnly is StageFacts.NodeAssetsOnly for the RUN being fixed and the RUNs after it.
 func (r *prodDepsRun) assetsOnly() string {
 	s := r.s
 	if !s.assetsDone {
@@ -71,7 +71,7 @@ func (r *prodDepsRun) assetsOnly() string {
 		k, later = 0, s.runs[s.removes:s.removes+1]
 	}
 	if s.assets[k] == nil {
-		why := nodeAssetsOnly(r.p, r.st, later)
+		why := r.p.Stage(r.st).NodeAssetsOnly(later)
 		s.assets[k] = &why
 	}
 	return *s.assets[k]

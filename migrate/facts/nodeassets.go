@@ -1,0 +1,47 @@
+package facts
+
+import (
+	"regexp"
+	"strings"
+
+	"github.com/composeopt/composeopt/migrate/dockerfile"
+)
+
+// nodeStart matches a start command that runs Node.
+var nodeStart = regexp.MustCompile(`(^|[\s/"'])(node|nodejs|npm|npx|yarn|pnpm|bun|deno|next|nuxt|ts-node|tsx|nodemon|pm2|pm2-runtime|react-scripts|vite|remix|astro|strapi|nest)(\s|$|["'])|\.(c|m)?js(\s|$|["'])|\.ts(\s|$|["'])`)
+
+// NodeAssetsOnly says why the Node dependencies a stage installs serve
+// only to build assets ("" when the app may use them at run time): one of
+// the later RUNs given removes node_modules, or every way the stage starts
+// (its CMD/ENTRYPOINT, the compose commands of its services) runs
+// something other than Node. prod-deps and the Node split both ask it.
+func (sf *StageFacts) NodeAssetsOnly(later []*dockerfile.Instruction) string {
+	for _, in := range later {
+		t := strings.Join(in.Args, " ")
+		if strings.Contains(t, "rm ") && strings.Contains(t, "node_modules") {
+			return "a later RUN removes node_modules, so they never reach the image"
+		}
+	}
+	image := strings.Join(sf.ImageCommands(), " ")
+	starts := []string{}
+	imageUsed := len(sf.Services) == 0
+	for _, s := range sf.Services {
+		if s.Command != nil {
+			starts = append(starts, strings.Join(s.Command, " "))
+		} else {
+			imageUsed = true
+		}
+	}
+	if imageUsed {
+		if image == "" {
+			return "" // the base image's own command: unknown here
+		}
+		starts = append(starts, image)
+	}
+	for _, s := range starts {
+		if nodeStart.MatchString(s) {
+			return ""
+		}
+	}
+	return "the stage starts `" + starts[0] + "`, not Node, so node_modules only serve to build assets"
+}
