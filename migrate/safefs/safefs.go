@@ -349,29 +349,44 @@ func TypeName(m fs.FileMode) string {
 // resolves inside the root, and p is absent or a regular file, not a
 // symbolic link (composeopt never writes through a link, wherever it points).
 func (r *Root) CheckOutput(p string) error {
+	_, err := r.checkOutput(p)
+	return err
+}
+
+// checkOutput is CheckOutput, also saying whether p exists (as a regular
+// file, when err is nil).
+func (r *Root) checkOutput(p string) (bool, error) {
 	if err := r.Check("output", filepath.Dir(p)); err != nil {
-		return fmt.Errorf("%s: %w", p, err)
+		return false, fmt.Errorf("%s: %w", p, err)
 	}
 	fi, err := os.Lstat(p)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil
+		return false, nil
 	}
 	if err != nil {
-		return err
+		return false, err
 	}
 	if !fi.Mode().IsRegular() {
-		return fmt.Errorf("%s is %s, %w; composeopt replaces only regular files and never writes through a link", p, TypeName(fi.Mode()), ErrNotRegular)
+		return false, fmt.Errorf("%s is %s, %w; composeopt replaces only regular files and never writes through a link", p, TypeName(fi.Mode()), ErrNotRegular)
 	}
-	return nil
+	return true, nil
 }
 
 // ReadOutput returns the current content of the output path p (nil when it
 // does not exist) after CheckOutput.
 func (r *Root) ReadOutput(kind Kind, p string) ([]byte, error) {
-	if err := r.CheckOutput(p); err != nil {
+	exists, err := r.checkOutput(p)
+	if err != nil || !exists {
 		return nil, err
 	}
-	return r.ReadOptional(kind, p)
+	// p is a regular file (not a link) in a directory that resolves inside
+	// the root: resolving p itself again, as ReadFile would, can only give
+	// the same answer.
+	data, err := readRegular(kind, p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	return data, err
 }
 
 // IsRegular reports whether the directory entry d is a regular file (walks

@@ -153,6 +153,20 @@ func TestCheckOutput(t *testing.T) {
 			t.Errorf("%s: %v", p, err)
 		}
 	}
+	// ReadOutput reads a regular output inside the project, and a missing
+	// one (or one in a missing directory) is nil, no error.
+	if data, err := root.ReadOutput(Dockerfile, filepath.Join(dir, "sub", "ok")); err != nil || string(data) != "inside" {
+		t.Errorf("sub/ok: read %q, %v", data, err)
+	}
+	for _, p := range []string{"new", "newdir/new"} {
+		if data, err := root.ReadOutput(Dockerfile, filepath.Join(dir, p)); err != nil || data != nil {
+			t.Errorf("%s: read %q, %v", p, data, err)
+		}
+	}
+	safefstest.Mkfifo(t, filepath.Join(dir, "fifo.optimized"))
+	if _, err := root.ReadOutput(Dockerfile, filepath.Join(dir, "fifo.optimized")); !errors.Is(err, ErrNotRegular) {
+		t.Errorf("a FIFO output: %v", err)
+	}
 }
 
 func TestResolveDanglingLink(t *testing.T) {
