@@ -1,0 +1,85 @@
+package rules
+
+import (
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"os"
+	"sort"
+	"strings"
+	"testing"
+)
+
+// TestRulesUseNoOtherRulesHelpers: a rule's files (<id>.go, <id>_*.go)
+// use their own declarations, the shared ones (rule.go, all.go, ...) and
+// other packages, never another rule's: what two rules both need belongs
+// in migrate/facts or migrate/dockerfile under a name of what it computes.
+func TestRulesUseNoOtherRulesHelpers(t *testing.T) {
+	ids := map[string]bool{}
+	for _, r := range All() {
+		ids[r.ID] = true
+	}
+	entries, err := os.ReadDir(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	owner := func(file string) string { // the rule a file belongs to, "" if shared
+		base, _, _ := strings.Cut(strings.TrimSuffix(file, ".go"), "_")
+		if ids[base] {
+			return base
+		}
+		return ""
+	}
+	fset := token.NewFileSet()
+	files := map[string]*ast.File{}
+	declaredBy := map[string]string{} // package-level name → owning rule
+	for _, e := range entries {
+		name := e.Name()
+		if !strings.HasSuffix(name, ".go") || strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, name, nil, 0) // with object resolution: Unresolved below
+		if err != nil {
+			t.Fatal(err)
+		}
+		files[name] = f
+		id := owner(name)
+		for _, d := range f.Decls {
+			switch d := d.(type) {
+			case *ast.FuncDecl:
+				if d.Recv == nil {
+					declaredBy[d.Name.Name] = id
+				}
+			case *ast.GenDecl:
+				for _, s := range d.Specs {
+					switch s := s.(type) {
+					case *ast.ValueSpec:
+						for _, n := range s.Names {
+							declaredBy[n.Name] = id
+						}
+					case *ast.TypeSpec:
+						declaredBy[s.Name.Name] = id
+					}
+				}
+			}
+		}
+	}
+	names := make([]string, 0, len(files))
+	for name := range files {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		id := owner(name)
+		if id == "" {
+			continue
+		}
+		// Unresolved identifiers are those the file does not declare: other
+		// files' package-level names, imports and predeclared ones.
+		for _, ident := range files[name].Unresolved {
+			if other, ok := declaredBy[ident.Name]; ok && other != "" && other != id {
+				t.Errorf("%s: %s uses %s, which belongs to rule %s; move what both need to facts or dockerfile", fset.Position(ident.Pos()), id, ident.Name, other)
+			}
+		}
+	}
+}
