@@ -83,3 +83,54 @@ func TestRulesUseNoOtherRulesHelpers(t *testing.T) {
 		}
 	}
 }
+
+// TestRulesWalkNoChains: no rule walks a stage's chain itself (a range
+// over a Chain or a loop following BaseStage); StageFacts answers what is
+// in effect along it, once for every rule.
+func TestRulesWalkNoChains(t *testing.T) {
+	ids := map[string]bool{}
+	for _, r := range All() {
+		ids[r.ID] = true
+	}
+	entries, err := os.ReadDir(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fset := token.NewFileSet()
+	for _, e := range entries {
+		name := e.Name()
+		base, _, _ := strings.Cut(strings.TrimSuffix(name, ".go"), "_")
+		if !strings.HasSuffix(name, ".go") || strings.HasSuffix(name, "_test.go") || !ids[base] {
+			continue
+		}
+		f, err := parser.ParseFile(fset, name, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		isChain := func(x ast.Expr) bool {
+			switch x := x.(type) {
+			case *ast.SelectorExpr:
+				return x.Sel.Name == "Chain" || x.Sel.Name == "BaseStage"
+			case *ast.Ident:
+				return x.Name == "chain"
+			case *ast.CallExpr:
+				s, ok := x.Fun.(*ast.SelectorExpr)
+				return ok && s.Sel.Name == "Chain"
+			}
+			return false
+		}
+		ast.Inspect(f, func(n ast.Node) bool {
+			switch n := n.(type) {
+			case *ast.RangeStmt:
+				if isChain(n.X) {
+					t.Errorf("%s: %s walks a stage chain; ask StageFacts (p.Stage(st)) instead", fset.Position(n.Pos()), base)
+				}
+			case *ast.ForStmt:
+				if as, ok := n.Post.(*ast.AssignStmt); ok && len(as.Rhs) == 1 && isChain(as.Rhs[0]) {
+					t.Errorf("%s: %s follows BaseStage; ask StageFacts (p.Stage(st)) instead", fset.Position(n.Pos()), base)
+				}
+			}
+			return true
+		})
+	}
+}
