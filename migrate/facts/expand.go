@@ -4,6 +4,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/moby/buildkit/frontend/dockerfile/shell"
 )
@@ -33,6 +34,60 @@ func expand(s string, vars map[string]string, quotes bool) string {
 	if !strings.Contains(s, "$") && (!quotes || !strings.ContainsAny(s, `"'\`)) {
 		return s
 	}
+	if r, ok := expandPlain(s, vars); ok {
+		return r
+	}
+	return expandLex(s, vars, quotes)
+}
+
+// expandPlain expands the words BuildKit's lexer reads as plain text and
+// plain references ($NAME, ${NAME}) to names with a value: no quote,
+// escape or modifier. The lexer gives the value for each reference and
+// leaves the rest as written (quotes aside, which the word does not
+// have), so the result is the lexer's. ok is false for any other word:
+// expandLex reads it. Stages ask this of every FROM at every parse of a
+// build (FROM node:${NODE_VERSION}-alpine), and each lexer run allocates
+// a lexer and its buffers.
+func expandPlain(s string, vars map[string]string) (string, bool) {
+	if strings.ContainsAny(s, `"'\`) {
+		return "", false
+	}
+	var b strings.Builder
+	for {
+		i := strings.IndexByte(s, '$')
+		if i < 0 {
+			b.WriteString(s)
+			return b.String(), true
+		}
+		b.WriteString(s[:i])
+		s = s[i+1:]
+		braced := strings.HasPrefix(s, "{")
+		if braced {
+			s = s[1:]
+		}
+		n := 0
+		for n < len(s) && (s[n] == '_' || 'a' <= s[n] && s[n] <= 'z' || 'A' <= s[n] && s[n] <= 'Z' || n > 0 && '0' <= s[n] && s[n] <= '9') {
+			n++
+		}
+		// The lexer's names take any Unicode letter or digit: a name
+		// running on into a non-ASCII character is its to read.
+		if n == 0 || braced && (n == len(s) || s[n] != '}') || !braced && n < len(s) && s[n] >= utf8.RuneSelf {
+			return "", false
+		}
+		v, ok := vars[s[:n]]
+		if !ok || v == "" {
+			return "", false
+		}
+		b.WriteString(v)
+		s = s[n:]
+		if braced {
+			s = s[1:]
+		}
+	}
+}
+
+// expandLex is expand by BuildKit's lexer.
+func expandLex(s string, vars map[string]string, quotes bool) string {
 	lex := func(env shell.EnvGetter, keepUnset bool) (shell.ProcessWordResult, error) {
 		l := shell.NewLex('\\')
 		l.SkipProcessQuotes = !quotes

@@ -1,6 +1,10 @@
 package facts
 
-import "testing"
+import (
+	"math/rand"
+	"strings"
+	"testing"
+)
 
 func TestExpand(t *testing.T) {
 	vars := map[string]string{"V": "20", "EMPTY": "", "IMG": "node"}
@@ -27,6 +31,51 @@ func TestExpand(t *testing.T) {
 	for in, want := range map[string]string{`"8080"`: "8080", `'$V'`: "$V", `"$V"`: "20", `a\ b`: "a b"} {
 		if got := expandValue(in, vars); got != want {
 			t.Errorf("expandValue(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestExpandPlainAgreesWithLexer: the words expandPlain takes are
+// expanded as BuildKit's lexer expands them, with quotes removed or not,
+// and it takes the plain references it should.
+func TestExpandPlainAgreesWithLexer(t *testing.T) {
+	vars := map[string]string{"V": "20", "EMPTY": "", "IMG": "node", "A_1": "x y", "_u": "$V", "B": "}{"}
+	words := []string{
+		"node:$V", "node:${V}-alpine", "${IMG}:${V}", "$IMG$V", "${IMG}${V}", "a$A_1.b", "$A_1_", "${_u}", "$_u$B", "$B$",
+		"$", "$$", "${", "${}", "${V", "$1", "$-", "x$", "${V:-1}", "${V}}", "$V}", "{$V}", "$EMPTY", "${EMPTY}", "$UNKNOWN",
+		"$V-$IMG", "$V.$V", "$V/$V", "a${A_1}b", "${V}${", "é$V", "$Vé", "${Vé}", "$V\t", "$V $IMG",
+	}
+	taken := 0
+	for _, w := range words {
+		got, ok := expandPlain(w, vars)
+		if !ok {
+			continue
+		}
+		taken++
+		for _, quotes := range []bool{false, true} {
+			if want := expandLex(w, vars, quotes); got != want {
+				t.Errorf("%q (quotes %v): expandPlain %q, lexer %q", w, quotes, got, want)
+			}
+		}
+	}
+	if taken < 18 {
+		t.Errorf("expandPlain took only %d of the words", taken)
+	}
+	// And random words over the characters that matter.
+	rng := rand.New(rand.NewSource(1))
+	alphabet := []string{"$", "{", "}", "V", "IMG", "A_1", "_u", "B", "EMPTY", "1", "a", "-", ":", "é", " ", "%", "#"}
+	for range 20000 {
+		var b strings.Builder
+		for n := rng.Intn(8); n >= 0; n-- {
+			b.WriteString(alphabet[rng.Intn(len(alphabet))])
+		}
+		w := b.String()
+		got, ok := expandPlain(w, vars)
+		if !ok {
+			continue
+		}
+		if want := expandLex(w, vars, true); got != want {
+			t.Fatalf("%q: expandPlain %q, lexer %q", w, got, want)
 		}
 	}
 }
