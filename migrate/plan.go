@@ -431,7 +431,7 @@ func serviceFacts(byName map[string]*compose.Service, b *compose.Build) []facts.
 		}
 		fs := facts.Service{
 			Name: s.Name, Target: s.Build.Target, Args: s.Build.Args, Ports: s.Ports,
-			User: s.User, HasHealthcheck: s.HasHealthcheck, HealthcheckDisabled: s.HealthcheckDisabled, Environment: s.Environment, Command: s.Command,
+			User: s.User, HasHealthcheck: s.HasHealthcheck, HealthcheckDisabled: s.HealthcheckDisabled, Environment: s.Environment, Command: s.Command, Entrypoint: s.Entrypoint,
 			Labels: s.Labels, NetworkMode: s.NetworkMode,
 		}
 		for _, v := range s.Volumes {

@@ -30,6 +30,8 @@ type Service struct {
 	Environment         map[string]string
 	// Command is the compose command: override (nil when unset).
 	Command []string
+	// Entrypoint is the compose entrypoint: override (nil when unset).
+	Entrypoint []string
 	// Labels are the compose labels (Traefik and similar name ports there).
 	Labels map[string]string
 	// NetworkMode is compose's network_mode ("" = the project's bridge network).
@@ -80,6 +82,9 @@ type Build struct {
 	// sourceDoubts are the context's source writes AppWrites cannot
 	// resolve (see WriteDoubts).
 	sourceDoubts []sourceDoubt
+	// sqlite: a source or configuration file of the context names SQLite
+	// (a migration run at start may then write a database file).
+	sqlite bool
 	// unreadable caches NotReadableByOthers.
 	unreadable *[]string
 	// Scan is what a bounded walk of the whole context found (ecosystems at
@@ -296,7 +301,13 @@ func Gather(contextDir string, services []Service) (*Build, error) {
 		b.SourcePorts = addSourcePorts(b.SourcePorts, f)
 		b.SourceWrites = addSourceWrites(b.SourceWrites, f)
 		b.sourceDoubts = addWriteDoubts(b.sourceDoubts, f)
+		b.sqlite = b.sqlite || namesSQLite(f.data)
 	})
+	for _, rel := range []string{"prisma/schema.prisma", "config/database.yml", "alembic.ini", "database/database.sqlite"} {
+		if data, err := safefs.ReadIn(safefs.Source, contextDir, rel); err == nil && (namesSQLite(data) || strings.HasSuffix(rel, ".sqlite")) {
+			b.sqlite = true
+		}
+	}
 	b.HealthRoutes, b.RouteExts = routes.result()
 	b.Scan = ScanContext(contextDir)
 	if b.Files["go.mod"] {

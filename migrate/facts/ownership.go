@@ -65,6 +65,7 @@ func (sf *StageFacts) WriteDoubts() []WriteDoubt {
 			Dirs:     fw.dirs,
 		})
 	}
+	out = append(out, sf.startScan().doubts...)
 	_, exts := sf.AppLanguage()
 	for _, d := range b.sourceDoubts {
 		if exts != nil && !slices.Contains(exts, d.ext) || buildTimeSource(sf, d.rel) || d.unlessRun != "" && chainRuns(sf, d.unlessRun) {

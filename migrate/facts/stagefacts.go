@@ -38,6 +38,7 @@ type StageFacts struct {
 	f      *dockerfile.File
 	ports  *[]Port
 	writes *[]WritePath
+	start  *startScan
 }
 
 // chainIndex places the instructions of a chain in order, so that what is

@@ -129,6 +129,9 @@ func appWrites(sf *StageFacts, b *Build) []WritePath {
 			add(w.Path, w.Evidence, w.file)
 		}
 	}
+	for _, w := range sf.startScan().writes {
+		add(w.Path, w.Evidence, w.file)
+	}
 	return out
 }
 

@@ -1,0 +1,3 @@
+#!/bin/sh
+echo "worker starting" >&2
+exec "$@"
