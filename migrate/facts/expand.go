@@ -34,32 +34,42 @@ func expand(s string, vars map[string]string, quotes bool) string {
 	if !strings.Contains(s, "$") && (!quotes || !strings.ContainsAny(s, `"'\`)) {
 		return s
 	}
-	if r, ok := expandPlain(s, vars); ok {
+	if r, ok := expandPlain(s, vars, quotes); ok {
 		return r
 	}
 	return expandLex(s, vars, quotes)
 }
 
-// expandPlain expands the words BuildKit's lexer reads as plain text and
-// plain references ($NAME, ${NAME}) to names with a value: no quote,
-// escape or modifier. The lexer gives the value for each reference and
-// leaves the rest as written (quotes aside, which the word does not
-// have), so the result is the lexer's. ok is false for any other word:
-// expandLex reads it. Stages ask this of every FROM at every parse of a
-// build (FROM node:${NODE_VERSION}-alpine), and each lexer run allocates
-// a lexer and its buffers.
-func expandPlain(s string, vars map[string]string) (string, bool) {
-	if strings.ContainsAny(s, `"'\`) {
+// expandPlain expands the words BuildKit's lexer reads as plain text,
+// double quotes and plain references ($NAME, ${NAME}): no single quote,
+// escape or modifier. The lexer gives the value of each reference to a
+// name with a value, and leaves the reference as written for any other
+// name (see expand); it removes the double quotes when quotes is set, and
+// leaves the rest as written. ok is false for any other word, which
+// expandLex reads. Stages ask this of every FROM and ENV at every parse of
+// a build (FROM node:${NODE_VERSION}-alpine, ENV PATH="/venv/bin:$PATH"),
+// and each lexer run allocated a lexer and its buffers (three runs for a
+// name without a value).
+func expandPlain(s string, vars map[string]string, quotes bool) (string, bool) {
+	if strings.ContainsAny(s, `'\`) || strings.Count(s, `"`)%2 != 0 {
 		return "", false
 	}
 	var b strings.Builder
 	for {
-		i := strings.IndexByte(s, '$')
+		i := strings.IndexAny(s, `$"`)
 		if i < 0 {
 			b.WriteString(s)
 			return b.String(), true
 		}
 		b.WriteString(s[:i])
+		if s[i] == '"' {
+			if !quotes {
+				b.WriteByte('"')
+			}
+			s = s[i+1:]
+			continue
+		}
+		ref := s[i:]
 		s = s[i+1:]
 		braced := strings.HasPrefix(s, "{")
 		if braced {
@@ -74,14 +84,15 @@ func expandPlain(s string, vars map[string]string) (string, bool) {
 		if n == 0 || braced && (n == len(s) || s[n] != '}') || !braced && n < len(s) && s[n] >= utf8.RuneSelf {
 			return "", false
 		}
-		v, ok := vars[s[:n]]
-		if !ok || v == "" {
-			return "", false
-		}
-		b.WriteString(v)
+		name := s[:n]
 		s = s[n:]
 		if braced {
 			s = s[1:]
+		}
+		if v := vars[name]; v != "" {
+			b.WriteString(v)
+		} else {
+			b.WriteString(ref[:len(ref)-len(s)])
 		}
 	}
 }

@@ -44,38 +44,41 @@ func TestExpandPlainAgreesWithLexer(t *testing.T) {
 		"node:$V", "node:${V}-alpine", "${IMG}:${V}", "$IMG$V", "${IMG}${V}", "a$A_1.b", "$A_1_", "${_u}", "$_u$B", "$B$",
 		"$", "$$", "${", "${}", "${V", "$1", "$-", "x$", "${V:-1}", "${V}}", "$V}", "{$V}", "$EMPTY", "${EMPTY}", "$UNKNOWN",
 		"$V-$IMG", "$V.$V", "$V/$V", "a${A_1}b", "${V}${", "é$V", "$Vé", "${Vé}", "$V\t", "$V $IMG",
+		`"/opt/venv/bin:$PATH"`, `"$V"IMG`, `"${V}"`, `a"b"c`, `"$UNKNOWN"$V`, `"`, `"$V`, `'$V'`, "`$V`", `"${V"}`,
 	}
 	taken := 0
 	for _, w := range words {
-		got, ok := expandPlain(w, vars)
-		if !ok {
-			continue
-		}
-		taken++
 		for _, quotes := range []bool{false, true} {
+			got, ok := expandPlain(w, vars, quotes)
+			if !ok {
+				continue
+			}
+			taken++
 			if want := expandLex(w, vars, quotes); got != want {
 				t.Errorf("%q (quotes %v): expandPlain %q, lexer %q", w, quotes, got, want)
 			}
 		}
 	}
-	if taken < 18 {
+	if taken < 40 {
 		t.Errorf("expandPlain took only %d of the words", taken)
 	}
 	// And random words over the characters that matter.
 	rng := rand.New(rand.NewSource(1))
-	alphabet := []string{"$", "{", "}", "V", "IMG", "A_1", "_u", "B", "EMPTY", "1", "a", "-", ":", "é", " ", "%", "#"}
+	alphabet := []string{"$", "{", "}", "V", "IMG", "A_1", "_u", "B", "EMPTY", "1", "a", "-", ":", "é", " ", "%", "#", `"`, "`", "UNKNOWN", "PATH"}
 	for range 20000 {
 		var b strings.Builder
 		for n := rng.Intn(8); n >= 0; n-- {
 			b.WriteString(alphabet[rng.Intn(len(alphabet))])
 		}
 		w := b.String()
-		got, ok := expandPlain(w, vars)
-		if !ok {
-			continue
-		}
-		if want := expandLex(w, vars, true); got != want {
-			t.Fatalf("%q: expandPlain %q, lexer %q", w, got, want)
+		for _, quotes := range []bool{false, true} {
+			got, ok := expandPlain(w, vars, quotes)
+			if !ok {
+				continue
+			}
+			if want := expandLex(w, vars, quotes); got != want {
+				t.Fatalf("%q (quotes %v): expandPlain %q, lexer %q", w, quotes, got, want)
+			}
 		}
 	}
 }
