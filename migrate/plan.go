@@ -321,8 +321,7 @@ func planBuild(p *compose.Project, byName map[string]*compose.Service, b *compos
 	// aimed at a project building it, or at no project in particular.
 	fb.Repo = repo.ForProjects(opts.Repo.projectsFor(b, p.Dir))
 	fb.Inspected = opts.inspected
-	last := facts.Stage(df, df.Target(fb.Targets()[0]), services[0].Args)
-	bp.BaseImage = last.Image.Ref
+	bp.BaseImage = facts.BaseImage(df, df.Target(fb.Targets()[0]), services[0].Args).Ref
 	if why := facts.WindowsReason(df, services[0].Args); why != "" {
 		return fail(StatusSkipped, "Windows-container Dockerfile (%s): the rules target Linux images", why)
 	}

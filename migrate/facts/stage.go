@@ -109,12 +109,15 @@ type StageInfo struct {
 	ImageUID  int
 }
 
-// Stage computes the stage's facts, following stage chains, with the
-// build args given (StageFacts.Info is the same for the args of the
-// services that build the stage, and with the build's inspected images).
-func Stage(f *dockerfile.File, st *dockerfile.Stage, buildArgs map[string]string) StageInfo {
-	sf := &StageFacts{Stage: st, Chain: st.Chain(), BuildArgs: buildArgs, f: f}
-	return sf.info()
+// BaseImage returns the image the stage's chain starts FROM, with the
+// build args given expanded (StageInfo.Image, without computing the rest
+// of the stage's facts).
+func BaseImage(f *dockerfile.File, st *dockerfile.Stage, buildArgs map[string]string) Image {
+	return chainImage(f, st.Chain(), buildArgs)
+}
+
+func chainImage(f *dockerfile.File, chain []*dockerfile.Stage, buildArgs map[string]string) Image {
+	return ParseImage(Expand(chain[0].Base, GlobalArgs(f, buildArgs)))
 }
 
 // info computes Info: the base image of the chain's root (build args
@@ -123,7 +126,7 @@ func Stage(f *dockerfile.File, st *dockerfile.Stage, buildArgs map[string]string
 // package manager says), and the USER at the end of the chain.
 func (sf *StageFacts) info() StageInfo {
 	info := StageInfo{Stage: sf.Stage, Root: sf.Chain[0]}
-	info.Image = ParseImage(Expand(info.Root.Base, GlobalArgs(sf.f, sf.BuildArgs)))
+	info.Image = chainImage(sf.f, sf.Chain, sf.BuildArgs)
 	info.Base = LookupImage(info.Image.Ref)
 	if real, ok := sf.b.inspected(info.Image.Ref); ok {
 		info.Base = real
