@@ -585,20 +585,26 @@ func ignoreEvidence(p *compose.Project, fb *facts.Build, df *dockerfile.File, ke
 		{"docs", docsPatterns, facts.IsDocsCommand},
 	}
 	stages := facts.NewStages(fb, df)
+	// The simple commands of each RUN, split once for both kinds.
+	var runs []*dockerfile.Instruction
+	var runCmds [][][]string
+	for _, in := range df.Instructions {
+		if in.Cmd != "run" {
+			continue
+		}
+		cmds := [][]string{in.Args}
+		if src, ok := in.ShellForm(); ok {
+			cmds = facts.ShellCommands(src)
+		}
+		runs, runCmds = append(runs, in), append(runCmds, cmds)
+	}
 	for _, k := range kinds {
 		var why []string
 		for _, e := range repo.InImage(k.name, fb.Services) {
 			why = append(why, fmt.Sprintf("%s runs `%s` in the container", e.Where, e.What))
 		}
-		for _, in := range df.Instructions {
-			if in.Cmd != "run" {
-				continue
-			}
-			cmds := [][]string{in.Args}
-			if src, ok := in.ShellForm(); ok {
-				cmds = facts.ShellCommands(src)
-			}
-			for _, words := range cmds {
+		for i, in := range runs {
+			for _, words := range runCmds[i] {
 				if k.isCmd(words) {
 					why = append(why, fmt.Sprintf("the Dockerfile runs `%s` (line %d)", facts.JoinWords(words), in.Start))
 					break
