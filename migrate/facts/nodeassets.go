@@ -13,8 +13,8 @@ var nodeStart = regexp.MustCompile(`(^|[\s/"'])(node|nodejs|npm|npx|yarn|pnpm|bu
 // NodeAssetsOnly says why the Node dependencies a stage installs serve
 // only to build assets ("" when the app may use them at run time): one of
 // the later RUNs given removes node_modules, or every way the stage starts
-// (its CMD/ENTRYPOINT, the compose commands of its services) runs
-// something other than Node. prod-deps and the Node split both ask it.
+// (its CMD/ENTRYPOINT, the compose commands of its services, and the
+// start scripts those run) runs something other than Node. prod-deps and the Node split both ask it.
 func (sf *StageFacts) NodeAssetsOnly(later []*dockerfile.Instruction) string {
 	for _, in := range later {
 		t := strings.Join(in.Args, " ")
@@ -40,6 +40,13 @@ func (sf *StageFacts) NodeAssetsOnly(later []*dockerfile.Instruction) string {
 	}
 	for _, s := range starts {
 		if nodeStart.MatchString(s) {
+			return ""
+		}
+	}
+	// A start script (sh -c ./start.sh, docker-entrypoint.sh) that runs
+	// Node uses them.
+	for _, sc := range sf.StartScripts() {
+		if nodeStart.MatchString(sc.Text) {
 			return ""
 		}
 	}

@@ -31,16 +31,24 @@ const (
 // startScan is what a stage's start commands and the scripts they run
 // write: literal paths (writes) and writes the facts cannot place (doubts).
 type startScan struct {
-	scripts []string
+	scripts []StartScript
 	writes  []sourceWrite
 	doubts  []WriteDoubt
 }
 
-// StartScripts returns the context-relative paths of the shell scripts
-// the stage's container runs when it starts: those its ENTRYPOINT and CMD
-// (the last of each in the chain) or its services' compose entrypoint and
-// command run, and the scripts those run or source, two levels deep.
-func (sf *StageFacts) StartScripts() []string { return sf.startScan().scripts }
+// StartScript is a shell script of the build context that a container
+// runs when it starts.
+type StartScript struct {
+	Path string // context-relative, slash-separated
+	Text string
+}
+
+// StartScripts returns the shell scripts of the context the stage's
+// container runs when it starts: those its ENTRYPOINT and CMD (the last of
+// each in the chain) or its services' compose entrypoint and command run,
+// and the scripts those run or source (startScriptDepth levels), in the
+// order they are met. The slice is shared: read it, do not change it.
+func (sf *StageFacts) StartScripts() []StartScript { return sf.startScan().scripts }
 
 func (sf *StageFacts) startScan() *startScan {
 	if sf.start != nil {
@@ -236,7 +244,7 @@ func (s *startScanner) inline(src string, ctx *scriptCtx, depth int) {
 
 // script reads a start script of the context.
 func (s *startScanner) script(rel string, data []byte, parent *scriptCtx, sourced bool, depth int) {
-	s.out.scripts = append(s.out.scripts, rel)
+	s.out.scripts = append(s.out.scripts, StartScript{Path: rel, Text: string(data)})
 	if bytes.HasPrefix(data, []byte("#!")) && !shellShebang.Match(data) {
 		return // a Python or Node program named start.sh is not a shell script
 	}

@@ -85,7 +85,7 @@ func TestStartWrites(t *testing.T) {
 					t.Errorf("doubt %d = %q, want it to contain %q", i, sc.doubts[i].Evidence, d)
 				}
 			}
-			if len(sc.scripts) != 1 || sc.scripts[0] != "start.sh" {
+			if len(sc.scripts) != 1 || sc.scripts[0].Path != "start.sh" {
 				t.Errorf("scripts %v, want [start.sh]", sc.scripts)
 			}
 		})
@@ -138,7 +138,11 @@ func TestStartScripts(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			sf := startFacts(t, dir, c.dockerfile, c.services)
-			if got := strings.Join(sf.StartScripts(), " "); got != c.want {
+			var got []string
+			for _, sc := range sf.StartScripts() {
+				got = append(got, sc.Path)
+			}
+			if got := strings.Join(got, " "); got != c.want {
 				t.Errorf("scripts %q, want %q", got, c.want)
 			}
 		})

@@ -62,6 +62,11 @@ func (r *prodDepsRun) needsDevAfterStage() (int, string) {
 			return 0, "the command of service " + s.Name
 		}
 	}
+	for _, sc := range sf.StartScripts() {
+		if check(sc.Text, true) {
+			return 0, "the start script " + sc.Path
+		}
+	}
 	return 0, ""
 }
 
