@@ -25,9 +25,10 @@ var NonRoot = &Rule{
 		"and switches to it just before the start command, after every step that still needs root. " +
 		"The application's code stays owned by root, which the user can read but not change; the " +
 		"user owns only the directories the application writes (upload folders, SQLite files, cache " +
-		"and data directories named in the sources, the environment or compose volumes), created " +
+		"and data directories named in the sources, the start scripts, the environment or compose volumes), created " +
 		"after whatever fills them. Where the application writes beside its code, or may (a framework " +
-		"known to write caches there, a write to a path computed at run time), or where context files " +
+		"known to write caches there, a write to a path computed at run time, a start script that " +
+		"collects static files, builds, or migrates a SQLite database), or where context files " +
 		"or a COPY --chmod deny others read access, the copied files are given to the user instead, and the finding " +
 		"says why. A port below 1024 is no obstacle on " +
 		"compose's bridge network (Docker 20.10 and later let any user bind it there); the finding " +
