@@ -44,12 +44,20 @@ func link(t *testing.T, target, p string) {
 	}
 }
 
-func TestReadFileConfined(t *testing.T) {
-	root, dir, outside := setup(t)
+// escapes links dir's abs, rel and dirlink out of it to outside (an
+// absolute link, a relative one, a linked directory), and sub/inner to a
+// file inside it.
+func escapes(t *testing.T, dir, outside string) {
+	t.Helper()
 	link(t, filepath.Join(outside, "secret"), filepath.Join(dir, "abs"))
 	link(t, "../outside/secret", filepath.Join(dir, "rel"))
 	link(t, outside, filepath.Join(dir, "dirlink"))
 	link(t, "ok", filepath.Join(dir, "sub", "inner"))
+}
+
+func TestReadFileConfined(t *testing.T) {
+	root, dir, outside := setup(t)
+	escapes(t, dir, outside)
 	for _, p := range []string{"abs", "rel", "dirlink/secret", "../outside/secret", "sub/../../outside/secret"} {
 		data, err := root.ReadFile(Manifest, filepath.Join(dir, p))
 		var oe *OutsideError
@@ -187,10 +195,7 @@ func TestResolveDanglingLink(t *testing.T) {
 // and a FIFO, a directory and an oversized file are refused the same way.
 func TestReadWalked(t *testing.T) {
 	_, dir, outside := setup(t)
-	link(t, filepath.Join(outside, "secret"), filepath.Join(dir, "abs"))
-	link(t, "../outside/secret", filepath.Join(dir, "rel"))
-	link(t, outside, filepath.Join(dir, "dirlink"))
-	link(t, "ok", filepath.Join(dir, "sub", "inner"))
+	escapes(t, dir, outside)
 	r, err := os.OpenRoot(dir)
 	if err != nil {
 		t.Fatal(err)
