@@ -584,6 +584,9 @@ func (s *startScanner) target(w word, file bool, ctx *scriptCtx, line int, text 
 	if p == "" || strings.HasPrefix(p, "~") || p == "-" {
 		return
 	}
+	if strings.HasSuffix(p, "/") {
+		file = false // cp x dir/: into the directory
+	}
 	if i := strings.IndexAny(p, "*?["); i >= 0 || !w.ok {
 		if i < 0 {
 			i = len(p)

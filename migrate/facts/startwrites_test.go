@@ -36,6 +36,7 @@ func TestStartWrites(t *testing.T) {
 		{"envsubst into the code", "envsubst < config.tmpl > config.json\n", "", []string{"/app"}, nil},
 		{"sed -i on a code file", "sed -i \"s/PORT/$PORT/\" conf/app.conf\n", "", []string{"/app/conf"}, nil},
 		{"cp into the code", "cp /config/settings.py mysite/local_settings.py\n", "", []string{"/app/mysite"}, nil},
+		{"cp into a directory of its own", "cp -r /app/static/. /srv/www/static/\ncp -r static/. /public/\n", "", []string{"/public"}, nil},
 		{"ln -s in the code", "ln -sf /data/media media\n", "", []string{"/app"}, nil},
 		{"chmod a code file", "chmod +x bin/run\n", "", []string{"/app/bin"}, nil},
 		{"own directory outside the code", "mkdir -p /data/cache\n", "", []string{"/data/cache"}, nil},
