@@ -34,6 +34,9 @@ type startScan struct {
 	scripts []StartScript
 	writes  []sourceWrite
 	doubts  []WriteDoubt
+	// system are writes to the system's directories (/etc, /usr, /root,
+	// a file directly in /var/log...) that no account but root may make.
+	system []WriteDoubt
 }
 
 // StartScript is a shell script of the build context that a container
@@ -613,10 +616,44 @@ func (s *startScanner) target(w word, file bool, ctx *scriptCtx, line int, text 
 		return
 	}
 	if !s.inCode(p) && fhsTop(p) {
-		return
+		if !ownableSystemPath(p, file) {
+			s.out.system = append(s.out.system, WriteDoubt{Evidence: s.evidence(ctx, line, text)})
+			return
+		}
 	}
 	s.out.writes = append(s.out.writes, sourceWrite{Path: p, file: file, Evidence: s.evidence(ctx, line, text)})
 }
+
+// ownableSystemPath reports whether a start-time write to p, in one of the
+// system's top-level directories but not in the code, is in a directory of
+// the application's own that the image can give to its user: under /home
+// (the account's home), or a directory of its own below /opt or /srv
+// (/opt/data) or two levels below /var (/var/lib/app, /var/log/app). A
+// write to /etc, /usr, /root, or a file directly in /var/log is not: only
+// root may make it, and giving such a directory away is not this rule's
+// call.
+func ownableSystemPath(p string, file bool) bool {
+	dir := p
+	if file {
+		dir = path.Dir(p)
+	}
+	parts := strings.Split(strings.TrimPrefix(dir, "/"), "/")
+	switch parts[0] {
+	case "home":
+		return true
+	case "opt", "srv":
+		return len(parts) >= 2
+	case "var":
+		return len(parts) >= 3
+	}
+	return false
+}
+
+// StartSystemWrites returns the writes a stage's start commands make to
+// the system's directories (see ownableSystemPath), each with its script
+// and line: a container that makes them cannot start as an unprivileged
+// user. Empty when there are none.
+func (sf *StageFacts) StartSystemWrites() []WriteDoubt { return sf.startScan().system }
 
 // fhsTop reports whether p is in one of the system's top-level
 // directories (/etc, /usr, /var, /opt, /home...).

@@ -36,7 +36,7 @@ func TestStartWrites(t *testing.T) {
 		{"envsubst into the code", "envsubst < config.tmpl > config.json\n", "", []string{"/app"}, nil},
 		{"sed -i on a code file", "sed -i \"s/PORT/$PORT/\" conf/app.conf\n", "", []string{"/app/conf"}, nil},
 		{"cp into the code", "cp /config/settings.py mysite/local_settings.py\n", "", []string{"/app/mysite"}, nil},
-		{"cp into a directory of its own", "cp -r /app/static/. /srv/www/static/\ncp -r static/. /public/\n", "", []string{"/public"}, nil},
+		{"cp into a directory of its own", "cp -r /app/static/. /srv/www/static/\ncp -r static/. /public/\n", "", []string{"/srv/www/static", "/public"}, nil},
 		{"ln -s in the code", "ln -sf /data/media media\n", "", []string{"/app"}, nil},
 		{"chmod a code file", "chmod +x bin/run\n", "", []string{"/app/bin"}, nil},
 		{"own directory outside the code", "mkdir -p /data/cache\n", "", []string{"/data/cache"}, nil},
@@ -48,7 +48,7 @@ func TestStartWrites(t *testing.T) {
 		{"computed file name", "echo x > \"logs/$(date +%F).log\"\n", "", []string{"/app/logs"}, nil},
 		{"cd somewhere unknown", "cd \"$(dirname \"$0\")\"\nmkdir -p logs\n", "", nil, []string{"start.sh:2"}},
 		{"cd somewhere known", "cd web\ntouch ready\n", "", []string{"/app/web"}, nil},
-		{"cd out of the code", "cd /srv/app\ntouch ready\n", "", nil, nil},
+		{"cd out of the code", "cd /srv/app\ntouch ready\n", "", []string{"/srv/app"}, nil},
 		{"sh -c inside", "sh -c 'mkdir -p logs && exec node server.js'\n", "", []string{"/app/logs"}, nil},
 		{"heredoc to a file", "cat > settings.ini <<EOF\n[x]\nEOF\n", "", []string{"/app"}, nil},
 		{"unparsable", "if then fi (\n", "", nil, []string{"cannot read"}},
@@ -169,4 +169,43 @@ func startFacts(t *testing.T, dir, dockerfileText string, services []Service) *S
 		t.Fatal(err)
 	}
 	return NewStages(b, f).Of(f.Stages[len(f.Stages)-1])
+}
+
+// TestStartSystemWrites: a start script's write to a directory only root
+// may write is reported (it blocks the switch to an unprivileged user); a
+// directory of the application's own under /var, /opt or /srv, the home,
+// scratch directories and volumes are not.
+func TestStartSystemWrites(t *testing.T) {
+	cases := []struct {
+		name, script string
+		want         []string // evidence substrings, in order
+	}{
+		{"envsubst into /etc", "envsubst < t > /etc/nginx/conf.d/default.conf\nexec nginx -g 'daemon off;'\n", []string{"start.sh:1"}},
+		{"a file directly in /var/log", "echo start >> /var/log/app.log\n", []string{"start.sh:1"}},
+		{"sed -i in /usr", "sed -i s/a/b/ /usr/local/etc/app.conf\n", []string{"start.sh:1"}},
+		{"root's home", "mkdir -p /root/.config/app\n", []string{"start.sh:1"}},
+		{"own directory below /var", "mkdir -p /var/lib/app /var/log/app\n", nil},
+		{"own directory below /opt", "touch /opt/data/ready\n", nil},
+		{"scratch and volume", "echo $$ > /run/app.pid\nmkdir -p /srv/uploads/x\n", nil},
+		{"exec only", "exec \"$@\"\n", nil},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if err := os.WriteFile(filepath.Join(dir, "start.sh"), []byte(c.script), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			sf := startFacts(t, dir, "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nCMD [\"./start.sh\"]\n",
+				[]Service{{Name: "web", Mounts: []Mount{{Type: "volume", Source: "up", Target: "/srv/uploads"}}}})
+			got := sf.StartSystemWrites()
+			if len(got) != len(c.want) {
+				t.Fatalf("system writes %+v, want %d", got, len(c.want))
+			}
+			for i, w := range c.want {
+				if !strings.Contains(got[i].Evidence, w) {
+					t.Errorf("system write %d: %q, want %q in it", i, got[i].Evidence, w)
+				}
+			}
+		})
+	}
 }

@@ -36,6 +36,7 @@ var NonRoot = &Rule{
 		"once the paths the server writes are theirs. Stages that already end as another user, " +
 		"development targets, services whose compose file sets `user:`, a port below 1024 with " +
 		"network_mode: host, a source bind mount over WORKDIR in which the application writes, " +
+		"a start script that writes to a system directory (/etc, /usr, /root), " +
 		"images that start as root by design (databases, entrypoints that drop privileges with gosu " +
 		"or su-exec) and bases whose tools are unknown are left as they are and reported.",
 	After:   []string{"multi-stage", "prod-deps", "pkg-cache", "cache-mount", "python-env", "node-env", "healthcheck"},
@@ -142,6 +143,10 @@ func nonrootStage(p *Pass, st *dockerfile.Stage) {
 	}
 	if in, tool := nonrootDropsPrivileges(p, sf); in != nil {
 		p.NeedsHuman(in.Start, "%s starts as root and drops privileges itself (%s); its user is left as is", label, tool)
+		return
+	}
+	if sys := sf.StartSystemWrites(); len(sys) > 0 {
+		p.NeedsHuman(line, "%s writes to a system directory when it starts (%s), which only root may do, so %s keeps running as root. Make that path writable by an unprivileged account in the image, or write elsewhere, and the rule can switch the user", label, sys[0].Evidence, label)
 		return
 	}
 	if in := nonrootUsesRootHome(sf); in != nil {
