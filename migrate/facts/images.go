@@ -168,7 +168,6 @@ var (
 	nginxUser  = Account{Name: "nginx", UID: 101, GID: 101}
 	dotnetApp  = Account{Name: "app", UID: 1654, GID: 1654, Home: "/home/app"}
 	gradleUser = Account{Name: "gradle", UID: 1000, GID: 1000, Home: "/home/gradle"}
-	wwwDataAlp = Account{Name: "www-data", UID: 82, GID: 82}
 	// buildpackFull are the tools of the buildpack-deps-based default tags
 	// (node, python, golang, ruby, rust, ...).
 	buildpackFull = []string{"curl", "wget"}

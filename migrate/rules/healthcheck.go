@@ -114,10 +114,6 @@ func runHealthcheck(p *Pass) {
 	}
 }
 
-func healthcheckIsNone(in *dockerfile.Instruction) bool {
-	return len(in.Args) > 0 && strings.EqualFold(in.Args[0], "none")
-}
-
 // healthcheckMake decides the HEALTHCHECK for a stage. ok=false means none
 // is added, and plan.reasons says why (nothing is reported here: the
 // caller reports only when the stage has no HEALTHCHECK yet).
