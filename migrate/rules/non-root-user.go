@@ -432,13 +432,6 @@ func nonrootChooseAccount(p *Pass, st *dockerfile.Stage, info facts.StageInfo) (
 	return acct, true
 }
 
-func nonrootJoin(dir, p string) string {
-	if strings.HasPrefix(p, "/") {
-		return path.Clean(p)
-	}
-	return path.Join(dir, p)
-}
-
 // nonrootSystemPath reports destinations that belong to the system and
 // stay root-owned, so the application cannot rewrite its own libraries.
 func nonrootSystemPath(p string) bool {

@@ -21,7 +21,7 @@ func nonrootCopyChown(p *Pass, st *dockerfile.Stage) bool {
 	wds := make([]string, len(ins))         // the WORKDIR in effect at each instruction
 	for i, in := range ins {
 		if in.Cmd == "workdir" && len(in.Args) > 0 {
-			workdir = nonrootJoin(workdir, in.Args[0])
+			workdir = facts.JoinPath(workdir, in.Args[0])
 		}
 		wds[i] = workdir
 	}
@@ -37,8 +37,8 @@ func nonrootCopyChown(p *Pass, st *dockerfile.Stage) bool {
 		if !ok || strings.Contains(owner, "$") {
 			continue
 		}
-		dest := nonrootJoin(wds[i-1], cp.Args[len(cp.Args)-1])
-		if nonrootJoin(wds[i], target) != dest || dest == "/" || nonrootSystemPath(dest) {
+		dest := facts.JoinPath(wds[i-1], cp.Args[len(cp.Args)-1])
+		if facts.JoinPath(wds[i], target) != dest || dest == "/" || nonrootSystemPath(dest) {
 			continue
 		}
 		// Nothing before the COPY may have put files into dest.
@@ -46,7 +46,7 @@ func nonrootCopyChown(p *Pass, st *dockerfile.Stage) bool {
 		for j := 0; j < i-1 && clean; j++ {
 			switch o := ins[j]; o.Cmd {
 			case "copy", "add":
-				if len(o.Args) >= 2 && facts.Under(nonrootJoin(wds[j], o.Args[len(o.Args)-1]), dest) {
+				if len(o.Args) >= 2 && facts.Under(facts.JoinPath(wds[j], o.Args[len(o.Args)-1]), dest) {
 					clean = false
 				}
 			case "run":
