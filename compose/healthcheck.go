@@ -101,20 +101,14 @@ func serviceKey(st *loadState, content map[string][]byte, parsed map[string]*yam
 	return "", nil, nil, nil
 }
 
-// ServiceAt returns the compose file that defines service svc (the last
-// -f file that does) and the 1-based line of the service's key there, in
-// the file's content after edits (a FileEdit's New, keyed by path; a file
-// not in edits is read as loaded). It returns ("", 0) when no -f file
-// defines the service (it comes from include: or extends:).
-func (p *Project) ServiceAt(svc string, edits []FileEdit) (string, int) {
-	files, lines := p.ServicesAt([]string{svc}, edits)
-	return files[0], lines[0]
-}
-
-// ServicesAt is ServiceAt for each of svcs, with one parse of each file
-// for all of them: a parse of the whole compose file per worker made a
-// plan with a hundred workers among a thousand services spend as long
-// here as in the compose-go load.
+// ServicesAt returns, for each service of svcs, the compose file that
+// defines it (the last -f file that does) and the 1-based line of the
+// service's key there, in the file's content after edits (a FileEdit's
+// New, keyed by path; a file not in edits is read as loaded); ("", 0) when
+// no -f file defines the service (it comes from include: or extends:).
+// Each file is parsed once for all of svcs: a parse of the whole compose
+// file per worker made a plan with a hundred workers among a thousand
+// services spend as long here as in the compose-go load.
 func (p *Project) ServicesAt(svcs []string, edits []FileEdit) (files []string, lines []int) {
 	files, lines = make([]string, len(svcs)), make([]int, len(svcs))
 	if p == nil || p.state == nil {
