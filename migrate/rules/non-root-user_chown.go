@@ -17,14 +17,7 @@ import (
 func nonrootCopyChown(p *Pass, st *dockerfile.Stage) bool {
 	ins := st.Instructions
 	edited := false
-	workdir := p.Stage(st).Workdir(st.From) // what the base stages leave
-	wds := make([]string, len(ins))         // the WORKDIR in effect at each instruction
-	for i, in := range ins {
-		if in.Cmd == "workdir" && len(in.Args) > 0 {
-			workdir = facts.JoinPath(workdir, in.Args[0])
-		}
-		wds[i] = workdir
-	}
+	sf := p.Stage(st)
 	for i := 1; i < len(ins); i++ {
 		run, cp := ins[i], ins[i-1]
 		if run.Cmd != "run" || (cp.Cmd != "copy" && cp.Cmd != "add") || len(cp.Args) < 2 || len(run.Flags) > 0 {
@@ -37,8 +30,8 @@ func nonrootCopyChown(p *Pass, st *dockerfile.Stage) bool {
 		if !ok || strings.Contains(owner, "$") {
 			continue
 		}
-		dest := facts.JoinPath(wds[i-1], cp.Args[len(cp.Args)-1])
-		if facts.JoinPath(wds[i], target) != dest || dest == "/" || nonrootSystemPath(dest) {
+		dest := facts.JoinPath(sf.Workdir(cp), cp.Args[len(cp.Args)-1])
+		if facts.JoinPath(sf.Workdir(run), target) != dest || dest == "/" || nonrootSystemPath(dest) {
 			continue
 		}
 		// Nothing before the COPY may have put files into dest.
@@ -46,11 +39,11 @@ func nonrootCopyChown(p *Pass, st *dockerfile.Stage) bool {
 		for j := 0; j < i-1 && clean; j++ {
 			switch o := ins[j]; o.Cmd {
 			case "copy", "add":
-				if len(o.Args) >= 2 && facts.Under(facts.JoinPath(wds[j], o.Args[len(o.Args)-1]), dest) {
+				if len(o.Args) >= 2 && facts.Under(facts.JoinPath(sf.Workdir(o), o.Args[len(o.Args)-1]), dest) {
 					clean = false
 				}
 			case "run":
-				if facts.Under(wds[j], dest) || strings.Contains(strings.Join(o.Args, " "), dest) {
+				if facts.Under(sf.Workdir(o), dest) || strings.Contains(strings.Join(o.Args, " "), dest) {
 					clean = false
 				}
 			}
