@@ -24,6 +24,16 @@ func (c Command) Subcommand() string {
 	return ""
 }
 
+// DirDest returns a COPY destination written as a directory (with a
+// trailing slash: "." becomes "./", "/app" "/app/"), as a COPY of several
+// sources must name it.
+func DirDest(dest string) string {
+	if !strings.HasSuffix(dest, "/") {
+		return dest + "/"
+	}
+	return dest
+}
+
 // UnderAny reports whether path is one of dirs or inside one of them.
 func UnderAny(dirs []string, path string) bool {
 	for _, m := range dirs {

@@ -191,12 +191,7 @@ func depsFirstCopies(f *dockerfile.File, cp *dockerfile.Instruction, files, dirs
 	for _, fl := range cp.Flags {
 		flags += fl + " "
 	}
-	dest := cp.Args[1]
-	if dest == "." {
-		dest = "./"
-	} else if !strings.HasSuffix(dest, "/") {
-		dest += "/"
-	}
+	dest := dockerfile.DirDest(cp.Args[1])
 	text := kw + " " + flags + strings.Join(files, " ") + " " + dest + "\n"
 	for _, d := range dirs {
 		text += kw + " " + flags + d + " " + dest + d + "/\n"

@@ -254,12 +254,7 @@ func splitGoModCopy(c *splitCtx, firstB int) splitGoModCopyAt {
 		return none
 	}
 	args := c.items[at].in.Args
-	dest := args[len(args)-1]
-	if dest == "." {
-		dest = "./"
-	} else if !strings.HasSuffix(dest, "/") {
-		dest += "/"
-	}
+	dest := dockerfile.DirDest(args[len(args)-1])
 	text := c.kw("COPY") + " " + strings.Join(files, " ") + " " + dest + "\n" +
 		c.run(c.mountFlags(splitGoCaches[0]), "go", "mod", "download")
 	return splitGoModCopyAt{at: at, text: text}
