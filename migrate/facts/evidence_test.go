@@ -262,3 +262,11 @@ func TestGatherRepoAttributesRuns(t *testing.T) {
 		t.Errorf("runs for shop = %d, want 5 (its own two and the three that may be any project's)", n)
 	}
 }
+
+// findHealthRoutes scans the context's sources for health endpoints, as
+// Gather's one walk of the sources does.
+func findHealthRoutes(dir string) ([]string, map[string][]string) {
+	rs := routeScan{}
+	walkSources(dir, rs.add)
+	return rs.result()
+}

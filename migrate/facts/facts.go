@@ -406,13 +406,6 @@ func (rs routeScan) result() ([]string, map[string][]string) {
 	return out, rs
 }
 
-// findHealthRoutes scans the context's sources for health endpoints.
-func findHealthRoutes(dir string) ([]string, map[string][]string) {
-	rs := routeScan{}
-	walkSources(dir, rs.add)
-	return rs.result()
-}
-
 func rank(r string) int {
 	if v, ok := routeRank[r]; ok {
 		return v
