@@ -92,11 +92,9 @@ func buildTimeSource(sf *StageFacts, rel string) bool {
 
 // chainRuns reports whether a RUN of the stage's chain mentions word.
 func chainRuns(sf *StageFacts, word string) bool {
-	for _, st := range sf.Chain {
-		for _, in := range st.Find("run") {
-			if strings.Contains(strings.Join(in.Args, " "), word) {
-				return true
-			}
+	for _, in := range sf.Instructions("run", nil) {
+		if strings.Contains(strings.Join(in.Args, " "), word) {
+			return true
 		}
 	}
 	return false
