@@ -238,8 +238,12 @@ func GoModInputs(b *Build) (files []string, why string) {
 
 var goLocalReplace = regexp.MustCompile(`=>\s*[./]`)
 
-// nodeLifecycle are root scripts npm runs during an install.
-var nodeLifecycle = []string{"preinstall", "install", "postinstall", "prepare"}
+// NodeInstallLifecycleScripts are the package.json scripts of the root
+// package that a plain install (`npm install`/`npm ci`, and `yarn install`
+// or `pnpm install` alike) runs, in npm's order: any of them may read the
+// package's sources or need its development dependencies. prepublish is
+// deprecated but npm still runs it on a local install.
+var NodeInstallLifecycleScripts = []string{"preinstall", "install", "postinstall", "prepublish", "preprepare", "prepare", "postprepare"}
 
 // NodeManifests lists the context files a Node package manager's install
 // reads: package.json and, when present, its lock file and configuration.
@@ -258,7 +262,7 @@ func NodeInstallScripts(b *Build) string {
 	if b.Node == nil {
 		return "there is no package.json at the context's root"
 	}
-	for _, s := range nodeLifecycle {
+	for _, s := range NodeInstallLifecycleScripts {
 		if _, ok := b.Node.Scripts[s]; ok {
 			return "package.json has a " + s + " script, which runs during the install"
 		}

@@ -81,7 +81,7 @@ func (sf *StageFacts) WriteDoubts() []WriteDoubt {
 // stage's chain does.
 func buildTimeSource(sf *StageFacts, rel string) bool {
 	if b := sf.b; b.Node != nil {
-		for _, name := range []string{"build", "prebuild", "postbuild", "compile", "prepare", "preinstall", "install", "postinstall", "generate"} {
+		for _, name := range append([]string{"build", "prebuild", "postbuild", "compile", "generate"}, NodeInstallLifecycleScripts...) {
 			if strings.Contains(b.Node.Scripts[name], rel) {
 				return true
 			}

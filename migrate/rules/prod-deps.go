@@ -157,7 +157,7 @@ func (r *prodDepsRun) nodeReady(c dockerfile.Command) bool {
 		return false
 	}
 	if !slices.Contains(c.Words, "--ignore-scripts") {
-		for _, s := range []string{"preinstall", "install", "postinstall", "preprepare", "prepare", "postprepare", "prepublish"} {
+		for _, s := range facts.NodeInstallLifecycleScripts {
 			if script, ok := np.Scripts[s]; ok && prodDepsNodeDev(np, script, 0) {
 				r.p.Report(r.in.Start, "development dependencies kept: the %q script of package.json uses one", s)
 				return false
