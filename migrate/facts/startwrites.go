@@ -184,10 +184,13 @@ func startSystemDir(p string) bool {
 	return true
 }
 
-// scratchDir reports whether p is a directory every user writes or no
-// file lives in (/tmp, /run, /dev...).
+// scratchDir reports whether p is in a directory every user may write
+// (/tmp, /var/tmp, /run/lock) or one no file of the image lives in (/dev,
+// /proc, /sys). /run itself is not one: in Debian- and Alpine-based
+// images it belongs to root (mode 755), so a pid file there needs root or
+// a directory of the application's own (/run/app).
 func scratchDir(p string) bool {
-	for _, d := range []string{"/tmp", "/var/tmp", "/dev", "/proc", "/sys", "/run", "/var/run", "/var/lock", "/dev/shm"} {
+	for _, d := range []string{"/tmp", "/var/tmp", "/dev", "/proc", "/sys", "/run/lock", "/var/lock"} {
 		if Under(p, d) {
 			return true
 		}
@@ -627,8 +630,8 @@ func (s *startScanner) target(w word, file bool, ctx *scriptCtx, line int, text 
 // ownableSystemPath reports whether a start-time write to p, in one of the
 // system's top-level directories but not in the code, is in a directory of
 // the application's own that the image can give to its user: under /home
-// (the account's home), or a directory of its own below /opt or /srv
-// (/opt/data) or two levels below /var (/var/lib/app, /var/log/app). A
+// (the account's home), or a directory of its own below /opt, /srv or
+// /run (/opt/data, /run/app) or two levels below /var (/var/lib/app, /var/log/app). A
 // write to /etc, /usr, /root, or a file directly in /var/log is not: only
 // root may make it, and giving such a directory away is not this rule's
 // call.
@@ -641,7 +644,7 @@ func ownableSystemPath(p string, file bool) bool {
 	switch parts[0] {
 	case "home":
 		return true
-	case "opt", "srv":
+	case "opt", "srv", "run":
 		return len(parts) >= 2
 	case "var":
 		return len(parts) >= 3

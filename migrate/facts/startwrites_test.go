@@ -40,7 +40,8 @@ func TestStartWrites(t *testing.T) {
 		{"ln -s in the code", "ln -sf /data/media media\n", "", []string{"/app"}, nil},
 		{"chmod a code file", "chmod +x bin/run\n", "", []string{"/app/bin"}, nil},
 		{"own directory outside the code", "mkdir -p /data/cache\n", "", []string{"/data/cache"}, nil},
-		{"scratch and system paths", "echo $$ > /tmp/app.pid\nmkdir -p /var/run/app /run/app\necho x > /dev/stderr\nenvsubst < t > /etc/nginx/conf.d/default.conf\nmkdir -p \"$HOME/.cache\"\n", "", nil, nil},
+		{"scratch and system paths", "echo $$ > /tmp/app.pid\nmkdir -p /var/lock/app\necho x > /dev/stderr\nenvsubst < t > /etc/nginx/conf.d/default.conf\nmkdir -p \"$HOME/.cache\"\n", "", nil, nil},
+		{"a directory of its own in /run", "mkdir -p /var/run/app /run/app\n", "", []string{"/var/run/app", "/run/app"}, nil},
 		{"volume target", "mkdir -p /srv/uploads/tmp\n", "", nil, nil},
 		{"variable from the script", "DIR=/app/var\nmkdir -p \"$DIR/sessions\"\n", "", []string{"/app/var/sessions"}, nil},
 		{"variable from ENV", "mkdir -p \"$APP_HOME/run\"\n", "", []string{"/app/run"}, nil},
@@ -186,7 +187,8 @@ func TestStartSystemWrites(t *testing.T) {
 		{"root's home", "mkdir -p /root/.config/app\n", []string{"start.sh:1"}},
 		{"own directory below /var", "mkdir -p /var/lib/app /var/log/app\n", nil},
 		{"own directory below /opt", "touch /opt/data/ready\n", nil},
-		{"scratch and volume", "echo $$ > /run/app.pid\nmkdir -p /srv/uploads/x\n", nil},
+		{"a pid file directly in /run", "echo $$ > /run/app.pid\n", []string{"start.sh:1"}},
+		{"scratch and volume", "echo $$ > /tmp/app.pid\nmkdir -p /srv/uploads/x /run/lock/app\n", nil},
 		{"exec only", "exec \"$@\"\n", nil},
 	}
 	for _, c := range cases {
@@ -207,5 +209,28 @@ func TestStartSystemWrites(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestAppWritesScratch: AppWrites leaves out the directories every user
+// may write and those no image file lives in, by path component (a
+// directory named /devdata is the application's, not /dev).
+func TestAppWritesScratch(t *testing.T) {
+	for dir, want := range map[string]bool{
+		"/devdata/uploads": true,
+		"/tmpfiles":        true,
+		"/run/app":         true,
+		"/dev/shm/uploads": false,
+		"/tmp/uploads":     false,
+		"/var/tmp/uploads": false,
+	} {
+		sf := startFacts(t, t.TempDir(), "FROM python:3.12-slim\nENV UPLOAD_FOLDER="+dir+"\nWORKDIR /app\nCOPY . .\nCMD [\"python\", \"app.py\"]\n", nil)
+		var got []string
+		for _, w := range sf.Writes() {
+			got = append(got, w.Path)
+		}
+		if has := strings.Join(got, " ") == dir; has != want {
+			t.Errorf("UPLOAD_FOLDER=%s: writes %v, want it listed: %v", dir, got, want)
+		}
 	}
 }

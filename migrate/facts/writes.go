@@ -89,7 +89,7 @@ func appWrites(sf *StageFacts, b *Build) []WritePath {
 		if file {
 			p = path.Dir(p)
 		}
-		if p == "/" || p == "/tmp" || strings.HasPrefix(p, "/tmp/") || p == "/var/tmp" || strings.HasPrefix(p, "/dev") || strings.HasPrefix(p, "/proc") {
+		if p == "/" || scratchDir(p) {
 			return
 		}
 		for _, o := range out {
