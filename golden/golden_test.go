@@ -151,6 +151,11 @@ func checkApply(t *testing.T, project string, args []string, planAt int, diff st
 	git(viaGit, "apply", "--check", patch)
 	git(viaGit, "apply", patch)
 
+	recursive := indexOf(args, "-r") >= 0 || indexOf(args, "--recursive") >= 0
+	var loadedBefore map[string]bool
+	if recursive {
+		loadedBefore = loadable(project)
+	}
 	applyArgs := append([]string(nil), args...)
 	applyArgs[planAt] = "apply"
 	if _, stderr, code := run(t, project, applyArgs...); code != 0 {
@@ -159,17 +164,35 @@ func checkApply(t *testing.T, project string, args []string, planAt int, diff st
 	if a, b := snapshot(t, project), snapshot(t, viaGit); a != b {
 		t.Errorf("apply and git apply disagree:\n--- apply\n%s\n--- git apply\n%s", a, b)
 	}
-	checkLoadsOptimized(t, project, args[:planAt], indexOf(args, "-r") >= 0 || indexOf(args, "--recursive") >= 0)
+	checkLoadsOptimized(t, project, args[:planAt], loadedBefore)
 	again, stderr, code := run(t, project, append(args, "--exit-code")...)
 	if again != "" || code != 0 || !strings.Contains(stderr, "No changes.") {
 		t.Errorf("second plan is not empty (exit %d):\n%s\n%s", code, again, stderr)
 	}
 }
 
-// checkLoadsOptimized loads the applied project with compose-go (with
-// recursive, every project -r finds that loads) and checks that every
-// migrated service resolves to an existing *.optimized file.
-func checkLoadsOptimized(t *testing.T, project string, flags []string, recursive bool) {
+// loadable lists the projects -r finds below project that compose-go
+// loads, by folder.
+func loadable(project string) map[string]bool {
+	out := map[string]bool{}
+	found, _, err := compose.Discover(project)
+	if err != nil {
+		return out
+	}
+	for _, f := range found {
+		if _, err := compose.Load(context.Background(), compose.Options{Files: f.Files, WorkingDir: f.Dir, AllowOutside: []string{project}}); err == nil {
+			out[f.Dir] = true
+		}
+	}
+	return out
+}
+
+// checkLoadsOptimized loads the applied project with compose-go and checks
+// that every migrated service resolves to an existing *.optimized file.
+// With -r (loadedBefore not nil), every project -r finds is loaded, and one
+// that loaded before the apply must load after it: an apply that broke a
+// project fails here, while a project broken from the start is skipped.
+func checkLoadsOptimized(t *testing.T, project string, flags []string, loadedBefore map[string]bool) {
 	t.Helper()
 	var files []string
 	for i := 0; i+1 < len(flags); i++ {
@@ -178,14 +201,18 @@ func checkLoadsOptimized(t *testing.T, project string, flags []string, recursive
 		}
 	}
 	var builds []*compose.Build
-	if recursive {
+	if loadedBefore != nil {
 		found, _, err := compose.Discover(project)
 		if err != nil {
 			t.Fatal(err)
 		}
 		for _, f := range found {
-			if p, err := compose.Load(context.Background(), compose.Options{Files: f.Files, WorkingDir: f.Dir, AllowOutside: []string{project}}); err == nil {
+			p, err := compose.Load(context.Background(), compose.Options{Files: f.Files, WorkingDir: f.Dir, AllowOutside: []string{project}})
+			switch {
+			case err == nil:
 				builds = append(builds, p.Builds...)
+			case loadedBefore[f.Dir]:
+				t.Errorf("%s loaded before apply, but not after: %v", f.Dir, err)
 			}
 		}
 	} else {
