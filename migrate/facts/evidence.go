@@ -228,7 +228,7 @@ func join(dir, p string) string {
 // nearestProject returns the deepest project folder that is d or holds
 // it, within root; "" when none does.
 func nearestProject(d, root string, projects map[string]bool) string {
-	if d == "" || !strings.HasPrefix(d+string(filepath.Separator), root+string(filepath.Separator)) {
+	if _, in := safefs.Within(root, d); d == "" || !in {
 		return ""
 	}
 	for ; ; d = filepath.Dir(d) {

@@ -270,3 +270,27 @@ func findHealthRoutes(dir string) ([]string, map[string][]string) {
 	walkSources(dir, rs.add)
 	return rs.result()
 }
+
+// TestNearestProject: the deepest project folder holding a directory,
+// within the root, including a root of "/" (a repository at the file
+// system's root, as in some CI containers).
+func TestNearestProject(t *testing.T) {
+	sep := string(filepath.Separator)
+	for _, root := range []string{sep, filepath.Join(sep, "repo")} {
+		api := filepath.Join(root, "services", "api")
+		projects := map[string]bool{root: true, api: true}
+		for d, want := range map[string]string{
+			filepath.Join(api, "app"):            api,
+			api:                                  api,
+			filepath.Join(root, "services", "x"): root,
+			root:                                 root,
+		} {
+			if got := nearestProject(d, root, projects); got != want {
+				t.Errorf("root %s: nearestProject(%s) = %q, want %q", root, d, got, want)
+			}
+		}
+	}
+	if got := nearestProject(filepath.Join(string(filepath.Separator), "elsewhere"), filepath.Join(string(filepath.Separator), "repo"), map[string]bool{}); got != "" {
+		t.Errorf("outside the root: %q", got)
+	}
+}
