@@ -47,10 +47,9 @@ type StartScript struct {
 }
 
 // StartScripts returns the shell scripts of the context the stage's
-// container runs when it starts: those its ENTRYPOINT and CMD (the last of
-// each in the chain) or its services' compose entrypoint and command run,
-// and the scripts those run or source (startScriptDepth levels), in the
-// order they are met. The slice is shared: read it, do not change it.
+// container runs when it starts: those its start commands
+// (StartCommandLines) run, and the scripts those run or source
+// (startScriptDepth levels), in the order they are met. The slice is shared: read it, do not change it.
 func (sf *StageFacts) StartScripts() []StartScript { return sf.startScan().scripts }
 
 func (sf *StageFacts) startScan() *startScan {
@@ -59,42 +58,16 @@ func (sf *StageFacts) startScan() *startScan {
 	}
 	s := &startScanner{sf: sf, b: sf.b, out: &startScan{}, seen: map[string]bool{}, vars: map[string]string{}}
 	s.prepare()
-	last := func(cmd string) *startInstr {
-		ins := sf.Instructions(cmd, nil)
-		if len(ins) == 0 {
-			return nil
-		}
-		return &startInstr{strings.ToUpper(cmd), ins[len(ins)-1].Args, ins[len(ins)-1].JSON}
-	}
-	for _, in := range []*startInstr{last("entrypoint"), last("cmd")} {
-		if in == nil || len(in.args) == 0 {
-			continue
-		}
-		ctx := &scriptCtx{where: in.where, cwd: s.workdir, vars: maps.Clone(s.vars)}
-		if in.json {
-			s.argv(in.args, ctx, 0)
+	for _, c := range sf.StartCommandLines() {
+		ctx := &scriptCtx{where: c.Where, cwd: s.workdir, vars: maps.Clone(s.vars)}
+		if c.JSON {
+			s.argv(c.Args, ctx, 0)
 		} else {
-			s.inline(strings.Join(in.args, " "), ctx, 0)
-		}
-	}
-	for _, svc := range sf.Services {
-		for _, c := range []struct {
-			what string
-			args []string
-		}{{"entrypoint", svc.Entrypoint}, {"command", svc.Command}} {
-			if len(c.args) > 0 {
-				s.argv(c.args, &scriptCtx{where: "compose service " + svc.Name + " " + c.what, cwd: s.workdir, vars: maps.Clone(s.vars)}, 0)
-			}
+			s.inline(strings.Join(c.Args, " "), ctx, 0)
 		}
 	}
 	sf.start = s.out
 	return s.out
-}
-
-type startInstr struct {
-	where string
-	args  []string
-	json  bool
 }
 
 // startScanner reads one stage's start commands.

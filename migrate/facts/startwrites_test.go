@@ -120,10 +120,15 @@ func TestStartScripts(t *testing.T) {
 			"FROM node:20\nWORKDIR /app\nCOPY . .\nCMD [\"node\", \"server.js\"]\n",
 			[]Service{{Name: "web", Command: []string{"bash", "scripts/start"}}},
 			"scripts/start wait-for-it.sh run.sh"},
+		// A compose entrypoint clears the image's CMD: run.sh never runs.
 		{"compose entrypoint, shell form CMD",
 			"FROM node:20\nWORKDIR /app\nCOPY . .\nCMD ./run.sh\n",
 			[]Service{{Name: "web", Entrypoint: []string{"/app/docker/entrypoint.sh"}}},
-			"run.sh docker/entrypoint.sh docker/env.sh docker/more.sh"},
+			"docker/entrypoint.sh docker/env.sh docker/more.sh"},
+		{"compose entrypoint and command",
+			"FROM node:20\nWORKDIR /app\nCOPY . .\nCMD [\"node\", \"server.js\"]\n",
+			[]Service{{Name: "web", Entrypoint: []string{"/app/docker/entrypoint.sh"}, Command: []string{"./run.sh"}}},
+			"docker/entrypoint.sh docker/env.sh docker/more.sh run.sh"},
 		{"a Python program is not read", "FROM python:3.12\nWORKDIR /app\nCOPY . .\nCMD [\"./tool.py\"]\n", nil, ""},
 		{"a program on PATH is not looked up", "FROM python:3.12\nWORKDIR /app\nCOPY . .\nCMD [\"gunicorn\", \"app:app\"]\n", nil, ""},
 	}
