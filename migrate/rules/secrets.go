@@ -106,39 +106,20 @@ func secretsValue(p *Pass, in *dockerfile.Instruction, what, name, value string)
 	}
 }
 
-// secretsNpmAuth matches an .npmrc line with a literal credential (an
-// ${ENV} reference is resolved by npm when it runs, so it is no secret).
-var secretsNpmAuth = regexp.MustCompile(`(?m)(_authToken|_auth|_password)\s*=\s*[^\s$]`)
-
 // secretsFile names the kind of credential file a COPY/ADD source is ("" if
-// none). An .npmrc counts only when the context's copy holds a literal token.
+// none), as facts.CredentialKind decides it for the ignore file too: from
+// the source's name and, when the context holds that file, its content (a
+// .pem with no private key, an .npmrc whose token is an ${ENV} reference
+// are no secrets).
 func secretsFile(context, src string) string {
-	base := path.Base(strings.TrimRight(strings.ReplaceAll(src, `\`, "/"), "/"))
-	lower := strings.ToLower(base)
-	switch {
-	case lower == ".env" || strings.HasPrefix(lower, ".env.") && !secretsTemplate(lower) || strings.HasSuffix(lower, ".env") && lower != ".env" && !strings.Contains(lower, "example"):
-		return "an environment file"
-	case strings.HasSuffix(lower, ".pem") || strings.HasSuffix(lower, ".key") || strings.HasSuffix(lower, ".p12") || strings.HasSuffix(lower, ".pfx"):
-		return "a key or certificate bundle"
-	case lower == "id_rsa" || lower == "id_dsa" || lower == "id_ecdsa" || lower == "id_ed25519":
-		return "an SSH private key"
-	case lower == ".netrc" || lower == ".git-credentials" || lower == ".pypirc" || lower == "credentials" || lower == "credentials.json":
-		return "a credentials file"
-	case lower == ".npmrc" && context != "":
-		rel := path.Clean("/" + strings.ReplaceAll(src, `\`, "/"))
-		if data, err := safefs.ReadIn(safefs.Manifest, context, rel); err == nil && secretsNpmAuth.Match(data) {
-			return "an npm configuration with a literal auth token"
+	rel := path.Clean("/" + strings.ReplaceAll(src, `\`, "/"))
+	var read func() ([]byte, bool)
+	if context != "" && !strings.ContainsAny(rel, "*?[") {
+		read = func() ([]byte, bool) {
+			data, err := safefs.ReadIn(safefs.Manifest, context, rel)
+			return data, err == nil
 		}
 	}
-	return ""
-}
-
-// secretsTemplate reports .env files that are templates, not secrets.
-func secretsTemplate(name string) bool {
-	for _, t := range []string{"example", "sample", "template", "dist", "defaults", "tmpl"} {
-		if strings.Contains(name, t) {
-			return true
-		}
-	}
-	return false
+	kind, _ := facts.CredentialKind(strings.TrimPrefix(rel, "/"), read)
+	return kind
 }
