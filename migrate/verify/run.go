@@ -274,36 +274,54 @@ func (s *session) runChecks(ctx context.Context, origTag, optTag string) {
 func (s *session) compareProbe(ctx context.Context, orig, opt string, ports []int, info *imageInfo) *HTTPCompare {
 	path, port := healthRoute(info)
 	if path == "" {
-		return s.compareTCP(ctx, orig, opt, ports[0])
+		return s.compare(ctx, orig, opt, ports[0], "")
 	}
 	if !slices.Contains(ports, port) {
 		port = ports[0]
 	}
-	return s.compareHTTP(ctx, orig, opt, port, path)
+	return s.compare(ctx, orig, opt, port, path)
 }
 
-// compareTCP connects to both containers' published port and compares
-// whether each accepts the connection. The original may be "" when it does
-// not run.
-func (s *session) compareTCP(ctx context.Context, orig, opt string, port int) *HTTPCompare {
-	h := &HTTPCompare{Port: port, Probe: ProbeTCP}
-	s.d.logf(s.t.Service, "comparing a TCP connect to port %d…", port)
+// compare asks both containers the same probe on port and compares their
+// answers: a GET of path (the status codes), or, when path is "", a TCP
+// connect that sends nothing (connect answers 1 when the port accepts it).
+// The original may be "" when it does not run.
+func (s *session) compare(ctx context.Context, orig, opt string, port int, path string) *HTTPCompare {
+	h := &HTTPCompare{Port: port, Path: path, Probe: "GET " + path}
+	ask := func(container string) (int, error) { return s.get(ctx, container, port, path) }
+	doing := fmt.Sprintf("GET %s on port %d", path, port)
+	if path == "" {
+		h.Probe = ProbeTCP
+		ask = func(container string) (int, error) { return s.connect(ctx, container, port) }
+		doing = fmt.Sprintf("a TCP connect to port %d", port)
+	}
+	s.d.logf(s.t.Service, "comparing %s…", doing)
 	var optErr, origErr error
-	h.Optimized, optErr = s.connect(ctx, opt, port)
+	h.Optimized, optErr = ask(opt)
 	if orig != "" {
-		h.Original, origErr = s.connect(ctx, orig, port)
+		h.Original, origErr = ask(orig)
 	} else {
 		origErr = fmt.Errorf("original not running")
 	}
+	refused := fmt.Sprintf("does not answer %s (original: %d)", doing, h.Original)
+	neither := "neither answers"
+	if path == "" {
+		refused = fmt.Sprintf("does not accept a TCP connection on port %d (the original does)", port)
+		neither = "neither accepts a connection"
+	}
 	switch {
 	case optErr != nil && origErr == nil:
-		s.fail("optimized does not accept a TCP connection on port %d (the original does): %v", port, optErr)
+		s.fail("optimized %s: %v", refused, optErr)
 	case optErr != nil:
-		h.Note = fmt.Sprintf("neither accepts a connection: optimized: %v; original: %v", optErr, origErr)
+		h.Note = fmt.Sprintf("%s: optimized: %v; original: %v", neither, optErr, origErr)
 	case origErr != nil:
 		h.Note = fmt.Sprintf("original gave no answer to compare with: %v", origErr)
 	default:
-		h.Match = true
+		// Both connects answer 1, so only a GET can differ.
+		h.Match = h.Original == h.Optimized
+		if !h.Match {
+			s.fail("%s: original answers %d, optimized %d", doing, h.Original, h.Optimized)
+		}
 	}
 	return h
 }
@@ -533,34 +551,6 @@ func (s *session) topUID(ctx context.Context, id string, pid int) int {
 		}
 	}
 	return -1
-}
-
-// compareHTTP GETs path on both containers' published port and compares the
-// status codes. The original may be "" when it does not run.
-func (s *session) compareHTTP(ctx context.Context, orig, opt string, port int, path string) *HTTPCompare {
-	h := &HTTPCompare{Port: port, Path: path, Probe: "GET " + path}
-	s.d.logf(s.t.Service, "comparing GET %s on port %d…", path, port)
-	var optErr, origErr error
-	h.Optimized, optErr = s.get(ctx, opt, port, path)
-	if orig != "" {
-		h.Original, origErr = s.get(ctx, orig, port, path)
-	} else {
-		origErr = fmt.Errorf("original not running")
-	}
-	switch {
-	case optErr != nil && origErr == nil:
-		s.fail("optimized does not answer GET %s on port %d (original: %d): %v", path, port, h.Original, optErr)
-	case optErr != nil:
-		h.Note = fmt.Sprintf("neither answers: optimized: %v; original: %v", optErr, origErr)
-	case origErr != nil:
-		h.Note = fmt.Sprintf("original gave no answer to compare with: %v", origErr)
-	default:
-		h.Match = h.Original == h.Optimized
-		if !h.Match {
-			s.fail("GET %s on port %d: original answers %d, optimized %d", path, port, h.Original, h.Optimized)
-		}
-	}
-	return h
 }
 
 // get polls until the container's published port answers GET path.
