@@ -248,7 +248,7 @@ func cachemountTool1(p *Pass, tool *cachemountTool, comp []*dockerfile.Stage, ru
 					}
 				}
 			}
-			if in.Stage >= 0 && slices.Contains(comp, p.File.Stages[in.Stage]) && cachemountWithin(in.Args[len(in.Args)-1], t) {
+			if in.Stage >= 0 && slices.Contains(comp, p.File.Stages[in.Stage]) && facts.Under(facts.JoinPath(p.Stage(p.File.Stages[in.Stage]).Workdir(in), in.Args[len(in.Args)-1]), t) {
 				p.Report(in.Start, "no %s cache mount: this COPY puts files into the cache directory %s", tool.name, t)
 				return
 			}
@@ -350,7 +350,7 @@ func cachemountTouches(c dockerfile.Command, targets []string, home string) (hit
 			if cachemountOverlap(w, t) {
 				hit = true
 			}
-			if cachemountWithin(strings.TrimSuffix(w, "*"), t) {
+			if facts.Under(path.Clean(strings.TrimSuffix(w, "*")), t) {
 				inside = true
 			}
 		}
@@ -368,19 +368,11 @@ func cachemountExpandHome(w, home string) string {
 	return w
 }
 
-// cachemountWithin reports whether p is dir or below it.
-func cachemountWithin(p, dir string) bool {
-	p = path.Clean("/" + strings.TrimSuffix(p, "/"))
-	return p == dir || strings.HasPrefix(p, dir+"/")
-}
-
-// cachemountOverlap reports whether one path contains the other.
+// cachemountOverlap reports whether one path contains the other; a
+// relative path (a COPY --from source) is read from the root.
 func cachemountOverlap(a, b string) bool {
-	a = strings.TrimSuffix(strings.TrimSuffix(a, "*"), "/")
-	if a == "" {
-		a = "/"
-	}
-	return cachemountWithin(a, b) || cachemountWithin(b, path.Clean(a))
+	a = path.Clean("/" + strings.TrimSuffix(a, "*"))
+	return facts.Under(a, b) || facts.Under(b, a)
 }
 
 func cachemountDropWord(c dockerfile.Command, word string) dockerfile.Command {

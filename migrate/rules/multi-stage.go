@@ -2,7 +2,6 @@ package rules
 
 import (
 	"fmt"
-	"path"
 	"regexp"
 	"strings"
 
@@ -242,7 +241,7 @@ func splitItems(c *splitCtx, classify splitClassifier) []*splitItem {
 		switch in.Cmd {
 		case "workdir":
 			if len(in.Args) > 0 {
-				wd = splitJoin(wd, in.Args[0])
+				wd = facts.JoinPath(wd, in.Args[0])
 			}
 		case "user":
 			if len(in.Args) > 0 && !facts.IsRoot(in.Args[0]) {
@@ -258,7 +257,7 @@ func splitItems(c *splitCtx, classify splitClassifier) []*splitItem {
 			}
 			if n := len(in.Args); n >= 2 {
 				it.srcs = in.Args[:n-1]
-				it.dest = splitJoin(wd, in.Args[n-1])
+				it.dest = facts.JoinPath(wd, in.Args[n-1])
 				if strings.HasSuffix(in.Args[n-1], "/") || in.Args[n-1] == "." {
 					it.dest += "/"
 				}
@@ -271,14 +270,6 @@ func splitItems(c *splitCtx, classify splitClassifier) []*splitItem {
 		items = append(items, it)
 	}
 	return items
-}
-
-// splitJoin resolves p against the working directory wd.
-func splitJoin(wd, p string) string {
-	if strings.HasPrefix(p, "/") {
-		return path.Clean(p)
-	}
-	return path.Clean(wd + "/" + p)
 }
 
 // splitNorm converts CRLF text to "\n" line endings (edits are converted back).

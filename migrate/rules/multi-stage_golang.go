@@ -443,9 +443,9 @@ func splitGoBinary(c *splitCtx) (string, bool) {
 				case out == "":
 					dirs = append(dirs, it.workdir)
 				case strings.HasSuffix(out, "/"):
-					dirs = append(dirs, splitJoin(it.workdir, out))
+					dirs = append(dirs, facts.JoinPath(it.workdir, out))
 				default:
-					outputs = append(outputs, splitJoin(it.workdir, out))
+					outputs = append(outputs, facts.JoinPath(it.workdir, out))
 				}
 			}
 		}
@@ -453,7 +453,7 @@ func splitGoBinary(c *splitCtx) (string, bool) {
 	var bin string
 	switch {
 	case strings.Contains(prog, "/"):
-		bin = splitJoin(wd, prog)
+		bin = facts.JoinPath(wd, prog)
 	default:
 		for _, o := range outputs {
 			if path.Base(o) == prog {

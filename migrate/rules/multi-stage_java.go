@@ -87,7 +87,7 @@ func splitJava(c *splitCtx) *splitOut {
 		p.NeedsHuman(line, "no split: the start command names no jar the runtime stage could copy; adapt CMD/ENTRYPOINT to run a jar first")
 		return nil
 	}
-	jarSrc := splitJoin(entry.workdir, jarWord)
+	jarSrc := facts.JoinPath(entry.workdir, jarWord)
 	gradle := false
 	for _, it := range c.items {
 		for _, cmd := range it.cmds {

@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/composeopt/composeopt/migrate/dockerfile"
+	"github.com/composeopt/composeopt/migrate/facts"
 )
 
 // splitNodeOutDir returns the build output directory every entry file lives
@@ -122,7 +123,7 @@ func splitNodeRefs(c *splitCtx, words []string, wd string, depth int) (refs []st
 
 // splitRel returns file relative to wd ("./dist/x" → "dist/x").
 func splitRel(wd, file string) (string, bool) {
-	abs := splitJoin(wd, file)
+	abs := facts.JoinPath(wd, file)
 	if !strings.HasPrefix(abs, wd+"/") {
 		return "", false
 	}

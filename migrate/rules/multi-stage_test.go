@@ -111,12 +111,12 @@ func splitCheckEntryPaths(t *testing.T, fb *facts.Build, out []byte) {
 		for _, in := range st.Instructions {
 			switch in.Cmd {
 			case "workdir":
-				wd = splitJoin(wd, in.Args[0])
+				wd = facts.JoinPath(wd, in.Args[0])
 			case "copy", "add":
 				n := len(in.Args)
 				dest := in.Args[n-1]
 				dir := strings.HasSuffix(dest, "/") || dest == "." || n > 2
-				dest = splitJoin(wd, dest)
+				dest = facts.JoinPath(wd, dest)
 				for _, s := range in.Args[:n-1] {
 					p := provider{dest: dest, src: path.Clean(s), stage: len(in.Flag("from")) > 0}
 					if p.src == "." {
@@ -164,24 +164,24 @@ func splitEntryRefs(fb *facts.Build, in *dockerfile.Instruction, wd string) []st
 	for i, w := range words {
 		switch {
 		case (w == "npm" || w == "yarn" || w == "pnpm") && fb.Node != nil && i+1 < len(words):
-			refs = append(refs, splitJoin(wd, "package.json"))
+			refs = append(refs, facts.JoinPath(wd, "package.json"))
 			script := words[len(words)-1]
 			for _, sw := range strings.Fields(fb.Node.Scripts[script]) {
 				if strings.Contains(sw, "/") || strings.HasSuffix(sw, ".js") {
-					refs = append(refs, splitJoin(wd, sw))
+					refs = append(refs, facts.JoinPath(wd, sw))
 				}
 			}
 		case w == "-m" && i+1 < len(words) && strings.HasPrefix(words[0], "python"):
 			mod := strings.ReplaceAll(words[i+1], ".", "/")
 			if _, err := os.Stat(filepath.Join(fb.Context, mod+".py")); err == nil {
-				refs = append(refs, splitJoin(wd, mod+".py"))
+				refs = append(refs, facts.JoinPath(wd, mod+".py"))
 			} else {
-				refs = append(refs, splitJoin(wd, mod))
+				refs = append(refs, facts.JoinPath(wd, mod))
 			}
 		case i == 0 && (strings.HasPrefix(w, "/") || strings.HasPrefix(w, "./")):
-			refs = append(refs, splitJoin(wd, w))
+			refs = append(refs, facts.JoinPath(wd, w))
 		case i > 0 && !strings.HasPrefix(w, "-") && (strings.HasSuffix(w, ".js") || strings.HasSuffix(w, ".py") || strings.HasSuffix(w, ".jar")):
-			refs = append(refs, splitJoin(wd, w))
+			refs = append(refs, facts.JoinPath(wd, w))
 		}
 	}
 	return refs
