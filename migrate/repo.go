@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
-	"strings"
 
 	"github.com/composeopt/composeopt/compose"
 	"github.com/composeopt/composeopt/migrate/facts"
@@ -217,12 +216,4 @@ func Merge(root string, parts []Part) *Plan {
 		}
 	}
 	return plan
-}
-
-// Labelled returns the label of a merged service name and the service name.
-func Labelled(name string) (label, service string) {
-	if i := strings.LastIndex(name, ":"); i >= 0 {
-		return name[:i], name[i+1:]
-	}
-	return ".", name
 }

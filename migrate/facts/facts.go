@@ -177,17 +177,6 @@ func (b *Build) Targets() []string {
 	return out
 }
 
-// ServicesFor returns the services that build the given target.
-func (b *Build) ServicesFor(target string) []Service {
-	var out []Service
-	for _, s := range b.Services {
-		if s.Target == target {
-			out = append(out, s)
-		}
-	}
-	return out
-}
-
 // Has reports whether a context-relative file exists.
 func (b *Build) Has(rel string) bool { return b.Files[rel] }
 

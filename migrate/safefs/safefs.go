@@ -106,9 +106,6 @@ func New(dir string, allow ...string) (*Root, error) {
 	return r, nil
 }
 
-// Dir returns the project directory as given to New.
-func (r *Root) Dir() string { return r.dir }
-
 // within reports whether the symlink-free path p is dir or below it.
 func within(dir, p string) bool {
 	if p == dir {
