@@ -33,8 +33,19 @@ func isDevelopmentKey(k string) bool {
 // (dev, test, local, *-dev ...), or when a variable such as NODE_ENV has a
 // development value in the build args or environment of such a service, or
 // in an ENV or ARG default of the stage chain that no compose build arg
-// overrides.
+// overrides. Every rule asks it of every stage it looks at: it is
+// computed once per stage.
 func (sf *StageFacts) DevelopmentReason() string {
+	if sf.development == nil {
+		r := sf.developmentReason()
+		sf.development = &r
+	}
+	return *sf.development
+}
+
+// developmentReason reads the chain stage first, then its bases, so that
+// the reason given is the nearest one.
+func (sf *StageFacts) developmentReason() string {
 	if isDevelopmentName(sf.Stage.Name) {
 		return "stage " + sf.Stage.Name + " is built for development"
 	}

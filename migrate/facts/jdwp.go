@@ -43,12 +43,10 @@ func JDWPPorts(texts ...string) []int {
 // a Java image.
 func (sf *StageFacts) DebuggerPorts(svcs []Service) []int {
 	var texts []string
-	for _, s := range sf.Chain {
-		for _, in := range s.Instructions {
-			switch in.Cmd {
-			case "cmd", "entrypoint", "env", "run":
-				texts = append(texts, strings.Join(in.Args, " "))
-			}
+	for _, in := range sf.Instructions("", nil) {
+		switch in.Cmd {
+		case "cmd", "entrypoint", "env", "run":
+			texts = append(texts, strings.Join(in.Args, " "))
 		}
 	}
 	for _, s := range svcs {

@@ -21,37 +21,35 @@ var (
 // false when the chain says nothing.
 func (sf *StageFacts) PoetryVersion() (major, minor int, known bool) {
 	unpinned := false
-	for _, s := range sf.Chain {
-		for _, in := range s.Instructions {
-			text := strings.Join(in.Args, " ")
-			if in.Cmd == "env" || in.Cmd == "arg" {
-				for i, a := range in.Args {
-					v := ""
-					if in.Cmd == "arg" {
-						if k, val, ok := strings.Cut(a, "="); ok && k == "POETRY_VERSION" {
-							v = val
-						}
-					} else if i%3 == 0 && a == "POETRY_VERSION" && i+1 < len(in.Args) {
-						v = in.Args[i+1]
+	for _, in := range sf.Instructions("", nil) {
+		text := strings.Join(in.Args, " ")
+		if in.Cmd == "env" || in.Cmd == "arg" {
+			for i, a := range in.Args {
+				v := ""
+				if in.Cmd == "arg" {
+					if k, val, ok := strings.Cut(a, "="); ok && k == "POETRY_VERSION" {
+						v = val
 					}
-					if m := poetryVersionValue.FindStringSubmatch(v); m != nil {
-						maj, _ := strconv.Atoi(m[1])
-						mi, _ := strconv.Atoi(m[2])
-						return maj, mi, true
-					}
+				} else if i%3 == 0 && a == "POETRY_VERSION" && i+1 < len(in.Args) {
+					v = in.Args[i+1]
+				}
+				if m := poetryVersionValue.FindStringSubmatch(v); m != nil {
+					maj, _ := strconv.Atoi(m[1])
+					mi, _ := strconv.Atoi(m[2])
+					return maj, mi, true
 				}
 			}
-			if in.Cmd != "run" {
-				continue
-			}
-			if m := poetryPin.FindStringSubmatch(text); m != nil {
-				maj, _ := strconv.Atoi(m[1])
-				mi, _ := strconv.Atoi(m[2])
-				return maj, mi, true
-			}
-			if poetryUnpinned.MatchString(text) {
-				unpinned = true
-			}
+		}
+		if in.Cmd != "run" {
+			continue
+		}
+		if m := poetryPin.FindStringSubmatch(text); m != nil {
+			maj, _ := strconv.Atoi(m[1])
+			mi, _ := strconv.Atoi(m[2])
+			return maj, mi, true
+		}
+		if poetryUnpinned.MatchString(text) {
+			unpinned = true
 		}
 	}
 	if unpinned {

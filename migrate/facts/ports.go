@@ -52,27 +52,25 @@ func (sf *StageFacts) listenPorts() []Port {
 		out = append(out, p)
 	}
 	x := sf.index()
-	for _, s := range sf.Chain {
-		for _, in := range s.Instructions {
-			switch in.Cmd {
-			case "env":
-				for i := 0; i+1 < len(in.Args); i += 3 {
-					k := in.Args[i]
-					val, _ := last(x.vars[k], x.before(in)+1) // the value this ENV sets
-					for _, n := range portsFromVar(k, val) {
-						add(Port{Number: n, Kind: "env", Evidence: "ENV " + k + "=" + val, Line: in.Start})
-					}
+	for _, in := range sf.Instructions("", nil) {
+		switch in.Cmd {
+		case "env":
+			for i := 0; i+1 < len(in.Args); i += 3 {
+				k := in.Args[i]
+				val, _ := last(x.vars[k], x.before(in)+1) // the value this ENV sets
+				for _, n := range portsFromVar(k, val) {
+					add(Port{Number: n, Kind: "env", Evidence: "ENV " + k + "=" + val, Line: in.Start})
 				}
-			case "expose":
-				for _, a := range in.Args {
-					for _, n := range dockerfile.PortSpec(sf.Expand(a, in)) {
-						add(Port{Number: n, Kind: "expose", Evidence: "EXPOSE " + a, Line: in.Start})
-					}
+			}
+		case "expose":
+			for _, a := range in.Args {
+				for _, n := range dockerfile.PortSpec(sf.Expand(a, in)) {
+					add(Port{Number: n, Kind: "expose", Evidence: "EXPOSE " + a, Line: in.Start})
 				}
-			case "cmd", "entrypoint":
-				for _, n := range portsFromCommand(sf.Expand(strings.Join(in.Args, " "), in)) {
-					add(Port{Number: n, Kind: "command", Evidence: strings.ToUpper(in.Cmd) + " " + strings.Join(in.Args, " "), Line: in.Start})
-				}
+			}
+		case "cmd", "entrypoint":
+			for _, n := range portsFromCommand(sf.Expand(strings.Join(in.Args, " "), in)) {
+				add(Port{Number: n, Kind: "command", Evidence: strings.ToUpper(in.Cmd) + " " + strings.Join(in.Args, " "), Line: in.Start})
 			}
 		}
 	}

@@ -75,20 +75,18 @@ func secretSplit(name string) []string {
 // SecretVar returns the first ARG or ENV of the chain whose name denotes a
 // credential ("ARG NAME" or "ENV NAME"), with its line; "" when none does.
 func (sf *StageFacts) SecretVar() (string, int) {
-	for _, st := range sf.Chain {
-		for _, in := range st.Instructions {
-			switch in.Cmd {
-			case "arg":
-				for _, a := range in.Args {
-					if name, _, _ := strings.Cut(a, "="); SecretName(name) {
-						return "ARG " + name, in.Start
-					}
+	for _, in := range sf.Instructions("", nil) {
+		switch in.Cmd {
+		case "arg":
+			for _, a := range in.Args {
+				if name, _, _ := strings.Cut(a, "="); SecretName(name) {
+					return "ARG " + name, in.Start
 				}
-			case "env":
-				for i := 0; i+1 < len(in.Args); i += 3 {
-					if SecretName(in.Args[i]) {
-						return "ENV " + in.Args[i], in.Start
-					}
+			}
+		case "env":
+			for i := 0; i+1 < len(in.Args); i += 3 {
+				if SecretName(in.Args[i]) {
+					return "ENV " + in.Args[i], in.Start
 				}
 			}
 		}

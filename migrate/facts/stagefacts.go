@@ -39,6 +39,8 @@ type StageFacts struct {
 	ports  *[]Port
 	writes *[]WritePath
 	start  *startScan
+	// development caches DevelopmentReason.
+	development *string
 }
 
 // chainIndex places the instructions of a chain in order, so that what is

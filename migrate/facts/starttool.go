@@ -135,14 +135,12 @@ func (sf *StageFacts) StartCommands() []string {
 // when compose does not give a command.
 func (sf *StageFacts) ImageCommands() []string {
 	var cmds []string
-	for _, st := range sf.Chain {
-		for _, in := range st.Instructions {
-			if in.Cmd != "cmd" && in.Cmd != "entrypoint" {
-				continue
-			}
-			if c := strings.TrimSpace(strings.Join(in.Args, " ")); c != "" {
-				cmds = append(cmds, c)
-			}
+	for _, in := range sf.Instructions("", nil) {
+		if in.Cmd != "cmd" && in.Cmd != "entrypoint" {
+			continue
+		}
+		if c := strings.TrimSpace(strings.Join(in.Args, " ")); c != "" {
+			cmds = append(cmds, c)
 		}
 	}
 	return cmds
