@@ -98,6 +98,7 @@ type BuildPlan struct {
 	oldContent    []byte           // what the optimized Dockerfile holds now (nil: absent)
 	oldIgnore     []byte           // what the ignore file holds now (nil: absent)
 	file          *dockerfile.File // the optimized Dockerfile, parsed
+	stages        *facts.Stages    // the facts of file's stages
 	own           []facts.Service  // this project's services of the build
 }
 
@@ -366,7 +367,7 @@ func planBuild(p *compose.Project, byName map[string]*compose.Service, b *compos
 		}
 	}
 	bp.Status = StatusMigrate
-	bp.file, bp.own = res.File, serviceFacts(byName, b)
+	bp.file, bp.own, bp.stages = res.File, serviceFacts(byName, b), facts.NewStages(fb, res.File)
 	if err := planIgnore(p.Root, bp, p, b, opts.Repo.sharedContext(b), fb, res.File, fb.Repo); err != nil {
 		return fail(StatusFailed, "%v", err)
 	}
@@ -461,7 +462,7 @@ func planIgnore(root *safefs.Root, bp *BuildPlan, p *compose.Project, b *compose
 		}
 	}
 	keep := copySources(df)
-	ev := ignoreEvidence(p, fb, df, keep, repo)
+	ev := ignoreEvidence(p, fb, df, bp.stages, keep, repo)
 	ecosystems := fb.Ecosystems()
 	for _, e := range fb.Scan.Ecosystems {
 		if !slices.Contains(ecosystems, e) {
@@ -505,7 +506,7 @@ func workerHealthchecks(builds []*BuildPlan) ([]string, map[string]*BuildPlan) {
 			if !s.Worker() || s.HasHealthcheck || s.HealthcheckDisabled || owner[s.Name] != nil {
 				continue
 			}
-			if stageHealthcheck(bp.file.Target(s.Target)) != nil {
+			if st := bp.file.Target(s.Target); st != nil && bp.stages.Of(st).HealthcheckRuns() {
 				owner[s.Name] = bp
 				names = append(names, s.Name)
 			}
@@ -536,21 +537,6 @@ func reportWorkers(p *compose.Project, edits []compose.FileEdit, workers []strin
 	}
 }
 
-// stageHealthcheck returns the HEALTHCHECK a stage ends with, inherited
-// from the stages it is built on; nil when there is none or it is NONE.
-func stageHealthcheck(st *dockerfile.Stage) *dockerfile.Instruction {
-	for s := st; s != nil; s = s.BaseStage {
-		if hs := s.Find("healthcheck"); len(hs) > 0 {
-			in := hs[len(hs)-1]
-			if len(in.Args) > 0 && strings.EqualFold(in.Args[0], "none") {
-				return nil
-			}
-			return in
-		}
-	}
-	return nil
-}
-
 // Default ignore patterns that repository evidence can keep in the context.
 var (
 	testPatterns = []string{"test", "tests", "**/__tests__"}
@@ -571,7 +557,7 @@ type ignoreDecision struct {
 // build's services (scripts, Makefiles, CI workflows, READMEs, compose
 // commands), a RUN of a test runner in any stage, or a development target
 // that copies the whole context.
-func ignoreEvidence(p *compose.Project, fb *facts.Build, df *dockerfile.File, keep []string, repo *facts.Repo) ignoreDecision {
+func ignoreEvidence(p *compose.Project, fb *facts.Build, df *dockerfile.File, stages *facts.Stages, keep []string, repo *facts.Repo) ignoreDecision {
 	var d ignoreDecision
 	note := func(format string, args ...any) {
 		d.findings = append(d.findings, rules.Finding{Rule: "dockerignore", Message: fmt.Sprintf(format, args...)})
@@ -584,7 +570,6 @@ func ignoreEvidence(p *compose.Project, fb *facts.Build, df *dockerfile.File, ke
 		{"tests", testPatterns, facts.IsTestCommand},
 		{"docs", docsPatterns, facts.IsDocsCommand},
 	}
-	stages := facts.NewStages(fb, df)
 	// The simple commands of each RUN, split once for both kinds.
 	var runs []*dockerfile.Instruction
 	var runCmds [][][]string
@@ -613,7 +598,7 @@ func ignoreEvidence(p *compose.Project, fb *facts.Build, df *dockerfile.File, ke
 		}
 		for _, t := range fb.Targets() {
 			st := df.Target(t)
-			if st == nil || !copiesWholeContext(st) {
+			if st == nil || !stages.Of(st).CopiesWholeContext() {
 				continue
 			}
 			if r := stages.Of(st).DevelopmentReason(); r != "" {
@@ -661,24 +646,6 @@ func ignoreEvidence(p *compose.Project, fb *facts.Build, df *dockerfile.File, ke
 		}
 	}
 	return d
-}
-
-// copiesWholeContext reports whether a stage or one it is built on copies
-// the whole build context.
-func copiesWholeContext(st *dockerfile.Stage) bool {
-	for s := st; s != nil; s = s.BaseStage {
-		for _, in := range s.Instructions {
-			if (in.Cmd != "copy" && in.Cmd != "add") || len(in.Flag("from")) > 0 || len(in.Args) < 2 {
-				continue
-			}
-			for _, a := range in.Args[:len(in.Args)-1] {
-				if c := strings.TrimPrefix(filepath.ToSlash(filepath.Clean(a)), "/"); c == "." || c == "" {
-					return true
-				}
-			}
-		}
-	}
-	return false
 }
 
 func stageName(st *dockerfile.Stage) string {

@@ -1,6 +1,8 @@
 package facts
 
 import (
+	"path"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -124,4 +126,40 @@ func (sf *StageFacts) AppLanguage() (runtime string, exts []string) {
 		return "", []string{".java", ".kt"}
 	}
 	return "", nil
+}
+
+// Healthcheck returns the HEALTHCHECK in effect at the end of the stage:
+// the last one of its chain, since a stage inherits its base's (nil when
+// the chain has none). A HEALTHCHECK NONE is returned too: it is in
+// effect, and turns the check off (see HealthcheckRuns).
+func (sf *StageFacts) Healthcheck() *dockerfile.Instruction {
+	hs := sf.Instructions("healthcheck", nil)
+	if len(hs) == 0 {
+		return nil
+	}
+	return hs[len(hs)-1]
+}
+
+// HealthcheckRuns reports whether the stage's image checks its health: a
+// HEALTHCHECK of its chain is in effect (Healthcheck) and it is not NONE.
+func (sf *StageFacts) HealthcheckRuns() bool {
+	in := sf.Healthcheck()
+	return in != nil && !(len(in.Args) > 0 && strings.EqualFold(in.Args[0], "none"))
+}
+
+// CopiesWholeContext reports whether the stage or one it is built on
+// copies the whole build context (a COPY or ADD of "." or "/" without
+// --from).
+func (sf *StageFacts) CopiesWholeContext() bool {
+	for _, in := range sf.Instructions("", nil) {
+		if (in.Cmd != "copy" && in.Cmd != "add") || in.HasFlag("from") || len(in.Args) < 2 {
+			continue
+		}
+		for _, a := range in.Args[:len(in.Args)-1] {
+			if c := strings.TrimPrefix(path.Clean(filepath.ToSlash(a)), "/"); c == "." || c == "" {
+				return true
+			}
+		}
+	}
+	return false
 }

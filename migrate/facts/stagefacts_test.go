@@ -127,3 +127,48 @@ func TestStageVarsAndWorkdir(t *testing.T) {
 		t.Errorf("Info.Image.Ref = %q", sf.Info.Image.Ref)
 	}
 }
+
+// TestHealthcheckAndWholeContext: a stage inherits its base's
+// HEALTHCHECK and a NONE turns it off; copying "." or "/" from the context
+// in the stage or a base copies the whole context, a COPY --from does not.
+func TestHealthcheckAndWholeContext(t *testing.T) {
+	src := `FROM node:20 AS base
+HEALTHCHECK CMD curl -f http://localhost/
+COPY ./ /app
+FROM base AS inherits
+FROM base AS off
+HEALTHCHECK NONE
+FROM node:20 AS plain
+COPY --from=base / /
+COPY src /app/src
+FROM plain AS root
+COPY / /app
+`
+	f, err := dockerfile.Parse([]byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	stages := NewStages(&Build{}, f)
+	for _, c := range []struct {
+		stage    string
+		hc, runs bool
+		whole    bool
+	}{
+		{"base", true, true, true},
+		{"inherits", true, true, true},
+		{"off", true, false, true},
+		{"plain", false, false, false},
+		{"root", false, false, true},
+	} {
+		sf := stages.Of(f.Stage(c.stage))
+		if got := sf.Healthcheck() != nil; got != c.hc {
+			t.Errorf("%s: Healthcheck() != nil is %v, want %v", c.stage, got, c.hc)
+		}
+		if got := sf.HealthcheckRuns(); got != c.runs {
+			t.Errorf("%s: HealthcheckRuns() = %v, want %v", c.stage, got, c.runs)
+		}
+		if got := sf.CopiesWholeContext(); got != c.whole {
+			t.Errorf("%s: CopiesWholeContext() = %v, want %v", c.stage, got, c.whole)
+		}
+	}
+}

@@ -89,10 +89,7 @@ func runHealthcheck(p *Pass) {
 		}
 		sf := p.Stage(st)
 		svcs := sf.Services
-		var existing *dockerfile.Instruction
-		if hcs := sf.Instructions("healthcheck", nil); len(hcs) > 0 {
-			existing = hcs[len(hcs)-1]
-		}
+		existing := sf.Healthcheck()
 		// Services sharing the image but running another program (workers)
 		// would be probed too, whatever HEALTHCHECK the image has: the
 		// planner turns it off for them in compose (`healthcheck: disable:
