@@ -13,8 +13,10 @@ var nodeStart = regexp.MustCompile(`(^|[\s/"'])(node|nodejs|npm|npx|yarn|pnpm|bu
 // NodeAssetsOnly says why the Node dependencies a stage installs serve
 // only to build assets ("" when the app may use them at run time): one of
 // the later RUNs given removes node_modules, or every way the stage starts
-// (its CMD/ENTRYPOINT, the compose commands of its services, and the
-// start scripts those run) runs something other than Node. prod-deps and the Node split both ask it.
+// (StartCommandLines: the image's ENTRYPOINT and CMD where compose keeps
+// them, the compose entrypoint and command of its services, and the start
+// scripts those run) runs something other than Node. prod-deps and the
+// Node split both ask it.
 func (sf *StageFacts) NodeAssetsOnly(later []*dockerfile.Instruction) string {
 	for _, in := range later {
 		t := strings.Join(in.Args, " ")
@@ -22,21 +24,32 @@ func (sf *StageFacts) NodeAssetsOnly(later []*dockerfile.Instruction) string {
 			return "a later RUN removes node_modules, so they never reach the image"
 		}
 	}
-	image := strings.Join(sf.ImageCommands(), " ")
-	starts := []string{}
-	imageUsed := len(sf.Services) == 0
+	// A container that starts with neither compose's entrypoint or command
+	// nor any ENTRYPOINT or CMD of the chain runs the base image's own
+	// command: unknown here.
+	baseCommand := len(sf.Services) == 0
 	for _, s := range sf.Services {
-		if s.Command != nil {
-			starts = append(starts, strings.Join(s.Command, " "))
-		} else {
-			imageUsed = true
+		baseCommand = baseCommand || len(s.Entrypoint) == 0 && len(s.Command) == 0
+	}
+	// One command line per container: the image's ENTRYPOINT and CMD
+	// together, each service's entrypoint and command together.
+	var starts []string
+	prev := "\x00" // the service of the last line in starts
+	for _, c := range sf.StartCommandLines() {
+		if c.Service == "" {
+			baseCommand = false
+		}
+		l := strings.TrimSpace(strings.Join(c.Args, " "))
+		switch {
+		case l == "":
+		case c.Service == prev:
+			starts[len(starts)-1] += " " + l
+		default:
+			starts, prev = append(starts, l), c.Service
 		}
 	}
-	if imageUsed {
-		if image == "" {
-			return "" // the base image's own command: unknown here
-		}
-		starts = append(starts, image)
+	if baseCommand || len(starts) == 0 {
+		return ""
 	}
 	for _, s := range starts {
 		if nodeStart.MatchString(s) {

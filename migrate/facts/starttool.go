@@ -129,19 +129,3 @@ func (sf *StageFacts) StartCommands() []string {
 	}
 	return cmds
 }
-
-// ImageCommands returns the command lines of the chain's CMD and
-// ENTRYPOINT instructions that have any, in order: what the image starts
-// when compose does not give a command.
-func (sf *StageFacts) ImageCommands() []string {
-	var cmds []string
-	for _, in := range sf.Instructions("", nil) {
-		if in.Cmd != "cmd" && in.Cmd != "entrypoint" {
-			continue
-		}
-		if c := strings.TrimSpace(strings.Join(in.Args, " ")); c != "" {
-			cmds = append(cmds, c)
-		}
-	}
-	return cmds
-}
