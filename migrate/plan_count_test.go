@@ -56,7 +56,8 @@ func gated(t *testing.T, plan *Plan) (builds, targets int64) {
 // of services (the compose edits are proven from the YAML; where the proof
 // does not model the project, one re-load verifies all of them at once);
 // the compose files' YAML is parsed no more often for more services or
-// workers; the gate lints each changed build's original once and converts
+// workers; the gate lints each changed build's original at most once (only when
+// the optimized file has findings to match) and converts
 // the result to LLB once per compose target (the default target's run
 // also lints it), on the final bytes only, however many rule passes it took; a Dockerfile is parsed again only after
 // a rule changed it. A change that brings back a reload per build, a gate
@@ -76,8 +77,8 @@ func TestPlanWorkIsBounded(t *testing.T) {
 		if w.loads != 1 {
 			t.Errorf("%d services: %d compose loads, want 1 (the load; the edits are proven from the YAML, see compose.proveEdits)", n, w.loads)
 		}
-		if w.lints != builds {
-			t.Errorf("%d services: %d lint-only runs for %d gated builds, want %d (the originals)", n, w.lints, builds, builds)
+		if w.lints > builds {
+			t.Errorf("%d services: %d lint-only runs for %d gated builds, want at most %d (the originals)", n, w.lints, builds, builds)
 		}
 		if w.conversions != targets {
 			t.Errorf("%d services: %d LLB conversions for %d build targets, want one each (the default target's also lints)", n, w.conversions, targets)
@@ -183,7 +184,7 @@ func TestPlanLongStageGate(t *testing.T) {
 			if bp.ReducedGate == "" || len(warned) != 1 || !strings.HasPrefix(warned[0], "app/Dockerfile.optimized: ") {
 				t.Errorf("%d lines: the plan does not say that the reduced gate ran: %q, warnings %q", c.lines, bp.ReducedGate, plan.Warnings)
 			}
-		} else if w.lints != 1 || w.conversions != 1 || bp.ReducedGate != "" || len(warned) != 0 {
+		} else if w.lints > 1 || w.conversions != 1 || bp.ReducedGate != "" || len(warned) != 0 {
 			t.Errorf("%d lines: %d lints, %d conversions, reduced %q, warnings %q; want the full gate", c.lines, w.lints, w.conversions, bp.ReducedGate, plan.Warnings)
 		}
 	}

@@ -226,7 +226,45 @@ func TestCheckReduced(t *testing.T) {
 	if res, err := Check("Dockerfile", []byte(short), []byte(short), nil, nil); err != nil || res.Reduced != "" {
 		t.Errorf("a stage of FullLimit instructions: %v, reduced %q", err, res.Reduced)
 	}
-	if l1, c1 := Counts(); l1-l0 != 1 || c1-c0 != 1 {
-		t.Errorf("a stage of FullLimit instructions: %d lints, %d conversions, want 1 each", l1-l0, c1-c0)
+	// The file lints clean: the original's findings are not needed.
+	if l1, c1 := Counts(); l1-l0 != 0 || c1-c0 != 1 {
+		t.Errorf("a stage of FullLimit instructions: %d lints, %d conversions, want 0 and 1", l1-l0, c1-c0)
+	}
+}
+
+// TestCheckLintsOriginalWhenNeeded: the original is linted exactly when
+// its findings can change the verdict: the optimized file has findings to
+// match against them, or a check directive lets the linter fail the
+// original itself.
+func TestCheckLintsOriginalWhenNeeded(t *testing.T) {
+	tests := []struct {
+		name      string
+		orig, opt string
+		lints     int64
+		wantErr   string
+	}{
+		{"optimized clean", "FROM alpine\nCMD sh\n", "FROM alpine\nCMD [\"sh\"]\n", 0, ""},
+		{"optimized keeps an original finding", "FROM alpine\nCMD sh\n", "FROM alpine\nRUN true\nCMD sh\n", 1, ""},
+		{"optimized adds a finding", "FROM alpine\nCMD [\"sh\"]\n", "FROM alpine\nCMD sh\n", 1, "JSONArgsRecommended"},
+		{"directive, both clean", "# check=skip=JSONArgsRecommended\nFROM alpine\nCMD [\"sh\"]\n", "# check=skip=JSONArgsRecommended\nFROM alpine\nCMD [\"sh\"]\n", 1, ""},
+		// The original fails its own build's check; the gate says so
+		// rather than migrate it.
+		{"error directive fails the original", "# check=error=true\nFROM alpine\nCMD sh\n", "# check=error=true\nFROM alpine\nCMD [\"sh\"]\n", 1, "Dockerfile (original)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			l0, _ := Counts()
+			_, err := Check("Dockerfile", []byte(tt.orig), []byte(tt.opt), nil, nil)
+			l1, _ := Counts()
+			if l1-l0 != tt.lints {
+				t.Errorf("%d lint-only runs, want %d", l1-l0, tt.lints)
+			}
+			switch {
+			case tt.wantErr == "" && err != nil:
+				t.Errorf("gate failed: %v", err)
+			case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
+				t.Errorf("error %v, want one containing %q", err, tt.wantErr)
+			}
+		})
 	}
 }
