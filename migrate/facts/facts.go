@@ -277,7 +277,24 @@ func Gather(contextDir string, services []Service) (*Build, error) {
 			}
 		}
 	}
-	if data, err := safefs.ReadIn(safefs.Manifest, contextDir, "package.json"); err == nil {
+	// The context's files are read through one os.Root (confined to the
+	// context, as BuildKit reads it), and only when the listing above has
+	// the name (or, for a deeper path, its first component): resolving every
+	// probe's path anew cost two system calls per path component.
+	root, err := os.OpenRoot(contextDir)
+	if err != nil {
+		return nil, err
+	}
+	defer root.Close()
+	read := func(kind safefs.Kind, rel string) ([]byte, bool) {
+		top, _, _ := strings.Cut(rel, "/")
+		if !b.Files[top] {
+			return nil, false
+		}
+		data, err := safefs.ReadWalked(kind, root, filepath.FromSlash(rel))
+		return data, err == nil
+	}
+	if data, ok := read(safefs.Manifest, "package.json"); ok {
 		var np NodePackage
 		if err := json.Unmarshal(data, &np); err == nil {
 			b.Node = &np
@@ -293,14 +310,14 @@ func Gather(contextDir string, services []Service) (*Build, error) {
 		b.sqlite = b.sqlite || namesSQLite(f.data)
 	})
 	for _, rel := range []string{"prisma/schema.prisma", "config/database.yml", "alembic.ini", "database/database.sqlite"} {
-		if data, err := safefs.ReadIn(safefs.Source, contextDir, rel); err == nil && (namesSQLite(data) || strings.HasSuffix(rel, ".sqlite")) {
+		if data, ok := read(safefs.Source, rel); ok && (namesSQLite(data) || strings.HasSuffix(rel, ".sqlite")) {
 			b.sqlite = true
 		}
 	}
 	b.HealthRoutes, b.RouteExts = routes.result()
 	b.Scan = ScanContext(contextDir)
 	if b.Files["go.mod"] {
-		b.GoCgo = goCgo(contextDir)
+		b.GoCgo = goCgo(contextDir, root)
 	}
 	return b, nil
 }

@@ -2,6 +2,7 @@ package facts
 
 import (
 	"io/fs"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -20,8 +21,8 @@ var (
 // goCgo scans a Go module's context once and says why its build needs cgo
 // ("" when nothing does): a module known to need it, `import "C"`, or a
 // cgo build tag in a non-test source file (vendored code included).
-func goCgo(dir string) string {
-	if data, err := safefs.ReadIn(safefs.Manifest, dir, "go.mod"); err == nil {
+func goCgo(dir string, root *os.Root) string {
+	if data, err := safefs.ReadWalked(safefs.Manifest, root, "go.mod"); err == nil {
 		for _, m := range goCgoModules {
 			if strings.Contains(string(data), m) {
 				return "it depends on " + m
@@ -30,10 +31,6 @@ func goCgo(dir string) string {
 	}
 	found := ""
 	budget := 5000
-	root, err := safefs.New(dir)
-	if err != nil {
-		return ""
-	}
 	_ = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return nil
@@ -51,7 +48,7 @@ func goCgo(dir string) string {
 		if !strings.HasSuffix(p, ".go") || strings.HasSuffix(p, "_test.go") || !safefs.IsRegular(d) {
 			return nil
 		}
-		data, err := root.ReadFile(safefs.Source, p)
+		data, err := safefs.ReadWalked(safefs.Source, root, filepath.FromSlash(safefs.Rel(dir, p)))
 		if err != nil {
 			return nil
 		}
