@@ -34,8 +34,9 @@ type startScan struct {
 	scripts []StartScript
 	writes  []sourceWrite
 	doubts  []WriteDoubt
-	// system are writes to the system's directories (/etc, /usr, /root,
-	// a file directly in /var/log...) that no account but root may make.
+	// system are writes outside the code to directories where only root
+	// may create files (PathClass.RootOnly: /etc, /usr, /root, a file
+	// directly in /var/log...), which no other account may make.
 	system []WriteDoubt
 }
 
@@ -78,7 +79,7 @@ type startScanner struct {
 	seen    map[string]bool
 	workdir string
 	// code are the directories the stage's code is copied into (WORKDIR
-	// and the COPY/ADD destinations outside system directories), mounts
+	// and the COPY/ADD destinations not RootOnly (ClassifyPath)), mounts
 	// the compose volume targets (not the image's).
 	code, mounts []string
 	// vars are the run-time variables known before a script runs (ENV,
@@ -113,7 +114,7 @@ func (s *startScanner) prepare() {
 		if !strings.HasSuffix(raw, "/") && len(in.Args) == 2 && !in.HasFlag("from") && !s.isContextDir(in.Args[0]) {
 			dest = path.Dir(dest) // one file copied under its name
 		}
-		if dest != "/" && !startSystemDir(dest) && !slices.Contains(s.code, dest) {
+		if !ClassifyPath(dest).RootOnly() && !slices.Contains(s.code, dest) {
 			s.code = append(s.code, dest)
 		}
 	}
@@ -141,34 +142,6 @@ func (s *startScanner) prepare() {
 	if s.b != nil && s.b.sqlite {
 		s.sqlite = true
 	}
-}
-
-// startSystemDir reports whether p is in a directory of the system (where
-// a start script's write is the image's business, not the code's).
-func startSystemDir(p string) bool {
-	if !fhsTop(p) {
-		return false
-	}
-	for _, app := range []string{"/usr/src/", "/var/www", "/opt/", "/srv/", "/home/"} {
-		if strings.HasPrefix(p, app) {
-			return false
-		}
-	}
-	return true
-}
-
-// scratchDir reports whether p is in a directory every user may write
-// (/tmp, /var/tmp, /run/lock) or one no file of the image lives in (/dev,
-// /proc, /sys). /run itself is not one: in Debian- and Alpine-based
-// images it belongs to root (mode 755), so a pid file there needs root or
-// a directory of the application's own (/run/app).
-func scratchDir(p string) bool {
-	for _, d := range []string{"/tmp", "/var/tmp", "/dev", "/proc", "/sys", "/run/lock", "/var/lock"} {
-		if Under(p, d) {
-			return true
-		}
-	}
-	return false
 }
 
 // isContextDir reports whether a COPY source names a directory of the
@@ -545,8 +518,9 @@ func (s *startScanner) known(ws []word, text string, line int, ctx *scriptCtx) {
 // from variables the scan does not know, or a relative one where the
 // working directory is unknown, is a doubt. A path known up to a variable
 // part ("logs/$(date).log", "uploads/*") writes in the directory known.
-// Scratch directories (/tmp, /run, /dev), the compose volumes and the
-// system's directories are neither.
+// Scratch directories (/tmp, /dev: PathScratch) and the compose volumes
+// are neither; a write outside the code where only root may create files
+// (PathClass.RootOnly) is a system write.
 func (s *startScanner) target(w word, file bool, ctx *scriptCtx, line int, text string) {
 	p := w.val
 	if !w.ok {
@@ -591,61 +565,28 @@ func (s *startScanner) target(w word, file bool, ctx *scriptCtx, line int, text 
 		s.doubt(ctx, line, text, "") // "/$APP_DIR/...": anywhere
 		return
 	}
-	if !s.inCode(p) && fhsTop(p) {
-		if !ownableSystemPath(p, file) {
-			s.out.system = append(s.out.system, WriteDoubt{Evidence: s.evidence(ctx, line, text)})
-			return
-		}
-	}
-	s.out.writes = append(s.out.writes, sourceWrite{Path: p, file: file, Evidence: s.evidence(ctx, line, text)})
-}
-
-// ownableSystemPath reports whether a start-time write to p, in one of the
-// system's top-level directories but not in the code, is in a directory of
-// the application's own that the image can give to its user: under /home
-// (the account's home), or a directory of its own below /opt, /srv or
-// /run (/opt/data, /run/app) or two levels below /var (/var/lib/app, /var/log/app). A
-// write to /etc, /usr, /root, or a file directly in /var/log is not: only
-// root may make it, and giving such a directory away is not this rule's
-// call.
-func ownableSystemPath(p string, file bool) bool {
 	dir := p
 	if file {
 		dir = path.Dir(p)
 	}
-	parts := strings.Split(strings.TrimPrefix(dir, "/"), "/")
-	switch parts[0] {
-	case "home":
-		return true
-	case "opt", "srv", "run":
-		return len(parts) >= 2
-	case "var":
-		return len(parts) >= 3
+	if !s.inCode(p) && ClassifyPath(dir).RootOnly() {
+		s.out.system = append(s.out.system, WriteDoubt{Evidence: s.evidence(ctx, line, text)})
+		return
 	}
-	return false
+	s.out.writes = append(s.out.writes, sourceWrite{Path: p, file: file, Evidence: s.evidence(ctx, line, text)})
 }
 
-// StartSystemWrites returns the writes a stage's start commands make to
-// the system's directories (see ownableSystemPath), each with its script
+// StartSystemWrites returns the writes a stage's start commands make
+// outside the code where only root may create files (PathClass.RootOnly:
+// /etc, /usr, /root, a file directly in /var/log, /run or /), each with its script
 // and line: a container that makes them cannot start as an unprivileged
 // user. Empty when there are none.
 func (sf *StageFacts) StartSystemWrites() []WriteDoubt { return sf.startScan().system }
 
-// fhsTop reports whether p is in one of the system's top-level
-// directories (/etc, /usr, /var, /opt, /home...).
-func fhsTop(p string) bool {
-	top, _, _ := strings.Cut(strings.TrimPrefix(p, "/"), "/")
-	switch top {
-	case "etc", "usr", "var", "bin", "sbin", "lib", "lib32", "lib64", "libx32", "opt", "home", "root", "mnt", "media", "boot", "proc", "sys", "run", "tmp", "dev", "srv", "nix":
-		return true
-	}
-	return false
-}
-
 // outside reports whether a write to p is no concern of the code's owner:
 // a scratch directory or a compose volume.
 func (s *startScanner) outside(p string) bool {
-	if scratchDir(p) {
+	if ClassifyPath(p) == PathScratch {
 		return true
 	}
 	for _, m := range s.mounts {

@@ -193,6 +193,9 @@ func TestStartSystemWrites(t *testing.T) {
 		{"own directory below /var", "mkdir -p /var/lib/app /var/log/app\n", nil},
 		{"own directory below /opt", "touch /opt/data/ready\n", nil},
 		{"a pid file directly in /run", "echo $$ > /run/app.pid\n", []string{"start.sh:1"}},
+		{"a file directly in /", "touch /ready\n", []string{"start.sh:1"}},
+		{"a directory of its own in /usr/local or /usr/src", "mkdir -p /usr/local/tomcat/logs /usr/src/app/cache\n", nil},
+		{"a file directly in /home", "touch /home/ready\n", []string{"start.sh:1"}},
 		{"scratch and volume", "echo $$ > /tmp/app.pid\nmkdir -p /srv/uploads/x /run/lock/app\n", nil},
 		{"exec only", "exec \"$@\"\n", nil},
 	}

@@ -89,7 +89,7 @@ func appWrites(sf *StageFacts, b *Build) []WritePath {
 		if file {
 			p = path.Dir(p)
 		}
-		if p == "/" || scratchDir(p) {
+		if p == "/" || ClassifyPath(p) == PathScratch {
 			return
 		}
 		for _, o := range out {

@@ -432,22 +432,6 @@ func nonrootChooseAccount(p *Pass, st *dockerfile.Stage, info facts.StageInfo) (
 	return acct, true
 }
 
-// nonrootSystemPath reports destinations that belong to the system and
-// stay root-owned, so the application cannot rewrite its own libraries.
-func nonrootSystemPath(p string) bool {
-	if strings.Contains(p, "$") {
-		return false
-	}
-	for _, dir := range []string{"/etc", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32",
-		"/usr/bin", "/usr/sbin", "/usr/lib", "/usr/lib64", "/usr/libexec", "/usr/share", "/usr/include",
-		"/usr/local/bin", "/usr/local/sbin", "/usr/local/lib", "/usr/local/share", "/usr/local/include"} {
-		if p == dir || strings.HasPrefix(p, dir+"/") {
-			return true
-		}
-	}
-	return false
-}
-
 func nonrootIndex(st *dockerfile.Stage, in *dockerfile.Instruction) int {
 	return slices.Index(st.Instructions, in)
 }

@@ -31,7 +31,7 @@ func nonrootCopyChown(p *Pass, st *dockerfile.Stage) bool {
 			continue
 		}
 		dest := facts.JoinPath(sf.Workdir(cp), cp.Args[len(cp.Args)-1])
-		if facts.JoinPath(sf.Workdir(run), target) != dest || dest == "/" || nonrootSystemPath(dest) {
+		if facts.JoinPath(sf.Workdir(run), target) != dest || dest == "/" || facts.ClassifyPath(dest) == facts.PathSystem {
 			continue
 		}
 		// Nothing before the COPY may have put files into dest.

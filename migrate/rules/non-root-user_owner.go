@@ -48,7 +48,7 @@ func nonrootCodeCopies(sf *facts.StageFacts, st *dockerfile.Stage, from int) []n
 			continue
 		}
 		dest := facts.JoinPath(sf.Workdir(in), in.Args[len(in.Args)-1])
-		if nonrootSystemPath(dest) {
+		if facts.ClassifyPath(dest) == facts.PathSystem {
 			continue
 		}
 		out = append(out, nonrootCopy{i: i, in: in, dest: dest, context: !in.HasFlag("from"), early: i < from})
@@ -79,7 +79,7 @@ func nonrootOwnership(p *Pass, st *dockerfile.Stage, acct nonrootAccount, copies
 		if len(facts.BindMountsOver(sf, w.Path)) > 0 {
 			continue // the host's directory, which the image cannot change
 		}
-		if nonrootSystemPath(w.Path) {
+		if facts.ClassifyPath(w.Path) == facts.PathSystem {
 			p.Report(st.From.Start, "the application writes %s (%s), a system directory that stays root's; %s cannot write there", w.Path, w.Evidence, acct.user)
 			continue
 		}
