@@ -57,7 +57,7 @@ func (sf *StageFacts) startScan() *startScan {
 	if sf.start != nil {
 		return sf.start
 	}
-	s := &startScanner{sf: sf, b: sf.b, out: &startScan{}, seen: map[string]bool{}, vars: map[string]string{}}
+	s := &startScanner{sf: sf, b: sf.b, out: &startScan{}, seen: map[string]bool{}, vars: map[string]string{}, printer: syntax.NewPrinter()}
 	s.prepare()
 	for _, c := range sf.StartCommandLines() {
 		ctx := &scriptCtx{where: c.Where, cwd: s.workdir, vars: maps.Clone(s.vars)}
@@ -86,6 +86,8 @@ type startScanner struct {
 	// the compose environment).
 	vars   map[string]string
 	sqlite bool
+	// printer prints a parameter expansion for Expand.
+	printer *syntax.Printer
 }
 
 // scriptCtx is where a command runs: the script (or instruction) it is
@@ -273,7 +275,10 @@ func (s *startScanner) assign(a *syntax.Assign, ctx *scriptCtx) {
 	}
 }
 
-// word evaluates a shell word with the variables known.
+// word evaluates a shell word with the variables known: its quoted and
+// literal parts as written, each parameter expansion ($NAME, ${NAME:-x},
+// ${NAME#x}...) by Expand, BuildKit's lexer, which the Dockerfile's words
+// also go through ($PWD is the working directory when known).
 func (s *startScanner) word(w *syntax.Word, ctx *scriptCtx) word {
 	var b strings.Builder
 	out := word{ok: true}
@@ -290,28 +295,14 @@ func (s *startScanner) word(w *syntax.Word, ctx *scriptCtx) word {
 					return false
 				}
 			case *syntax.ParamExp:
-				name := ""
-				if p.Param != nil {
-					name = p.Param.Value
-				}
-				if name == "PWD" && ctx.cwd != "" {
-					b.WriteString(ctx.cwd)
-					continue
-				}
-				v, known := ctx.vars[name]
-				plain := p.Exp == nil && p.Index == nil && p.Slice == nil && p.Repl == nil && !p.Length && !p.Excl
-				dflt := p.Exp != nil && (p.Exp.Op == syntax.DefaultUnset || p.Exp.Op == syntax.DefaultUnsetOrNull) && p.Index == nil
-				switch {
-				case known && (plain || dflt && v != ""):
-					b.WriteString(v)
-				case !known && dflt && p.Exp.Word != nil:
-					if !parts(p.Exp.Word.Parts) {
-						return false
+				v, ok := s.param(p, ctx)
+				if !ok {
+					if p.Param != nil {
+						out.first = p.Param.Value
 					}
-				default:
-					out.first = name
 					return false
 				}
+				b.WriteString(v)
 			default:
 				return false
 			}
@@ -325,6 +316,31 @@ func (s *startScanner) word(w *syntax.Word, ctx *scriptCtx) word {
 	}
 	out.val = b.String()
 	return out
+}
+
+// param expands one parameter expansion with Expand (quotes removed, as
+// the shell does); ok is false when its value depends on a variable
+// the scan does not know. A variable the script set empty is empty (Expand
+// takes an empty value for an unset one, as for an ARG without default).
+func (s *startScanner) param(p *syntax.ParamExp, ctx *scriptCtx) (string, bool) {
+	vars := ctx.vars
+	if p.Param == nil {
+		return "", false
+	}
+	name := p.Param.Value
+	if name == "PWD" && ctx.cwd != "" {
+		vars = maps.Clone(vars)
+		vars["PWD"] = ctx.cwd
+	}
+	if v, known := vars[name]; known && v == "" && p.Exp == nil && p.Index == nil && p.Slice == nil && p.Repl == nil && !p.Length && !p.Excl {
+		return "", true
+	}
+	var text strings.Builder
+	if err := s.printer.Print(&text, p); err != nil {
+		return "", false
+	}
+	v := expandValue(text.String(), vars)
+	return v, !strings.Contains(v, "$")
 }
 
 // startWrappers run the command after them (or after "--").
