@@ -296,8 +296,12 @@ func loadModel(ctx context.Context, opts Options) (*loaded, error) {
 		// with, so that an include or extends path built from variables is
 		// checked as the file compose-go will open.
 		env = po.Environment
-		if preErr = precheck(root, rootDir, files, env); preErr != nil {
+		var guesses []string
+		if guesses, preErr = precheck(root, rootDir, files, env); preErr != nil {
 			return
+		}
+		if opts.Started != nil {
+			opts.Started(rootDir, func() []string { return confined(root, guesses) })
 		}
 		model, err = po.LoadProject(ctx)
 	})
@@ -338,17 +342,64 @@ func loadModel(ctx context.Context, opts Options) (*loaded, error) {
 // precheck reads the compose files, and the files they include or extend,
 // through root, so that compose-go never opens a file composeopt would
 // refuse.
-func precheck(root *safefs.Root, dir string, files []string, env map[string]string) error {
+func precheck(root *safefs.Root, dir string, files []string, env map[string]string) (contexts []string, err error) {
 	loc := &locator{root: root, files: map[string]*yamlFile{}, lenient: true, env: env}
 	if err := loc.init(dir, files); err != nil {
-		return err
+		return nil, err
 	}
+	seen := map[string]bool{}
 	for _, n := range loc.serviceOrder() {
-		if _, err := loc.chain(n); err != nil {
-			return err
+		chain, err := loc.chain(n)
+		if err != nil {
+			return nil, err
+		}
+		if c := guessContext(dir, files, chain); c != "" && !seen[c] {
+			seen[c] = true
+			contexts = append(contexts, c)
 		}
 	}
-	return nil
+	return contexts, nil
+}
+
+// guessContext returns the absolute build context a service's build chain
+// names literally ("" when it names none, a variable or a remote one): a
+// context of one of files is relative to the project directory, one of an
+// included or extended file to that file's directory. It is a guess at what
+// compose-go will resolve, for work that may start before the load ends
+// (Options.Started); nothing relies on it being right.
+func guessContext(dir string, files []string, chain []buildElem) string {
+	c := lastContext(chain)
+	if c == "" || strings.Contains(c, "$") || isRemoteContext(c) {
+		return ""
+	}
+	if filepath.IsAbs(c) {
+		return filepath.Clean(c)
+	}
+	base := dir
+	for i := len(chain) - 1; i >= 0; i-- {
+		if chain[i].definesContext() {
+			if !slices.Contains(files, chain[i].file.path) {
+				base = filepath.Dir(chain[i].file.path)
+			}
+			break
+		}
+	}
+	return filepath.Join(base, c)
+}
+
+// confined returns those of the guessed contexts that are directories
+// inside the project, checked as a loaded build's context is.
+func confined(root *safefs.Root, guesses []string) []string {
+	var ok []string
+	for _, c := range guesses {
+		if root.Check("build context", c) != nil {
+			continue
+		}
+		if fi, err := os.Stat(c); err == nil && fi.IsDir() {
+			ok = append(ok, c)
+		}
+	}
+	return ok
 }
 
 // checkDotEnv fails when dir/.env, which compose-go reads for

@@ -49,6 +49,10 @@ type Options struct {
 	// InspectImage, when set (--inspect-images), reads the facts of a real
 	// base image; they replace the image table's for that reference.
 	InspectImage func(ctx context.Context, ref string) (facts.ImageFacts, error)
+	// Contexts, when set, holds build contexts' facts gathered once per
+	// directory, some perhaps while the project loaded (nil: each build
+	// gathers its own).
+	Contexts *facts.Contexts
 
 	// inspected are the facts InspectImage read, by reference.
 	inspected map[string]facts.ImageFacts
@@ -314,7 +318,7 @@ func planBuild(p *compose.Project, byName map[string]*compose.Service, b *compos
 			return fail(StatusFailed, "%s: service %s targets stage %q, which the Dockerfile does not define", safefs.Rel(p.Dir, b.Dockerfile), s.Name, s.Target)
 		}
 	}
-	fb, err := facts.Gather(b.Context, services)
+	fb, err := opts.Contexts.Gather(b.Context, services)
 	if err != nil {
 		return fail(StatusFailed, "%s: %v", safefs.Rel(p.Dir, b.Context), err)
 	}

@@ -59,6 +59,7 @@ uncommitted work, staged or not, stays uncommitted.`,
 			var (
 				dir string
 				p   *compose.Project
+				pf  *prefetch
 				err error
 			)
 			if g.recursive {
@@ -66,9 +67,11 @@ uncommitted work, staged or not, stays uncommitted.`,
 					return err
 				}
 			} else {
-				if p, err = g.load(cmd.Context(), args); err != nil {
+				if p, pf, err = g.loadPrefetching(cmd.Context(), args); err != nil {
 					return err
 				}
+				// Closed by planFor; on the paths that do not reach it, here.
+				defer pf.close()
 				dir = p.Dir
 			}
 			st, err := openState(cmd, dir)
@@ -85,7 +88,7 @@ uncommitted work, staged or not, stays uncommitted.`,
 				// Recovery changed the files: load them again.
 				plan, err = makePlan(cmd, g, &rf, args)
 			} else {
-				plan, err = planFor(cmd, p, &rf)
+				plan, err = planFor(cmd, p, &rf, pf)
 			}
 			if err != nil {
 				return err

@@ -146,12 +146,15 @@ func loadFound(ctx context.Context, found []compose.Found, profiles, allow []str
 // READMEs) from that root, as -r does: planning one project of a monorepo
 // keeps its tests when a workflow at the root runs them in its container.
 // Projects that do not load are left out of the index.
-func repoIndex(ctx context.Context, p *compose.Project) *migrate.RepoIndex {
+func repoIndex(ctx context.Context, p *compose.Project, pf *prefetch) *migrate.RepoIndex {
 	root := repoRoot(p.Dir)
 	if root == "" {
 		root = p.Dir
 	}
-	found, _, err := compose.Discover(root)
+	found, err, ok := pf.discovered(root)
+	if !ok {
+		found, _, err = compose.Discover(root)
+	}
 	if err != nil {
 		return migrate.NewRepoIndex([]*compose.Project{p})
 	}

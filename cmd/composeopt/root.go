@@ -73,6 +73,11 @@ including those behind profiles, unless SERVICE names are given.`,
 
 // load loads the compose project named by the flags.
 func (g *globals) load(ctx context.Context, services []string) (*compose.Project, error) {
+	return g.loadWith(ctx, services, nil)
+}
+
+// loadWith is load with a compose.Options.Started hook.
+func (g *globals) loadWith(ctx context.Context, services []string, started func(string, func() []string)) (*compose.Project, error) {
 	wd, err := os.Getwd()
 	if err != nil {
 		return nil, err
@@ -85,6 +90,7 @@ func (g *globals) load(ctx context.Context, services []string) (*compose.Project
 		Services:         services,
 		WorkingDir:       wd,
 		AllowOutside:     g.allow,
+		Started:          started,
 	})
 }
 
@@ -188,11 +194,11 @@ func makePlan(cmd *cobra.Command, g *globals, rf *ruleFlags, services []string) 
 		}
 		return plan, err
 	}
-	p, err := g.load(cmd.Context(), services)
+	p, pf, err := g.loadPrefetching(cmd.Context(), services)
 	if err != nil {
 		return nil, err
 	}
-	plan, err := planFor(cmd, p, rf)
+	plan, err := planFor(cmd, p, rf, pf)
 	if err != nil {
 		return nil, err
 	}
@@ -206,13 +212,22 @@ func makePlan(cmd *cobra.Command, g *globals, rf *ruleFlags, services []string) 
 const interruptedWarning = "an interrupted composeopt apply left its journal in " + changeset.StateDirName +
 	"/: run `composeopt recover` (or `composeopt apply`) to complete or roll it back"
 
-// planFor computes the plan of a loaded project.
-func planFor(cmd *cobra.Command, p *compose.Project, rf *ruleFlags) (*migrate.Plan, error) {
+// planFor computes the plan of a loaded project, taking what pf (nil: no
+// prefetch) found during the load, and closes pf.
+func planFor(cmd *cobra.Command, p *compose.Project, rf *ruleFlags, pf *prefetch) (*migrate.Plan, error) {
+	defer pf.close()
 	opts, err := rf.options(p.Dir)
 	if err != nil {
 		return nil, err
 	}
-	opts.Repo = repoIndex(cmd.Context(), p)
+	opts.Repo = repoIndex(cmd.Context(), p, pf)
+	if pf != nil {
+		// The prefetch used the core the load left idle; from here the
+		// planner's workers use every core, and a prefetcher ahead of them
+		// would only make them wait for the context it is gathering.
+		pf.contexts.Close()
+		opts.Contexts = pf.contexts
+	}
 	return migrate.Make(cmd.Context(), p, opts)
 }
 

@@ -1,0 +1,78 @@
+package main
+
+import (
+	"context"
+
+	"github.com/composeopt/composeopt/compose"
+	"github.com/composeopt/composeopt/migrate/facts"
+)
+
+// prefetch is the work a plan starts while compose-go loads its project,
+// on the core the load leaves idle (see compose.Options.Started): finding
+// the repository's other compose projects, then gathering the facts of the
+// build contexts the compose files name. The plan then takes what it
+// finds done.
+type prefetch struct {
+	contexts *facts.Contexts
+	launched bool          // Started was called: done will be closed
+	found    chan struct{} // closed once root, projects and err are set
+	done     chan struct{} // closed once the goroutine has returned
+	root     string
+	projects []compose.Found
+	err      error
+}
+
+func newPrefetch() *prefetch {
+	return &prefetch{contexts: facts.NewContexts(), found: make(chan struct{}), done: make(chan struct{})}
+}
+
+// started is the compose.Options.Started hook.
+func (pf *prefetch) started(dir string, contexts func() []string) {
+	pf.launched = true
+	go func() {
+		defer close(pf.done)
+		pf.root = repoRoot(dir)
+		if pf.root == "" {
+			pf.root = dir
+		}
+		pf.projects, _, pf.err = compose.Discover(pf.root)
+		close(pf.found)
+		pf.contexts.Prefetch(contexts())
+	}()
+}
+
+// discovered returns what compose.Discover found below root during the
+// load, or false when it did not run for that root.
+func (pf *prefetch) discovered(root string) ([]compose.Found, error, bool) {
+	if pf == nil || !pf.launched {
+		return nil, nil, false
+	}
+	<-pf.found
+	if pf.root != root {
+		return nil, nil, false
+	}
+	return pf.projects, pf.err, true
+}
+
+// close stops the prefetching and waits for its goroutine.
+func (pf *prefetch) close() {
+	if pf == nil {
+		return
+	}
+	pf.contexts.Close()
+	if pf.launched {
+		<-pf.done
+	}
+}
+
+// loadPrefetching is load with a prefetch running during it; the caller
+// closes the prefetch once it has planned.
+func (g *globals) loadPrefetching(ctx context.Context, services []string) (*compose.Project, *prefetch, error) {
+	pf := newPrefetch()
+	p, err := g.loadWith(ctx, services, pf.started)
+	if err != nil {
+		pf.close()
+		return nil, nil, err
+	}
+	return p, pf, nil
+}

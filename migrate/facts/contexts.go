@@ -1,0 +1,120 @@
+package facts
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+)
+
+// Contexts gathers the facts of each build context once, for every build
+// that uses it, and can start before the builds are known: while compose-go
+// loads a project (one core's work for a second on 1,000 services), Prefetch
+// gathers the contexts the compose files name on the other core, and the
+// planner's Gather then finds them done. The facts gathered for a directory
+// are the same whoever asks first, so a guess that is wrong costs only the
+// work: a context nobody prefetched is gathered by the first build that
+// needs it, and one the guess got wrong is never used.
+//
+// A nil *Contexts gathers every call anew (Gather).
+type Contexts struct {
+	ctx    context.Context
+	cancel context.CancelFunc
+	mu     sync.Mutex
+	m      map[string]*contextEntry
+	// prefetched counts the contexts Prefetch gathered (for tests).
+	prefetched atomic.Int64
+}
+
+// contextEntry is one directory's facts: whoever claims it gathers them and
+// closes done; everyone else waits on done.
+type contextEntry struct {
+	claimed atomic.Bool
+	done    chan struct{}
+	b       *Build // Services nil; copied for each build
+	err     error
+}
+
+// NewContexts returns an empty cache. Close stops its prefetching.
+func NewContexts() *Contexts {
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Contexts{ctx: ctx, cancel: cancel, m: map[string]*contextEntry{}}
+}
+
+func (cs *Contexts) entry(dir string) *contextEntry {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	e := cs.m[dir]
+	if e == nil {
+		e = &contextEntry{done: make(chan struct{})}
+		cs.m[dir] = e
+	}
+	return e
+}
+
+// gather claims e for dir and gathers it, or reports false when someone
+// else already has.
+func (e *contextEntry) gather(dir string) bool {
+	if !e.claimed.CompareAndSwap(false, true) {
+		return false
+	}
+	e.b, e.err = Gather(dir, nil)
+	close(e.done)
+	return true
+}
+
+// Prefetch gathers the facts of dirs, one after the other, on the calling
+// goroutine, skipping those another caller has claimed; it returns early
+// (before the next directory) once the cache is closed. dirs must already
+// be confined to the project (compose checks a build context before it
+// names it).
+func (cs *Contexts) Prefetch(dirs []string) {
+	if cs == nil {
+		return
+	}
+	for _, d := range dirs {
+		if cs.ctx.Err() != nil {
+			return
+		}
+		if cs.entry(d).gather(d) {
+			cs.prefetched.Add(1)
+		}
+	}
+}
+
+// Gather returns the facts of the build context dir for services, gathering
+// them unless a Prefetch or an earlier build did (then it waits for that).
+// Each build gets its own Build (its caches are its own); what it shares
+// with the other builds of the context is read-only.
+func (cs *Contexts) Gather(dir string, services []Service) (*Build, error) {
+	if cs == nil {
+		return Gather(dir, services)
+	}
+	e := cs.entry(dir)
+	if !e.gather(dir) {
+		<-e.done
+	}
+	if e.err != nil {
+		return nil, e.err
+	}
+	b := *e.b // the context's facts; nothing has filled its caches
+	b.Services = services
+	b.read, b.unreadable, b.root = nil, nil, nil
+	return &b, nil
+}
+
+// Close stops prefetching: a Prefetch under way returns before its next
+// directory.
+func (cs *Contexts) Close() {
+	if cs == nil {
+		return
+	}
+	cs.cancel()
+}
+
+// Prefetched returns how many contexts Prefetch gathered.
+func (cs *Contexts) Prefetched() int64 {
+	if cs == nil {
+		return 0
+	}
+	return cs.prefetched.Load()
+}

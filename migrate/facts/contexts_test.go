@@ -1,0 +1,105 @@
+package facts
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"sync"
+	"testing"
+)
+
+func contextDir(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	for name, content := range map[string]string{
+		"package.json":      `{"scripts":{"start":"node server.js"},"dependencies":{"express":"4"}}`,
+		"package-lock.json": "{}",
+		"server.js":         "app.get('/healthz', ok)\napp.listen(3000)\n",
+		"src/db.js":         "require('sqlite3')\n",
+	} {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// TestContextsGatherOnce: the cache gives each build the facts Gather
+// would, gathered once per directory (by Prefetch or the first build),
+// each build with its own Build and caches.
+func TestContextsGatherOnce(t *testing.T) {
+	dir := contextDir(t)
+	svcA := []Service{{Name: "a"}}
+	svcB := []Service{{Name: "b", Target: "dev"}}
+	want, err := Gather(dir, svcA)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	cs := NewContexts()
+	defer cs.Close()
+	cs.Prefetch([]string{dir, dir})
+	if n := cs.Prefetched(); n != 1 {
+		t.Errorf("prefetched %d contexts, want 1 (the same directory twice)", n)
+	}
+	a, err := cs.Gather(dir, svcA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := cs.Gather(dir, svcB)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(a, want) {
+		t.Errorf("cached facts differ from Gather's:\n%+v\n%+v", a, want)
+	}
+	if a == b || !reflect.DeepEqual(b.Services, svcB) || !reflect.DeepEqual(a.Services, svcA) {
+		t.Errorf("builds share a Build or have the wrong services: %p %p %v %v", a, b, a.Services, b.Services)
+	}
+	// Caches are per build: a read through one does not show in the other.
+	if _, err := a.ReadFile("server.js"); err != nil {
+		t.Fatal(err)
+	}
+	if len(b.read) != 0 {
+		t.Errorf("a read of one build filled the other's cache: %v", b.read)
+	}
+
+	// Without a prefetch, concurrent builds of one context gather it once
+	// and all get the same facts.
+	cs2 := NewContexts()
+	var wg sync.WaitGroup
+	got := make([]*Build, 8)
+	for i := range got {
+		wg.Go(func() {
+			got[i], _ = cs2.Gather(dir, svcA)
+		})
+	}
+	wg.Wait()
+	for i, g := range got {
+		if !reflect.DeepEqual(g, want) {
+			t.Errorf("build %d: facts differ from Gather's", i)
+		}
+	}
+	if len(cs2.m) != 1 || cs2.Prefetched() != 0 {
+		t.Errorf("%d entries, %d prefetched; want 1 and 0", len(cs2.m), cs2.Prefetched())
+	}
+
+	// A closed cache prefetches nothing more; Gather still works.
+	cs3 := NewContexts()
+	cs3.Close()
+	cs3.Prefetch([]string{dir})
+	if cs3.Prefetched() != 0 {
+		t.Errorf("a closed cache prefetched %d contexts", cs3.Prefetched())
+	}
+	if g, err := cs3.Gather(dir, svcA); err != nil || !reflect.DeepEqual(g, want) {
+		t.Errorf("Gather after Close: %v", err)
+	}
+	var nilCache *Contexts
+	if g, err := nilCache.Gather(dir, svcA); err != nil || !reflect.DeepEqual(g, want) {
+		t.Errorf("Gather of a nil cache: %v", err)
+	}
+}
