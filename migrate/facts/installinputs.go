@@ -267,6 +267,12 @@ func NodeInstallScripts(b *Build) string {
 			return "package.json has a " + s + " script, which runs during the install"
 		}
 	}
+	return nodeWorkspace(b)
+}
+
+// nodeWorkspace says why the context is a workspace of several packages,
+// or that its package.json cannot be read ("" when neither).
+func nodeWorkspace(b *Build) string {
 	if b.Has("pnpm-workspace.yaml") || b.Has("lerna.json") {
 		return "the context is a workspace of several packages"
 	}
@@ -287,6 +293,19 @@ func NodeInstallScripts(b *Build) string {
 		return "package.json declares workspaces"
 	}
 	return ""
+}
+
+// NodeHasDevDependencies reports whether a Node install of the context
+// may bring development dependencies, that is whether pruning them, or
+// installing the production dependencies apart, can leave anything out:
+// package.json declares devDependencies, or the context is a workspace
+// whose packages may declare their own. Without a package.json to read
+// the answer is yes.
+func NodeHasDevDependencies(b *Build) bool {
+	if b.Node == nil {
+		return true
+	}
+	return len(b.Node.DevDependencies) > 0 || nodeWorkspace(b) != ""
 }
 
 // NodeInstallWhy says why a Node install cannot run before the sources are

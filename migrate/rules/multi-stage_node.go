@@ -195,11 +195,18 @@ func splitNode(c *splitCtx) *splitOut {
 	// With npm, the production node_modules is the full install pruned of
 	// its dev dependencies: one install (one download, one run of the OS
 	// package installs before it) serves the build and the runtime, and a
-	// dependency change re-runs it once instead of twice.
-	once := mode == nodeSelective && splitNodeInstallOnce(c, pm, deps, depsAt, lastB)
+	// dependency change re-runs it once instead of twice. When package.json
+	// declares no devDependencies the full install is the production one,
+	// for every package manager: nothing to prune, and no second install.
+	noDev := !facts.NodeHasDevDependencies(p.Facts)
+	noDeps := len(p.Facts.Node.Dependencies) == 0
+	once := mode == nodeSelective && (pm == "npm" || noDev) && splitNodeInstallOnce(c, deps, depsAt, lastB)
 	installName := ""
 	if once {
 		installName = c.stageName("install")
+		if noDev && !noDeps {
+			depsName = installName // the runtime copies the install's node_modules as they are
+		}
 	}
 	out := &splitOut{}
 
@@ -263,7 +270,10 @@ func splitNode(c *splitCtx) *splitOut {
 				continue
 			}
 			if once {
-				out.builders = append(out.builders, s.String(), c.nodePruneStage(installName, depsName, args, pm, major))
+				out.builders = append(out.builders, s.String())
+				if depsName != installName {
+					out.builders = append(out.builders, c.nodePruneStage(installName, depsName, args, pm, major, noDev))
+				}
 				s = stageText{}
 				s.add(c.kw("FROM") + " " + installName + " " + c.kw("AS") + " " + buildName + "\n")
 				s.add(args)
@@ -272,7 +282,7 @@ func splitNode(c *splitCtx) *splitOut {
 				s.item(c.items[copyAt], c.items[copyAt].text, true)
 			}
 		}
-		if mode == nodeWhole {
+		if mode == nodeWhole && !noDev {
 			s.add(c.run(nil, splitNodePrune(pm, p.Facts.NodeLockfile(), major)...))
 		}
 		out.builders = append(out.builders, s.String())
@@ -285,12 +295,21 @@ func splitNode(c *splitCtx) *splitOut {
 	out.runtime = s.String()
 
 	switch {
+	case once && noDev:
+		deps := ""
+		if depsName != installName {
+			deps = depsName + " (that install, with an empty node_modules if it made none), "
+		}
+		out.summary = fmt.Sprintf("split into %s (the full install, once: package.json declares no devDependencies, so it is the production install too), %s%s (the build) and a runtime stage with node_modules, %s/ and %s only; the start command references only %s/",
+			installName, deps, buildName, outDir, strings.Join(manifests, ", "), outDir)
 	case once:
 		out.summary = fmt.Sprintf("split into %s (the full install, once), %s (that install with the dev dependencies pruned), %s (the build) and a runtime stage with node_modules, %s/ and %s only; the start command references only %s/",
 			installName, depsName, buildName, outDir, strings.Join(manifests, ", "), outDir)
 	case mode == nodeSelective:
 		out.summary = fmt.Sprintf("split into %s (production dependencies), %s (full install and build) and a runtime stage with node_modules, %s/ and %s only; the start command references only %s/",
 			depsName, buildName, outDir, strings.Join(manifests, ", "), outDir)
+	case mode == nodeWhole && noDev:
+		out.summary = fmt.Sprintf("split into %s (install and build; package.json declares no devDependencies, so there is nothing to prune) and a runtime stage that copies its %s; the start command does not reference only a build output directory, so nothing else is left out", buildName, wd)
 	case mode == nodeWhole:
 		out.summary = fmt.Sprintf("split into %s (install, build, then prune dev dependencies) and a runtime stage that copies the pruned %s; the start command does not reference only a build output directory, so nothing else is left out", buildName, wd)
 	default:
@@ -300,12 +319,12 @@ func splitNode(c *splitCtx) *splitOut {
 }
 
 // splitNodeInstallOnce reports whether the runtime's production
-// dependencies can be the build's install pruned of its dev dependencies:
-// npm (whose prune works offline from the lockfile and the installed tree),
-// and the install is a RUN of its own that no later install before the
-// build adds to.
-func splitNodeInstallOnce(c *splitCtx, pm string, deps *splitItem, depsAt, lastB int) bool {
-	if pm != "npm" || deps.kind != splitDeps || depsAt < 0 {
+// dependencies can be the build's install (pruned of its dev dependencies
+// when there are any, which the caller allows only for npm, whose prune
+// works offline from the lockfile and the installed tree): the install is
+// a RUN of its own that no later install before the build adds to.
+func splitNodeInstallOnce(c *splitCtx, deps *splitItem, depsAt, lastB int) bool {
+	if deps.kind != splitDeps || depsAt < 0 {
 		return false
 	}
 	for _, it := range c.items[depsAt+1 : lastB+1] {
@@ -317,13 +336,21 @@ func splitNodeInstallOnce(c *splitCtx, pm string, deps *splitItem, depsAt, lastB
 }
 
 // nodePruneStage is the production dependencies stage derived from the
-// install stage: the same node_modules with the dev dependencies removed.
-func (c *splitCtx) nodePruneStage(installName, depsName, args, pm string, major int) string {
-	prune := splitNodePrune(pm, c.p.Facts.NodeLockfile(), major)
+// install stage: the same node_modules with the dev dependencies removed
+// (noDev: package.json declares none, so nothing is pruned).
+func (c *splitCtx) nodePruneStage(installName, depsName, args, pm string, major int, noDev bool) string {
+	var prune []string
+	if !noDev {
+		prune = splitNodePrune(pm, c.p.Facts.NodeLockfile(), major)
+	}
 	if c.p.Facts.Node != nil && len(c.p.Facts.Node.Dependencies) == 0 {
-		// An install of nothing but dev dependencies may leave no
-		// node_modules, and the runtime's COPY --from of it would fail.
-		prune = append(prune, "&&", "mkdir", "-p", "node_modules")
+		// An install of nothing but dev dependencies (or of nothing) may
+		// leave no node_modules, and the runtime's COPY --from of it
+		// would fail.
+		if len(prune) > 0 {
+			prune = append(prune, "&&")
+		}
+		prune = append(prune, "mkdir", "-p", "node_modules")
 	}
 	return c.kw("FROM") + " " + installName + " " + c.kw("AS") + " " + depsName + "\n" + args + c.run(nil, prune...)
 }

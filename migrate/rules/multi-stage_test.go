@@ -228,7 +228,7 @@ COPY package.json package-lock.json ./
 RUN npm install
 
 FROM install AS deps
-RUN npm prune --omit=dev && mkdir -p node_modules
+RUN mkdir -p node_modules
 
 FROM install AS build
 COPY . .
