@@ -333,3 +333,31 @@ func TestDiffHunkNewStartAfterMultiEditHunk(t *testing.T) {
 		t.Errorf("hunk headers:\n%s", diff)
 	}
 }
+
+// TestDiffOrderWithManyFiles: the files' diffs, computed in parallel, come
+// out in the change set's order, each whole, the same as one file at a
+// time.
+func TestDiffOrderWithManyFiles(t *testing.T) {
+	root := t.TempDir()
+	var s Set
+	for i := range 300 {
+		p := filepath.Join(root, fmt.Sprintf("d%03d", i%17), fmt.Sprintf("f%03d", i))
+		f := File{Path: p, New: []byte(strings.Repeat(fmt.Sprintf("line %d\n", i), i%7+1))}
+		if i%2 == 0 {
+			f.Old, f.Exists = []byte("old\n"), true
+		}
+		if err := s.Add(f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rr, rerr := resolveDir(root)
+	var want bytes.Buffer
+	for _, f := range s.Changed() {
+		writeFileDiff(&want, diffPath(root, rr, rerr, f.Path), f)
+	}
+	for range 5 {
+		if got := s.Diff(root); !bytes.Equal(got, want.Bytes()) {
+			t.Fatalf("parallel diff differs from the serial one:\n%s", got)
+		}
+	}
+}
