@@ -25,6 +25,10 @@ func contextDir(t *testing.T) string {
 			t.Fatal(err)
 		}
 	}
+	// One file only its owner can read (NotReadableByOthers reports it).
+	if err := os.Chmod(filepath.Join(dir, "src", "db.js"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	return dir
 }
 
@@ -38,6 +42,14 @@ func TestContextsGatherOnce(t *testing.T) {
 	want, err := Gather(dir, svcA)
 	if err != nil {
 		t.Fatal(err)
+	}
+	// A prefetch also walks the context for NotReadableByOthers.
+	warm, err := Gather(dir, svcA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := warm.NotReadableByOthers(); len(got) != 1 || got[0] != "src/db.js" {
+		t.Fatalf("NotReadableByOthers = %q, want [src/db.js]", got)
 	}
 
 	cs := NewContexts()
@@ -54,8 +66,11 @@ func TestContextsGatherOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !reflect.DeepEqual(a, want) {
-		t.Errorf("cached facts differ from Gather's:\n%+v\n%+v", a, want)
+	if !reflect.DeepEqual(a, warm) {
+		t.Errorf("prefetched facts differ from Gather's:\n%+v\n%+v", a, warm)
+	}
+	if got := b.NotReadableByOthers(); len(got) != 1 || got[0] != "src/db.js" {
+		t.Errorf("NotReadableByOthers through the cache = %q, want [src/db.js]", got)
 	}
 	if a == b || !reflect.DeepEqual(b.Services, svcB) || !reflect.DeepEqual(a.Services, svcA) {
 		t.Errorf("builds share a Build or have the wrong services: %p %p %v %v", a, b, a.Services, b.Services)
