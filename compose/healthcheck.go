@@ -1,6 +1,7 @@
 package compose
 
 import (
+	"bytes"
 	"fmt"
 	"reflect"
 	"slices"
@@ -15,22 +16,26 @@ import (
 // lines right below the service's key, in its indentation; nothing else
 // changes. The decoded YAML must differ only by that key (an anchor that
 // other services merge is refused); the caller's re-load checks the rest.
-func disableOne(st *loadState, content map[string][]byte, svc string) (string, []byte, error) {
-	path, src, at, text, err := disableAt(st, content, nil, svc)
+//
+// parsed caches the parse of each file's current bytes (see serviceKey).
+func disableOne(st *loadState, content map[string][]byte, parsed map[string]*yamlFile, svc string) (string, []byte, error) {
+	path, f, at, text, err := disableAt(st, content, parsed, svc)
 	if err != nil {
 		return path, nil, err
 	}
+	src := f.src
 	out := append(append(append([]byte(nil), src[:at]...), text...), src[at:]...)
-	if err := checkInserted(src, out, []string{svc}); err != nil {
+	if err := checkInserted(f, out, []string{svc}); err != nil {
 		return path, nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return path, out, nil
 }
 
 // disableAt finds where disableOne inserts service svc's health check:
-// the file, its current bytes, the offset and the text. parsed caches the
-// parse of each file's current bytes (nil: parse every time).
-func disableAt(st *loadState, content map[string][]byte, parsed map[string]*yamlFile, svc string) (string, []byte, int, string, error) {
+// the file, its parse (of its current bytes), the offset and the text.
+// parsed caches the parse of each file's current bytes (nil: parse every
+// time).
+func disableAt(st *loadState, content map[string][]byte, parsed map[string]*yamlFile, svc string) (string, *yamlFile, int, string, error) {
 	path, f, kv, err := serviceKey(st, content, parsed, svc)
 	if err != nil {
 		return path, nil, 0, "", err
@@ -38,7 +43,6 @@ func disableAt(st *loadState, content map[string][]byte, parsed map[string]*yaml
 	if kv == nil {
 		return "", nil, 0, "", fmt.Errorf("service %s is not defined in a compose file given with -f (it comes from include: or extends:); add `healthcheck: disable: true` by hand", svc)
 	}
-	src := f.src
 	m := kv.value
 	if m.Kind != yaml.MappingNode || m.Style&yaml.FlowStyle != 0 || len(m.Content) == 0 {
 		return path, nil, 0, "", fmt.Errorf("%s:%d: service %s is not a block mapping; add `healthcheck: {disable: true}` by hand", path, m.Line, svc)
@@ -62,13 +66,14 @@ func disableAt(st *loadState, content map[string][]byte, parsed map[string]*yaml
 		at = f.lines[kv.key.Line]
 	}
 	text := ind + "healthcheck:" + f.eol + ind + strings.Repeat(" ", step) + "disable: true" + f.eol
-	return path, src, at, text, nil
+	return path, f, at, text, nil
 }
 
 // serviceKey finds service svc's key in the last -f file that defines it,
 // in the file's current bytes (content, else the file as loaded); kv is
 // nil when no -f file defines it. parsed caches the parse of each file's
-// current bytes (nil: parse every time).
+// current bytes (nil: parse every time); an entry is used only when its
+// bytes are the current ones. A file as loaded is the locator's parse.
 func serviceKey(st *loadState, content map[string][]byte, parsed map[string]*yamlFile, svc string) (string, *yamlFile, *keyVal, error) {
 	for i := len(st.opts.Files) - 1; i >= 0; i-- {
 		path := st.opts.Files[i]
@@ -81,6 +86,12 @@ func serviceKey(st *loadState, content map[string][]byte, parsed map[string]*yam
 			src = f.src
 		}
 		f := parsed[path]
+		if f != nil && !bytes.Equal(f.src, src) {
+			f = nil
+		}
+		if lf := st.loc.files[path]; f == nil && !ok && lf != nil && lf.doc != nil {
+			f = lf
+		}
 		if f == nil {
 			var err error
 			if f, err = parseYAML(path, src); err != nil {
@@ -134,32 +145,37 @@ func (p *Project) ServicesAt(svcs []string, edits []FileEdit) (files []string, l
 // result once: a parse and a decode per service made thousands of workers
 // quadratic. When a file's batch fails the check, its services are done
 // one by one with disableOne, as before, so that each error is its own.
-func disableAll(st *loadState, content map[string][]byte, svcs []string) (done []string, errs map[string]*EditError) {
+//
+// parsed are parses of files' current bytes already made (checkYAMLDiff's
+// of the build-edited files; nil: none); disableAll adds its own.
+func disableAll(st *loadState, content map[string][]byte, parsed map[string]*yamlFile, svcs []string) (done []string, errs map[string]*EditError) {
+	if parsed == nil {
+		parsed = map[string]*yamlFile{}
+	}
 	errs = map[string]*EditError{}
 	type ins struct {
 		svc  string
 		at   int
 		text string
 	}
-	parsed := map[string]*yamlFile{}
-	srcOf := map[string][]byte{}
+	fileOf := map[string]*yamlFile{}
 	byFile := map[string][]ins{}
 	var files []string
 	for _, svc := range svcs {
-		path, src, at, text, err := disableAt(st, content, parsed, svc)
+		path, f, at, text, err := disableAt(st, content, parsed, svc)
 		if err != nil {
 			errs[svc] = &EditError{Service: svc, File: path, Err: err}
 			continue
 		}
 		if _, ok := byFile[path]; !ok {
 			files = append(files, path)
-			srcOf[path] = src
+			fileOf[path] = f
 		}
 		byFile[path] = append(byFile[path], ins{svc, at, text})
 	}
 	ok := map[string]bool{}
 	for _, path := range files {
-		list, src := byFile[path], srcOf[path]
+		list, f := byFile[path], fileOf[path]
 		distinct := true
 		for i := range list {
 			for j := range i {
@@ -171,7 +187,7 @@ func disableAll(st *loadState, content map[string][]byte, svcs []string) (done [
 		if distinct && len(list) > 1 {
 			sorted := slices.Clone(list)
 			slices.SortFunc(sorted, func(a, b ins) int { return b.at - a.at })
-			out := slices.Clone(src)
+			out := slices.Clone(f.src)
 			for _, in := range sorted {
 				out = slices.Insert(out, in.at, []byte(in.text)...)
 			}
@@ -179,7 +195,7 @@ func disableAll(st *loadState, content map[string][]byte, svcs []string) (done [
 			for i, in := range list {
 				names[i] = in.svc
 			}
-			if checkInserted(src, out, names) == nil {
+			if checkInserted(f, out, names) == nil {
 				content[path] = out
 				for _, n := range names {
 					ok[n] = true
@@ -188,7 +204,7 @@ func disableAll(st *loadState, content map[string][]byte, svcs []string) (done [
 			}
 		}
 		for _, in := range list {
-			p, out, err := disableOne(st, content, in.svc)
+			p, out, err := disableOne(st, content, parsed, in.svc)
 			if err != nil {
 				errs[in.svc] = &EditError{Service: in.svc, File: p, Err: err}
 				continue
@@ -207,10 +223,12 @@ func disableAll(st *loadState, content map[string][]byte, svcs []string) (done [
 
 // checkInserted decodes both texts (anchors and merge keys resolved) and
 // checks that they differ only by services.svc.healthcheck = {disable: true}
-// for each of svcs.
-func checkInserted(before, after []byte, svcs []string) error {
+// for each of svcs. before is decoded from its parse (before.doc, which
+// decoding only reads: the same decoder yaml.Unmarshal runs on the same
+// tree), after is parsed.
+func checkInserted(before *yamlFile, after []byte, svcs []string) error {
 	var a, b map[string]any
-	if err := unmarshalYAML(before, &a); err != nil {
+	if err := before.doc.Decode(&a); err != nil {
 		return err
 	}
 	if err := unmarshalYAML(after, &b); err != nil {

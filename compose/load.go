@@ -52,7 +52,7 @@ func Load(ctx context.Context, opts Options) (*Project, error) {
 	}
 
 	p.Root = ld.root
-	loc, err := newLocator(ld.root, ld.dir, ld.files, ld.env)
+	loc, err := newLocator(ld.root, ld.dir, ld.files, ld.env, ld.parsed)
 	if err != nil {
 		return nil, err
 	}
@@ -188,6 +188,8 @@ type loaded struct {
 	files    []string
 	env      map[string]string // the interpolation environment of the -f files
 	warnings []string
+	// parsed are the precheck's parses of the files it read, by path.
+	parsed map[string]*yamlFile
 }
 
 // loadModel resolves the compose files and loads them with compose-go using
@@ -266,6 +268,7 @@ func loadModel(ctx context.Context, opts Options) (*loaded, error) {
 	var model *types.Project
 	var env map[string]string
 	var preErr error
+	var parsed map[string]*yamlFile
 	logged := captureLogrus(func() {
 		var po *cli.ProjectOptions
 		po, err = cli.NewProjectOptions(files,
@@ -297,7 +300,7 @@ func loadModel(ctx context.Context, opts Options) (*loaded, error) {
 		// checked as the file compose-go will open.
 		env = po.Environment
 		var guesses []string
-		if guesses, preErr = precheck(root, rootDir, files, env); preErr != nil {
+		if guesses, parsed, preErr = precheck(root, rootDir, files, env); preErr != nil {
 			return
 		}
 		if opts.Started != nil {
@@ -336,29 +339,31 @@ func loadModel(ctx context.Context, opts Options) (*loaded, error) {
 		files:    files,
 		env:      env,
 		warnings: warnings,
+		parsed:   parsed,
 	}, nil
 }
 
 // precheck reads the compose files, and the files they include or extend,
 // through root, so that compose-go never opens a file composeopt would
-// refuse.
-func precheck(root *safefs.Root, dir string, files []string, env map[string]string) (contexts []string, err error) {
+// refuse. It returns its parses of the files, by path, for the locator
+// of the loaded project to reuse (see newLocator).
+func precheck(root *safefs.Root, dir string, files []string, env map[string]string) (contexts []string, parsed map[string]*yamlFile, err error) {
 	loc := &locator{root: root, files: map[string]*yamlFile{}, lenient: true, env: env}
 	if err := loc.init(dir, files); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	seen := map[string]bool{}
 	for _, n := range loc.serviceOrder() {
 		chain, err := loc.chain(n)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if c := guessContext(dir, files, chain); c != "" && !seen[c] {
 			seen[c] = true
 			contexts = append(contexts, c)
 		}
 	}
-	return contexts, nil
+	return contexts, loc.files, nil
 }
 
 // guessContext returns the absolute build context a service's build chain

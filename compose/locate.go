@@ -28,11 +28,16 @@ import (
 
 // yamlFile is one parsed compose file with its original bytes.
 type yamlFile struct {
-	path  string
-	src   []byte
-	root  *yaml.Node // top-level mapping, nil when the file is empty
-	lines []int      // byte offset where each line starts
-	eol   string     // "\r\n" when the file uses CRLF line endings
+	path string
+	src  []byte
+	root *yaml.Node // top-level mapping, nil when the file is empty
+	// doc is the document node root comes from; nil when the file is
+	// not valid YAML (a lenient locator's placeholder). The tree is
+	// shared (the precheck's parse is the locator's, the locator's is
+	// checkYAMLDiff's original): nothing may modify it.
+	doc   *yaml.Node
+	lines []int  // byte offset where each line starts
+	eol   string // "\r\n" when the file uses CRLF line endings
 }
 
 // buildElem is one YAML node a service's build is merged from.
@@ -95,10 +100,16 @@ type locator struct {
 	// env is the interpolation environment of the -f files (nil: paths
 	// with variables are left to compose-go).
 	env map[string]string
+	// reuse are earlier parses (the precheck's), by path: a file whose
+	// bytes, read again through root, are the same is not parsed again.
+	reuse map[string]*yamlFile
 }
 
-func newLocator(root *safefs.Root, dir string, files []string, env map[string]string) (*locator, error) {
-	l := &locator{root: root, files: map[string]*yamlFile{}, env: env}
+// newLocator locates the builds of the loaded files. prev are the
+// precheck's parses (nil: none); each file is still read again through
+// root, and a parse is reused only for the very same bytes.
+func newLocator(root *safefs.Root, dir string, files []string, env map[string]string, prev map[string]*yamlFile) (*locator, error) {
+	l := &locator{root: root, files: map[string]*yamlFile{}, env: env, reuse: prev}
 	if err := l.init(dir, files); err != nil {
 		return nil, err
 	}
@@ -132,6 +143,12 @@ func (l *locator) parse(path string) (*yamlFile, error) {
 	if err != nil {
 		return nil, err
 	}
+	if prev := l.reuse[path]; prev != nil && prev.doc != nil && bytes.Equal(prev.src, src) {
+		f := *prev
+		f.src = src
+		l.files[path] = &f
+		return &f, nil
+	}
 	f, err := parseYAML(path, src)
 	if err != nil {
 		if !l.lenient || errors.Is(err, errSelfAlias) {
@@ -161,14 +178,19 @@ func unmarshalYAML(src []byte, v any) error {
 }
 
 func parseYAML(path string, src []byte) (*yamlFile, error) {
-	var doc yaml.Node
-	if err := unmarshalYAML(src, &doc); err != nil {
+	doc := new(yaml.Node)
+	if err := unmarshalYAML(src, doc); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	if a := selfAlias(&doc, map[*yaml.Node]bool{}); a != nil {
+	return fileFromDoc(path, src, doc)
+}
+
+// fileFromDoc is parseYAML after the parse: doc is src's document node.
+func fileFromDoc(path string, src []byte, doc *yaml.Node) (*yamlFile, error) {
+	if a := selfAlias(doc, map[*yaml.Node]bool{}); a != nil {
 		return nil, fmt.Errorf("%s:%d: %w (*%s)", path, a.Line, errSelfAlias, a.Value)
 	}
-	f := &yamlFile{path: path, src: src, lines: []int{0}, eol: "\n"}
+	f := &yamlFile{path: path, src: src, doc: doc, lines: []int{0}, eol: "\n"}
 	if bytes.Contains(src, []byte("\r\n")) {
 		f.eol = "\r\n"
 	}

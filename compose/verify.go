@@ -63,6 +63,9 @@ func applyAndVerify(st *loadState, ops []*editOp, expected map[string]string, pe
 
 	var edits []FileEdit
 	content := map[string][]byte{}
+	// parsed holds the parses of the edited files made by checkYAMLDiff,
+	// for disableAll to find the services' keys in.
+	parsed := map[string]*yamlFile{}
 	var bad []*EditError
 	for f, fileOps := range byFile {
 		var sp []splice
@@ -78,12 +81,18 @@ func applyAndVerify(st *loadState, ops []*editOp, expected map[string]string, pe
 			continue
 		}
 		out, err := applySplices(f.src, sp)
+		var doc *yaml.Node
 		if err == nil {
-			err = checkYAMLDiff(f, out, fileOps)
+			doc, err = checkYAMLDiff(f, out, fileOps)
 		}
 		if err != nil {
 			bad = append(bad, blame(fileOps, f.path, "", err)...)
 			continue
+		}
+		if len(disable) > 0 {
+			if pf, err := fileFromDoc(f.path, out, doc); err == nil {
+				parsed[f.path] = pf
+			}
 		}
 		content[f.path] = out
 		edits = append(edits, FileEdit{Path: f.path, Old: f.src, New: out})
@@ -123,7 +132,7 @@ func applyAndVerify(st *loadState, ops []*editOp, expected map[string]string, pe
 	for _, e := range edits {
 		old[e.Path] = e.Old
 	}
-	done, errs := disableAll(st, content, disable)
+	done, errs := disableAll(st, content, parsed, disable)
 	for _, svc := range disable {
 		if e := errs[svc]; e != nil {
 			derrs = append(derrs, e)
@@ -360,30 +369,37 @@ func buildOverlay(root string, content map[string][]byte) error {
 }
 
 // checkYAMLDiff parses the edited text and checks that it means the same as
-// the original except for the dockerfile keys set by ops.
-func checkYAMLDiff(f *yamlFile, edited []byte, ops []*editOp) error {
-	var doc yaml.Node
-	if err := unmarshalYAML(edited, &doc); err != nil {
-		return fmt.Errorf("the edited file is not valid YAML: %w", err)
+// the original except for the dockerfile keys set by ops. It returns the
+// edited text's document node.
+//
+// The original is the locator's parse of f.src (f.doc), which the
+// comparison only reads; a file without one is parsed again.
+func checkYAMLDiff(f *yamlFile, edited []byte, ops []*editOp) (*yaml.Node, error) {
+	doc := new(yaml.Node)
+	if err := unmarshalYAML(edited, doc); err != nil {
+		return nil, fmt.Errorf("the edited file is not valid YAML: %w", err)
 	}
-	var orig yaml.Node
-	if err := unmarshalYAML(f.src, &orig); err != nil {
-		return err
+	orig := f.doc
+	if orig == nil {
+		orig = new(yaml.Node)
+		if err := unmarshalYAML(f.src, orig); err != nil {
+			return nil, err
+		}
 	}
-	// The locator's nodes come from an earlier parse of the same bytes:
-	// map them onto this parse by position.
+	// The ops' nodes are the locator's; match them by position, which
+	// also holds for a separate parse of the same bytes.
 	byPos := map[[2]int]*editOp{}
 	for _, op := range ops {
 		byPos[[2]int{op.elem.node.Line, op.elem.node.Column}] = op
 	}
 	c := yamlCmp{file: f.path, ops: byPos}
-	if err := c.same(&orig, &doc); err != nil {
-		return err
+	if err := c.same(orig, doc); err != nil {
+		return nil, err
 	}
 	if c.done != len(ops) {
-		return errors.New("the edited file does not contain every intended change")
+		return nil, errors.New("the edited file does not contain every intended change")
 	}
-	return nil
+	return doc, nil
 }
 
 type yamlCmp struct {
