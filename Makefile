@@ -40,8 +40,8 @@ golden-update:
 # run once. BENCH_COUNT=3 repeats each case.
 BENCH_COUNT ?= 1
 bench:
-	@{ $(GO) test -run '^$$' -bench 'Plan/(services=10|services=100|lines=1000|lines=4000|node_modules=100000)$$' -benchtime 3x -count $(BENCH_COUNT) -benchmem ./migrate && \
-	   $(GO) test -run '^$$' -bench 'Plan/(services=1000|lines=16000)$$' -benchtime 1x -count $(BENCH_COUNT) -benchmem -timeout 30m ./migrate; } | $(GO) run ./golden/benchtable
+	@{ $(GO) test -run '^$$' -bench 'Plan/(services=10|services=100|lines=1000|lines=4000|node_modules=100000)$$' -benchtime 3x -count $(BENCH_COUNT) -benchmem ./cmd/composeopt && \
+	   $(GO) test -run '^$$' -bench 'Plan/(services=1000|lines=16000)$$' -benchtime 1x -count $(BENCH_COUNT) -benchmem -timeout 30m ./cmd/composeopt; } | $(GO) run ./golden/benchtable
 
 # Size and build-time ratios of the e2e fixtures (needs the engine of
 # golden/e2e/env.sh). BENCH_IMAGES=BenchmarkImages/py-native runs one
