@@ -299,12 +299,12 @@ func loadModel(ctx context.Context, opts Options) (*loaded, error) {
 		// with, so that an include or extends path built from variables is
 		// checked as the file compose-go will open.
 		env = po.Environment
-		var guesses []string
-		if guesses, parsed, preErr = precheck(root, rootDir, files, env); preErr != nil {
+		var guess Guess
+		if guess, parsed, preErr = precheck(root, rootDir, files, env); preErr != nil {
 			return
 		}
 		if opts.Started != nil {
-			opts.Started(rootDir, func() []string { return confined(root, guesses) })
+			opts.Started(rootDir, func() Guess { return confined(root, guess) })
 		}
 		model, err = po.LoadProject(ctx)
 	})
@@ -346,24 +346,58 @@ func loadModel(ctx context.Context, opts Options) (*loaded, error) {
 // precheck reads the compose files, and the files they include or extend,
 // through root, so that compose-go never opens a file composeopt would
 // refuse. It returns its parses of the files, by path, for the locator
-// of the loaded project to reuse (see newLocator).
-func precheck(root *safefs.Root, dir string, files []string, env map[string]string) (contexts []string, parsed map[string]*yamlFile, err error) {
+// of the loaded project to reuse (see newLocator), and what the files
+// name literally (see Options.Started).
+func precheck(root *safefs.Root, dir string, files []string, env map[string]string) (guess Guess, parsed map[string]*yamlFile, err error) {
 	loc := &locator{root: root, files: map[string]*yamlFile{}, lenient: true, env: env}
 	if err := loc.init(dir, files); err != nil {
-		return nil, nil, err
+		return Guess{}, nil, err
 	}
 	seen := map[string]bool{}
 	for _, n := range loc.serviceOrder() {
 		chain, err := loc.chain(n)
 		if err != nil {
-			return nil, nil, err
+			return Guess{}, nil, err
 		}
-		if c := guessContext(dir, files, chain); c != "" && !seen[c] {
+		c := guessContext(dir, files, chain)
+		if c == "" {
+			continue
+		}
+		if !seen[c] {
 			seen[c] = true
-			contexts = append(contexts, c)
+			guess.Contexts = append(guess.Contexts, c)
+		}
+		df := "Dockerfile"
+		if kv := lastDockerfile(chain); kv != nil {
+			if v := deref(kv.value); v != nil && v.Kind == yaml.ScalarNode {
+				df = v.Value
+			} else {
+				continue
+			}
+		}
+		if strings.Contains(df, "$") {
+			continue
+		}
+		if !filepath.IsAbs(df) {
+			df = filepath.Join(c, df)
+		}
+		if !seen[df] {
+			seen[df] = true
+			guess.Dockerfiles = append(guess.Dockerfiles, df)
 		}
 	}
-	return contexts, loc.files, nil
+	return guess, loc.files, nil
+}
+
+// Guess is what the compose files name literally, before compose-go has
+// loaded them (see Options.Started).
+type Guess struct {
+	// Contexts are local build contexts, each a directory inside the
+	// project, checked as a loaded build's context is.
+	Contexts []string
+	// Dockerfiles are their Dockerfiles, each a regular file inside the
+	// project, checked as a loaded build's Dockerfile is.
+	Dockerfiles []string
 }
 
 // guessContext returns the absolute build context a service's build chain
@@ -392,16 +426,24 @@ func guessContext(dir string, files []string, chain []buildElem) string {
 	return filepath.Join(base, c)
 }
 
-// confined returns those of the guessed contexts that are directories
-// inside the project, checked as a loaded build's context is.
-func confined(root *safefs.Root, guesses []string) []string {
-	var ok []string
-	for _, c := range guesses {
+// confined keeps the guesses that are a directory (contexts) or a regular
+// file (Dockerfiles) inside the project, checked as a loaded build's are.
+func confined(root *safefs.Root, g Guess) Guess {
+	var ok Guess
+	for _, c := range g.Contexts {
 		if root.Check("build context", c) != nil {
 			continue
 		}
 		if fi, err := os.Stat(c); err == nil && fi.IsDir() {
-			ok = append(ok, c)
+			ok.Contexts = append(ok.Contexts, c)
+		}
+	}
+	for _, d := range g.Dockerfiles {
+		if root.Check("Dockerfile", d) != nil {
+			continue
+		}
+		if fi, err := os.Stat(d); err == nil && fi.Mode().IsRegular() {
+			ok.Dockerfiles = append(ok.Dockerfiles, d)
 		}
 	}
 	return ok

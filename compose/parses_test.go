@@ -71,7 +71,7 @@ func TestLoadParsesEachFileOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	y0 = YAMLParses()
-	p, err := Load(context.Background(), Options{WorkingDir: dir, Started: func(string, func() []string) {
+	p, err := Load(context.Background(), Options{WorkingDir: dir, Started: func(string, func() Guess) {
 		if err := os.WriteFile(base, []byte(changed), 0o644); err != nil {
 			t.Error(err)
 		}

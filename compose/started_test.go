@@ -9,10 +9,10 @@ import (
 )
 
 // TestStartedGuessesContexts: the Started hook gets the project directory
-// and the build contexts the compose files name literally, resolved as
-// compose-go resolves them, and only those that are directories inside the
-// project: not a context from a variable, a remote one, a missing one, or
-// a link that leads out of the project.
+// and the build contexts and Dockerfiles the compose files name literally,
+// resolved as compose-go resolves them, and only those inside the project:
+// not a context or Dockerfile from a variable, a remote context, a missing
+// one, or a link that leads out of the project.
 func TestStartedGuessesContexts(t *testing.T) {
 	outside := t.TempDir()
 	dir := writeTree(t, map[string]string{
@@ -24,7 +24,11 @@ services:
   long:
     build:
       context: long
-      dockerfile: Dockerfile
+      dockerfile: Dockerfile.prod
+  varfile:
+    build:
+      context: long
+      dockerfile: ${DF:-Dockerfile}
   again:
     build: ./short
   variable:
@@ -38,24 +42,24 @@ services:
   base:
     image: alpine
 `,
-		"short/Dockerfile":   "FROM alpine\n",
-		"long/Dockerfile":    "FROM alpine\n",
-		"lib/compose.yaml":   "services:\n  lib:\n    build: ./app\n",
-		"lib/app/Dockerfile": "FROM alpine\n",
+		"short/Dockerfile":     "FROM alpine\n",
+		"long/Dockerfile.prod": "FROM alpine\n",
+		"lib/compose.yaml":     "services:\n  lib:\n    build: ./app\n",
+		"lib/app/Dockerfile":   "FROM alpine\n",
 	})
 	if err := os.Symlink(outside, filepath.Join(dir, "escape")); err != nil {
 		t.Fatal(err)
 	}
 	var gotDir string
-	var got []string
+	var got Guess
 	calls := 0
 	done := make(chan struct{})
-	_, _ = Load(context.Background(), Options{WorkingDir: dir, Started: func(d string, contexts func() []string) {
+	_, _ = Load(context.Background(), Options{WorkingDir: dir, Started: func(d string, guess func() Guess) {
 		calls++
 		gotDir = d
 		go func() {
 			defer close(done)
-			got = contexts()
+			got = guess()
 		}()
 	}})
 	if calls != 1 {
@@ -66,16 +70,22 @@ services:
 	if gotDir != dir && gotDir != real {
 		t.Errorf("Started got dir %s, want %s", gotDir, dir)
 	}
-	var rel []string
-	for _, c := range got {
-		r, err := filepath.Rel(gotDir, c)
-		if err != nil {
-			t.Fatal(err)
+	rels := func(paths []string) []string {
+		var rel []string
+		for _, c := range paths {
+			r, err := filepath.Rel(gotDir, c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rel = append(rel, filepath.ToSlash(r))
 		}
-		rel = append(rel, filepath.ToSlash(r))
+		slices.Sort(rel)
+		return rel
 	}
-	slices.Sort(rel)
-	if want := []string{"lib/app", "long", "short"}; !slices.Equal(rel, want) {
+	if rel, want := rels(got.Contexts), []string{"lib/app", "long", "short"}; !slices.Equal(rel, want) {
 		t.Errorf("contexts %q, want %q", rel, want)
+	}
+	if rel, want := rels(got.Dockerfiles), []string{"lib/app/Dockerfile", "long/Dockerfile.prod", "short/Dockerfile"}; !slices.Equal(rel, want) {
+		t.Errorf("Dockerfiles %q, want %q", rel, want)
 	}
 }

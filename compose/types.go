@@ -30,13 +30,12 @@ type Options struct {
 	// the compose files have passed the precheck and compose-go is about
 	// to load them; it must return at once (the load waits for it), and
 	// may start work that needs only the project directory dir on another
-	// goroutine, to run on another core while compose-go loads. contexts
-	// (to call on that goroutine: it checks paths) returns the local build
-	// contexts the files name literally, each a directory inside the
-	// project, checked as a loaded build's context is. They are a guess at
-	// what the load will find: a caller must not rely on them being right
-	// or complete.
-	Started func(dir string, contexts func() []string)
+	// goroutine, to run on another core while compose-go loads. guess (to
+	// call on that goroutine: it checks paths) returns the local build
+	// contexts and Dockerfiles the files name literally. They are a guess
+	// at what the load will find: a caller must not rely on them being
+	// right or complete.
+	Started func(dir string, guess func() Guess)
 }
 
 // Project is the loaded compose project.

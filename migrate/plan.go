@@ -286,6 +286,10 @@ func planBuild(p *compose.Project, byName map[string]*compose.Service, b *compos
 		return bp
 	}
 	if df == nil {
+		// Read while the project loaded, if the compose files named it.
+		df, _ = opts.Contexts.Dockerfile(b.Dockerfile)
+	}
+	if df == nil {
 		src, err := p.Root.ReadFile(safefs.Dockerfile, b.Dockerfile)
 		if err != nil {
 			return fail(StatusFailed, "%v", err)

@@ -10,8 +10,8 @@ import (
 // prefetch is the work a plan starts while compose-go loads its project,
 // on the core the load leaves idle (see compose.Options.Started): finding
 // the repository's other compose projects, then gathering the facts of the
-// build contexts the compose files name. The plan then takes what it
-// finds done.
+// Dockerfiles and build contexts the compose files name. The plan then
+// takes what it finds done.
 type prefetch struct {
 	contexts *facts.Contexts
 	launched bool          // Started was called: done will be closed
@@ -27,7 +27,7 @@ func newPrefetch() *prefetch {
 }
 
 // started is the compose.Options.Started hook.
-func (pf *prefetch) started(dir string, contexts func() []string) {
+func (pf *prefetch) started(dir string, guess func() compose.Guess) {
 	pf.launched = true
 	go func() {
 		defer close(pf.done)
@@ -37,7 +37,9 @@ func (pf *prefetch) started(dir string, contexts func() []string) {
 		}
 		pf.projects, _, pf.err = compose.Discover(pf.root)
 		close(pf.found)
-		pf.contexts.Prefetch(contexts())
+		g := guess()
+		pf.contexts.PrefetchDockerfiles(g.Dockerfiles)
+		pf.contexts.Prefetch(g.Contexts)
 	}()
 }
 

@@ -77,7 +77,7 @@ func (g *globals) load(ctx context.Context, services []string) (*compose.Project
 }
 
 // loadWith is load with a compose.Options.Started hook.
-func (g *globals) loadWith(ctx context.Context, services []string, started func(string, func() []string)) (*compose.Project, error) {
+func (g *globals) loadWith(ctx context.Context, services []string, started func(string, func() compose.Guess)) (*compose.Project, error) {
 	wd, err := os.Getwd()
 	if err != nil {
 		return nil, err

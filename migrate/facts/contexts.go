@@ -4,6 +4,9 @@ import (
 	"context"
 	"sync"
 	"sync/atomic"
+
+	"github.com/composeopt/composeopt/migrate/dockerfile"
+	"github.com/composeopt/composeopt/migrate/safefs"
 )
 
 // Contexts gathers the facts of each build context once, for every build
@@ -21,6 +24,8 @@ type Contexts struct {
 	cancel context.CancelFunc
 	mu     sync.Mutex
 	m      map[string]*contextEntry
+	// dfs are the Dockerfiles PrefetchDockerfiles read and parsed.
+	dfs map[string]*dockerfileEntry
 	// prefetched counts the contexts Prefetch gathered (for tests).
 	prefetched atomic.Int64
 }
@@ -37,7 +42,7 @@ type contextEntry struct {
 // NewContexts returns an empty cache. Close stops its prefetching.
 func NewContexts() *Contexts {
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Contexts{ctx: ctx, cancel: cancel, m: map[string]*contextEntry{}}
+	return &Contexts{ctx: ctx, cancel: cancel, m: map[string]*contextEntry{}, dfs: map[string]*dockerfileEntry{}}
 }
 
 func (cs *Contexts) entry(dir string) *contextEntry {
@@ -125,4 +130,50 @@ func (cs *Contexts) Prefetched() int64 {
 		return 0
 	}
 	return cs.prefetched.Load()
+}
+
+// dockerfileEntry is one Dockerfile read and parsed by a prefetch.
+type dockerfileEntry struct {
+	f   *dockerfile.File
+	err error
+}
+
+// PrefetchDockerfiles reads and parses the Dockerfiles at paths (absolute,
+// already confined to the project: compose checks a Dockerfile before it
+// names it), one after the other on the calling goroutine, as the planner
+// reads a build's Dockerfile (a regular file of bounded size, opened
+// without blocking); it returns early once the cache is closed.
+func (cs *Contexts) PrefetchDockerfiles(paths []string) {
+	if cs == nil {
+		return
+	}
+	for _, p := range paths {
+		if cs.ctx.Err() != nil {
+			return
+		}
+		e := &dockerfileEntry{}
+		var src []byte
+		if src, e.err = safefs.ReadRegular(safefs.Dockerfile, p); e.err == nil {
+			e.f, e.err = dockerfile.Parse(src)
+		}
+		cs.mu.Lock()
+		cs.dfs[p] = e
+		cs.mu.Unlock()
+	}
+}
+
+// Dockerfile returns the parse of the Dockerfile at path if a prefetch
+// read and parsed it without error; otherwise the caller reads it itself
+// (and reports its errors as it always has). A File is never modified.
+func (cs *Contexts) Dockerfile(path string) (*dockerfile.File, bool) {
+	if cs == nil {
+		return nil, false
+	}
+	cs.mu.Lock()
+	e := cs.dfs[path]
+	cs.mu.Unlock()
+	if e == nil || e.err != nil {
+		return nil, false
+	}
+	return e.f, true
 }

@@ -6,6 +6,9 @@ import (
 	"reflect"
 	"sync"
 	"testing"
+
+	"github.com/composeopt/composeopt/migrate/dockerfile"
+	"github.com/composeopt/composeopt/migrate/safefs/safefstest"
 )
 
 func contextDir(t *testing.T) string {
@@ -116,5 +119,43 @@ func TestContextsGatherOnce(t *testing.T) {
 	var nilCache *Contexts
 	if g, err := nilCache.Gather(dir, svcA); err != nil || !reflect.DeepEqual(g, want) {
 		t.Errorf("Gather of a nil cache: %v", err)
+	}
+}
+
+// TestContextsDockerfiles: a prefetched Dockerfile is the parse the planner
+// would make of it; one that cannot be read or parsed (a FIFO, which must
+// not block, a missing file, a syntax error) is not offered, so that the
+// planner reads it and reports its error as it always has.
+func TestContextsDockerfiles(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "Dockerfile")
+	bad := filepath.Join(dir, "Dockerfile.bad")
+	fifo := filepath.Join(dir, "Dockerfile.fifo")
+	if err := os.WriteFile(good, []byte("FROM alpine\nRUN true\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(bad, []byte("FROM alpine\nRUN --mount=type=cache,target=/x <<EOF\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	safefstest.Mkfifo(t, fifo)
+	cs := NewContexts()
+	cs.PrefetchDockerfiles([]string{good, bad, fifo, filepath.Join(dir, "missing")})
+	f, ok := cs.Dockerfile(good)
+	want, err := dockerfile.Parse([]byte("FROM alpine\nRUN true\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !ok || !reflect.DeepEqual(f, want) {
+		t.Errorf("prefetched Dockerfile: %v, differs from a parse of it", ok)
+	}
+	for _, p := range []string{bad, fifo, filepath.Join(dir, "missing"), filepath.Join(dir, "never-asked")} {
+		if _, ok := cs.Dockerfile(p); ok {
+			t.Errorf("%s: offered, want the planner to read it", filepath.Base(p))
+		}
+	}
+	cs.Close()
+	cs.PrefetchDockerfiles([]string{filepath.Join(dir, "after-close")})
+	if len(cs.dfs) != 4 {
+		t.Errorf("%d Dockerfiles read, want 4 (none after Close)", len(cs.dfs))
 	}
 }
