@@ -102,8 +102,10 @@ type BuildPlan struct {
 	oldContent    []byte           // what the optimized Dockerfile holds now (nil: absent)
 	oldIgnore     []byte           // what the ignore file holds now (nil: absent)
 	file          *dockerfile.File // the optimized Dockerfile, parsed
-	stages        *facts.Stages    // the facts of file's stages
-	own           []facts.Service  // this project's services of the build
+	// healthRuns says, by compose target, whether the optimized file's
+	// stage for it runs a HEALTHCHECK (for the workers' compose edit).
+	healthRuns map[string]bool
+	own        []facts.Service // this project's services of the build
 }
 
 // Plan is the whole migration.
@@ -375,8 +377,18 @@ func planBuild(p *compose.Project, byName map[string]*compose.Service, b *compos
 		}
 	}
 	bp.Status = StatusMigrate
-	bp.file, bp.own, bp.stages = res.File, serviceFacts(byName, b), facts.NewStages(fb, res.File)
-	if err := planIgnore(p.Root, bp, p, b, opts.Repo.sharedContext(b), fb, res.File, fb.Repo); err != nil {
+	bp.file, bp.own = res.File, serviceFacts(byName, b)
+	// The stage facts serve this build's ignore file and health checks
+	// only: what the compose edit needs later is kept, not the facts (with
+	// the build's, they were a fifth of a 1,000-service plan's live heap).
+	stages := facts.NewStages(fb, res.File)
+	bp.healthRuns = map[string]bool{}
+	for _, s := range bp.own {
+		if st := res.File.Target(s.Target); st != nil {
+			bp.healthRuns[s.Target] = stages.Of(st).HealthcheckRuns()
+		}
+	}
+	if err := planIgnore(p.Root, bp, p, b, opts.Repo.sharedContext(b), fb, res.File, stages, fb.Repo); err != nil {
 		return fail(StatusFailed, "%v", err)
 	}
 	bp.content = out
@@ -451,7 +463,7 @@ func serviceFacts(byName map[string]*compose.Service, b *compose.Build) []facts.
 }
 
 // planIgnore computes the .dockerignore of a build.
-func planIgnore(root *safefs.Root, bp *BuildPlan, p *compose.Project, b *compose.Build, sharedContext bool, fb *facts.Build, df *dockerfile.File, repo *facts.Repo) error {
+func planIgnore(root *safefs.Root, bp *BuildPlan, p *compose.Project, b *compose.Build, sharedContext bool, fb *facts.Build, df *dockerfile.File, stages *facts.Stages, repo *facts.Repo) error {
 	contextIgnore := filepath.Join(b.Context, ".dockerignore")
 	bp.IgnoreFile = contextIgnore
 	if sharedContext {
@@ -470,7 +482,7 @@ func planIgnore(root *safefs.Root, bp *BuildPlan, p *compose.Project, b *compose
 		}
 	}
 	keep := copySources(df)
-	ev := ignoreEvidence(p, fb, df, bp.stages, keep, repo)
+	ev := ignoreEvidence(p, fb, df, stages, keep, repo)
 	ecosystems := fb.Ecosystems()
 	for _, e := range fb.Scan.Ecosystems {
 		if !slices.Contains(ecosystems, e) {
@@ -514,7 +526,7 @@ func workerHealthchecks(builds []*BuildPlan) ([]string, map[string]*BuildPlan) {
 			if !s.Worker() || s.HasHealthcheck || s.HealthcheckDisabled || owner[s.Name] != nil {
 				continue
 			}
-			if st := bp.file.Target(s.Target); st != nil && bp.stages.Of(st).HealthcheckRuns() {
+			if bp.healthRuns[s.Target] {
 				owner[s.Name] = bp
 				names = append(names, s.Name)
 			}

@@ -164,13 +164,17 @@ func (cs *Contexts) PrefetchDockerfiles(paths []string) {
 
 // Dockerfile returns the parse of the Dockerfile at path if a prefetch
 // read and parsed it without error; otherwise the caller reads it itself
-// (and reports its errors as it always has). A File is never modified.
+// (and reports its errors as it always has). A File is never modified. The
+// cache lets go of it: the next caller for the same path (a Dockerfile
+// built from a second context) reads it itself, and the parse is not kept
+// alive for the rest of the plan.
 func (cs *Contexts) Dockerfile(path string) (*dockerfile.File, bool) {
 	if cs == nil {
 		return nil, false
 	}
 	cs.mu.Lock()
 	e := cs.dfs[path]
+	delete(cs.dfs, path)
 	cs.mu.Unlock()
 	if e == nil || e.err != nil {
 		return nil, false
