@@ -368,21 +368,7 @@ func precheck(root *safefs.Root, dir string, files []string, env map[string]stri
 			seen[c] = true
 			guess.Contexts = append(guess.Contexts, c)
 		}
-		df := "Dockerfile"
-		if kv := lastDockerfile(chain); kv != nil {
-			if v := deref(kv.value); v != nil && v.Kind == yaml.ScalarNode {
-				df = v.Value
-			} else {
-				continue
-			}
-		}
-		if strings.Contains(df, "$") {
-			continue
-		}
-		if !filepath.IsAbs(df) {
-			df = filepath.Join(c, df)
-		}
-		if !seen[df] {
+		if df := guessDockerfile(c, chain); df != "" && !seen[df] {
 			seen[df] = true
 			guess.Dockerfiles = append(guess.Dockerfiles, df)
 		}
@@ -425,6 +411,28 @@ func guessContext(dir string, files []string, chain []buildElem) string {
 		}
 	}
 	return filepath.Join(base, c)
+}
+
+// guessDockerfile returns the absolute Dockerfile of a build chain whose
+// context is c, as the chain names it literally ("" for a variable):
+// dockerfile:, or Dockerfile, relative to the context. A guess, as
+// guessContext's.
+func guessDockerfile(c string, chain []buildElem) string {
+	df := "Dockerfile"
+	if kv := lastDockerfile(chain); kv != nil {
+		v := deref(kv.value)
+		if v == nil || v.Kind != yaml.ScalarNode {
+			return ""
+		}
+		df = v.Value
+	}
+	if strings.Contains(df, "$") {
+		return ""
+	}
+	if !filepath.IsAbs(df) {
+		df = filepath.Join(c, df)
+	}
+	return df
 }
 
 // confined keeps the guesses that are a directory (contexts) or a regular

@@ -1,7 +1,6 @@
 package facts
 
 import (
-	"context"
 	"sync"
 	"sync/atomic"
 
@@ -20,12 +19,12 @@ import (
 //
 // A nil *Contexts gathers every call anew (Gather).
 type Contexts struct {
-	ctx    context.Context
-	cancel context.CancelFunc
+	closed atomic.Bool
 	mu     sync.Mutex
 	m      map[string]*contextEntry
-	// dfs are the Dockerfiles PrefetchDockerfiles read and parsed.
-	dfs map[string]*dockerfileEntry
+	// dfs are the Dockerfiles PrefetchDockerfiles read and parsed without
+	// error, until the planner takes them.
+	dfs map[string]*dockerfile.File
 	// prefetched counts the contexts Prefetch gathered (for tests).
 	prefetched atomic.Int64
 }
@@ -41,8 +40,7 @@ type contextEntry struct {
 
 // NewContexts returns an empty cache. Close stops its prefetching.
 func NewContexts() *Contexts {
-	ctx, cancel := context.WithCancel(context.Background())
-	return &Contexts{ctx: ctx, cancel: cancel, m: map[string]*contextEntry{}, dfs: map[string]*dockerfileEntry{}}
+	return &Contexts{m: map[string]*contextEntry{}, dfs: map[string]*dockerfile.File{}}
 }
 
 func (cs *Contexts) entry(dir string) *contextEntry {
@@ -83,7 +81,7 @@ func (cs *Contexts) Prefetch(dirs []string) {
 		return
 	}
 	for _, d := range dirs {
-		if cs.ctx.Err() != nil {
+		if cs.closed.Load() {
 			return
 		}
 		if cs.entry(d).gather(d, true) {
@@ -121,7 +119,7 @@ func (cs *Contexts) Close() {
 	if cs == nil {
 		return
 	}
-	cs.cancel()
+	cs.closed.Store(true)
 }
 
 // Prefetched returns how many contexts Prefetch gathered.
@@ -132,40 +130,38 @@ func (cs *Contexts) Prefetched() int64 {
 	return cs.prefetched.Load()
 }
 
-// dockerfileEntry is one Dockerfile read and parsed by a prefetch.
-type dockerfileEntry struct {
-	f   *dockerfile.File
-	err error
-}
-
 // PrefetchDockerfiles reads and parses the Dockerfiles at paths (absolute,
 // already confined to the project: compose checks a Dockerfile before it
 // names it), one after the other on the calling goroutine, as the planner
 // reads a build's Dockerfile (a regular file of bounded size, opened
-// without blocking); it returns early once the cache is closed.
+// without blocking); it returns early once the cache is closed. One that
+// cannot be read or parsed is left to the planner, which reports its
+// error as it always has.
 func (cs *Contexts) PrefetchDockerfiles(paths []string) {
 	if cs == nil {
 		return
 	}
 	for _, p := range paths {
-		if cs.ctx.Err() != nil {
+		if cs.closed.Load() {
 			return
 		}
-		e := &dockerfileEntry{}
-		var src []byte
-		if src, e.err = safefs.ReadRegular(safefs.Dockerfile, p); e.err == nil {
-			e.f, e.err = dockerfile.Parse(src)
+		src, err := safefs.ReadRegular(safefs.Dockerfile, p)
+		if err != nil {
+			continue
+		}
+		f, err := dockerfile.Parse(src)
+		if err != nil {
+			continue
 		}
 		cs.mu.Lock()
-		cs.dfs[p] = e
+		cs.dfs[p] = f
 		cs.mu.Unlock()
 	}
 }
 
 // Dockerfile returns the parse of the Dockerfile at path if a prefetch
-// read and parsed it without error; otherwise the caller reads it itself
-// (and reports its errors as it always has). A File is never modified. The
-// cache lets go of it: the next caller for the same path (a Dockerfile
+// made it; otherwise the caller reads it itself. A File is never modified.
+// The cache lets go of it: the next caller for the same path (a Dockerfile
 // built from a second context) reads it itself, and the parse is not kept
 // alive for the rest of the plan.
 func (cs *Contexts) Dockerfile(path string) (*dockerfile.File, bool) {
@@ -173,11 +169,8 @@ func (cs *Contexts) Dockerfile(path string) (*dockerfile.File, bool) {
 		return nil, false
 	}
 	cs.mu.Lock()
-	e := cs.dfs[path]
+	defer cs.mu.Unlock()
+	f, ok := cs.dfs[path]
 	delete(cs.dfs, path)
-	cs.mu.Unlock()
-	if e == nil || e.err != nil {
-		return nil, false
-	}
-	return e.f, true
+	return f, ok
 }
