@@ -5,7 +5,6 @@ import (
 	"go/parser"
 	"go/token"
 	"os"
-	"sort"
 	"strings"
 	"testing"
 )
@@ -15,35 +14,11 @@ import (
 // other packages, never another rule's: what two rules both need belongs
 // in migrate/facts or migrate/dockerfile under a name of what it computes.
 func TestRulesUseNoOtherRulesHelpers(t *testing.T) {
-	ids := map[string]bool{}
-	for _, r := range All() {
-		ids[r.ID] = true
-	}
-	entries, err := os.ReadDir(".")
-	if err != nil {
-		t.Fatal(err)
-	}
-	owner := func(file string) string { // the rule a file belongs to, "" if shared
-		base, _, _ := strings.Cut(strings.TrimSuffix(file, ".go"), "_")
-		if ids[base] {
-			return base
-		}
-		return ""
-	}
-	fset := token.NewFileSet()
-	files := map[string]*ast.File{}
+	fset, names, files, owner := ruleSources(t)
 	declaredBy := map[string]string{} // package-level name → owning rule
-	for _, e := range entries {
-		name := e.Name()
-		if !strings.HasSuffix(name, ".go") || strings.HasSuffix(name, "_test.go") {
-			continue
-		}
-		f, err := parser.ParseFile(fset, name, nil, 0) // with object resolution: Unresolved below
-		if err != nil {
-			t.Fatal(err)
-		}
-		files[name] = f
-		id := owner(name)
+	for _, name := range names {
+		id := owner[name]
+		f := files[name]
 		for _, d := range f.Decls {
 			switch d := d.(type) {
 			case *ast.FuncDecl:
@@ -64,13 +39,8 @@ func TestRulesUseNoOtherRulesHelpers(t *testing.T) {
 			}
 		}
 	}
-	names := make([]string, 0, len(files))
-	for name := range files {
-		names = append(names, name)
-	}
-	sort.Strings(names)
 	for _, name := range names {
-		id := owner(name)
+		id := owner[name]
 		if id == "" {
 			continue
 		}
@@ -88,25 +58,13 @@ func TestRulesUseNoOtherRulesHelpers(t *testing.T) {
 // over a Chain or a loop following BaseStage); StageFacts answers what is
 // in effect along it, once for every rule.
 func TestRulesWalkNoChains(t *testing.T) {
-	ids := map[string]bool{}
-	for _, r := range All() {
-		ids[r.ID] = true
-	}
-	entries, err := os.ReadDir(".")
-	if err != nil {
-		t.Fatal(err)
-	}
-	fset := token.NewFileSet()
-	for _, e := range entries {
-		name := e.Name()
-		base, _, _ := strings.Cut(strings.TrimSuffix(name, ".go"), "_")
-		if !strings.HasSuffix(name, ".go") || strings.HasSuffix(name, "_test.go") || !ids[base] {
+	fset, names, files, owner := ruleSources(t)
+	for _, name := range names {
+		base := owner[name]
+		if base == "" {
 			continue
 		}
-		f, err := parser.ParseFile(fset, name, nil, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
+		f := files[name]
 		isChain := func(x ast.Expr) bool {
 			switch x := x.(type) {
 			case *ast.SelectorExpr:
@@ -133,4 +91,37 @@ func TestRulesWalkNoChains(t *testing.T) {
 			return true
 		})
 	}
+}
+
+// ruleSources parses the package's Go files (tests left out), by name in
+// name order, with the rule each belongs to: <id>.go and <id>_*.go are
+// rule id's, the others ("") are shared.
+func ruleSources(t *testing.T) (fset *token.FileSet, names []string, files map[string]*ast.File, owner map[string]string) {
+	t.Helper()
+	ids := map[string]bool{}
+	for _, r := range All() {
+		ids[r.ID] = true
+	}
+	entries, err := os.ReadDir(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fset = token.NewFileSet()
+	files, owner = map[string]*ast.File{}, map[string]string{}
+	for _, e := range entries { // ReadDir sorts by name
+		name := e.Name()
+		if !strings.HasSuffix(name, ".go") || strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, name, nil, 0) // with object resolution: Unresolved
+		if err != nil {
+			t.Fatal(err)
+		}
+		names = append(names, name)
+		files[name] = f
+		if base, _, _ := strings.Cut(strings.TrimSuffix(name, ".go"), "_"); ids[base] {
+			owner[name] = base
+		}
+	}
+	return fset, names, files, owner
 }
