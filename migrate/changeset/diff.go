@@ -37,6 +37,12 @@ const contextLines = 3
 func (s *Set) Diff(root string) []byte {
 	files := s.Changed()
 	rr, rerr := resolveDir(root)
+	// Each file is resolved from the root's resolved form (see
+	// safefs.Root.Resolve), not from "/" again.
+	resolve := resolvePath
+	if sr, err := safefs.New(root); err == nil {
+		resolve = sr.Resolve
+	}
 	parts := make([][]byte, len(files))
 	var next atomic.Int64
 	var wg sync.WaitGroup
@@ -48,7 +54,7 @@ func (s *Set) Diff(root string) []byte {
 					return
 				}
 				var b bytes.Buffer
-				writeFileDiff(&b, diffPath(root, rr, rerr, files[i].Path), files[i])
+				writeFileDiff(&b, diffPath(resolve, root, rr, rerr, files[i].Path), files[i])
 				parts[i] = b.Bytes()
 			}
 		})
@@ -58,11 +64,12 @@ func (s *Set) Diff(root string) []byte {
 }
 
 // diffPath returns the slash-separated path of p relative to root, using the
-// symlink-resolved location when that stays inside root; rr is root
-// resolved (rerr the error resolving it), once for all the files.
-func diffPath(root, rr string, rerr error, p string) string {
+// symlink-resolved location (resolve, which follows every link of p) when
+// that stays inside root; rr is root resolved (rerr the error resolving
+// it), once for all the files.
+func diffPath(resolve func(string) (string, error), root, rr string, rerr error, p string) string {
 	if rerr == nil {
-		if rp, err := resolvePath(p); err == nil {
+		if rp, err := resolve(p); err == nil {
 			if rel, ok := relInside(rr, rp); ok {
 				return rel
 			}

@@ -353,7 +353,7 @@ func TestDiffOrderWithManyFiles(t *testing.T) {
 	rr, rerr := resolveDir(root)
 	var want bytes.Buffer
 	for _, f := range s.Changed() {
-		writeFileDiff(&want, diffPath(root, rr, rerr, f.Path), f)
+		writeFileDiff(&want, diffPath(resolvePath, root, rr, rerr, f.Path), f)
 	}
 	for range 5 {
 		if got := s.Diff(root); !bytes.Equal(got, want.Bytes()) {

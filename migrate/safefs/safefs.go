@@ -198,6 +198,53 @@ func Resolve(p string) (string, error) {
 	return "", fmt.Errorf("%s: too many levels of symbolic links", p)
 }
 
+// Resolve is the package's Resolve for the files of the project, without
+// resolving the project directory itself again: a path written below the
+// directory the Root was made with is resolved from that directory's
+// symlink-free form, found by New, so only the components below it are
+// examined (one lstat each). Every path composeopt reads or writes is
+// checked, and each check used to examine every component from "/" on,
+// which was most of a large plan's system calls (1,000 services: 27,000
+// of 64,000 lstats were of the project directory and its parents). The
+// directories above the project are the user's or the CI runner's, not
+// the repository's, so a repository cannot turn them into links during a
+// run. Any link, missing directory in the middle or error below the
+// project sends the path through Resolve, so the result and errors are
+// always Resolve's.
+func (r *Root) Resolve(p string) (string, error) {
+	if r == nil {
+		return Resolve(p)
+	}
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		return "", err
+	}
+	rel, ok := Within(r.dir, abs)
+	if !ok {
+		return Resolve(abs)
+	}
+	cur := r.real
+	if rel == "." {
+		return cur, nil
+	}
+	parts := strings.Split(rel, string(filepath.Separator))
+	for i, part := range parts {
+		next := filepath.Join(cur, part)
+		fi, err := os.Lstat(next)
+		switch {
+		case err == nil && fi.Mode()&fs.ModeSymlink == 0 && (fi.IsDir() || i == len(parts)-1):
+			cur = next
+		case errors.Is(err, fs.ErrNotExist):
+			// Missing components are kept as written, as Resolve keeps
+			// them; nothing below a missing directory can be a link.
+			return filepath.Join(append([]string{cur}, parts[i:]...)...), nil
+		default: // a link, a file with more components, or an error
+			return Resolve(abs)
+		}
+	}
+	return cur, nil
+}
+
 // OutsideError says that a path leads outside the allowed directories.
 type OutsideError struct {
 	What     string // "build context", "Dockerfile", "compose file", ...
@@ -227,7 +274,7 @@ func (r *Root) Check(what, p string) error {
 	if r == nil {
 		return nil
 	}
-	res, err := Resolve(p)
+	res, err := r.Resolve(p)
 	if err != nil {
 		return fmt.Errorf("%s %s: %w", what, p, err)
 	}

@@ -237,3 +237,37 @@ func TestReadWalked(t *testing.T) {
 		t.Errorf("oversized source: %v", err)
 	}
 }
+
+// TestRootResolveMatchesResolve: resolving from the project directory's
+// known real path gives Resolve's answer (and error) for links inside and
+// out, dangling links, missing directories, a file used as a directory,
+// paths outside the project, and a project directory reached through a
+// link of its own.
+func TestRootResolveMatchesResolve(t *testing.T) {
+	_, dir, outside := setup(t)
+	escapes(t, dir, outside)
+	link(t, filepath.Join(outside, "nothing-yet"), filepath.Join(dir, "dangling"))
+	link(t, "sub", filepath.Join(dir, "sublink"))
+	via := filepath.Join(filepath.Dir(dir), "via")
+	link(t, dir, via)
+	paths := []string{
+		".", "sub", "sub/ok", "sub/inner", "sub/missing", "missing/a/b",
+		"abs", "rel", "dirlink", "dirlink/secret", "dirlink/missing/x",
+		"dangling", "dangling/x", "sublink/ok", "sublink/inner",
+		"sub/ok/extra", "sub/ok/extra/more", "../outside/secret", "..",
+	}
+	for _, base := range []string{dir, via} {
+		root, err := New(base)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, rel := range paths {
+			p := filepath.Join(base, filepath.FromSlash(rel))
+			want, werr := Resolve(p)
+			got, gerr := root.Resolve(p)
+			if got != want || (werr == nil) != (gerr == nil) || (werr != nil && werr.Error() != gerr.Error()) {
+				t.Errorf("%s: Root.Resolve = %q, %v; Resolve = %q, %v", p, got, gerr, want, werr)
+			}
+		}
+	}
+}
