@@ -76,6 +76,19 @@ func (x *RepoIndex) GatherEvidence(root string) {
 	x.repo = facts.GatherRepo(root, x.names, x.dirs...)
 }
 
+// Dirs returns the directories of the index's projects, in the order
+// GatherEvidence passes them to facts.GatherRepo.
+func (x *RepoIndex) Dirs() []string { return slices.Clone(x.dirs) }
+
+// UseEvidence is GatherEvidence done ahead: ev must be what
+// facts.GatherRepo returned for the repository root and x.Dirs() (the
+// services it was gathered with do not matter; the index's are set).
+func (x *RepoIndex) UseEvidence(ev *facts.Repo) {
+	r := *ev
+	r.Services = x.names
+	x.repo = &r
+}
+
 // projectsFor returns the directories of the projects whose services build
 // b, own (the planned project's) included: the evidence of any of them
 // decides the one optimized file they share.

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"slices"
+	"sync"
 
 	"github.com/composeopt/composeopt/compose"
 	"github.com/composeopt/composeopt/migrate/facts"
@@ -20,6 +22,14 @@ type prefetch struct {
 	root     string
 	projects []compose.Found
 	err      error
+	// evidence is the repository's evidence (facts.GatherRepo) for the
+	// project directories Discover found, gathered once by whichever of
+	// the prefetch and the plan gets to it first.
+	evidence struct {
+		once sync.Once
+		dirs []string
+		repo *facts.Repo
+	}
 }
 
 func newPrefetch() *prefetch {
@@ -37,6 +47,16 @@ func (pf *prefetch) started(dir string, guess func() compose.Guess) {
 		}
 		pf.projects, _, pf.err = compose.Discover(pf.root)
 		close(pf.found)
+		if pf.err == nil {
+			pf.evidence.once.Do(func() {
+				for _, f := range pf.projects {
+					if !slices.Contains(pf.evidence.dirs, f.Dir) {
+						pf.evidence.dirs = append(pf.evidence.dirs, f.Dir)
+					}
+				}
+				pf.evidence.repo = facts.GatherRepo(pf.root, nil, pf.evidence.dirs...)
+			})
+		}
 		g := guess()
 		pf.contexts.PrefetchDockerfiles(g.Dockerfiles)
 		pf.contexts.Prefetch(g.Contexts)
@@ -54,6 +74,22 @@ func (pf *prefetch) discovered(root string) ([]compose.Found, error, bool) {
 		return nil, nil, false
 	}
 	return pf.projects, pf.err, true
+}
+
+// gathered returns the evidence the prefetch gathered below root for the
+// project directories dirs, or nil when it gathered none or for other
+// directories (a project Discover found did not load, or the planned one
+// is not among them). It waits for a gathering under way, and stops one
+// from starting.
+func (pf *prefetch) gathered(root string, dirs []string) *facts.Repo {
+	if pf == nil || !pf.launched {
+		return nil
+	}
+	pf.evidence.once.Do(func() {})
+	if pf.root != root || pf.evidence.repo == nil || !slices.Equal(pf.evidence.dirs, dirs) {
+		return nil
+	}
+	return pf.evidence.repo
 }
 
 // close stops the prefetching and waits for its goroutine.

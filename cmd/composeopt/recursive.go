@@ -174,7 +174,11 @@ func repoIndex(ctx context.Context, p *compose.Project, pf *prefetch) *migrate.R
 		projects = append(projects, p)
 	}
 	index := migrate.NewRepoIndex(projects)
-	index.GatherEvidence(root)
+	if ev := pf.gathered(root, index.Dirs()); ev != nil {
+		index.UseEvidence(ev)
+	} else {
+		index.GatherEvidence(root)
+	}
 	return index
 }
 

@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 
 	"github.com/composeopt/composeopt/migrate/safefs"
 )
@@ -94,6 +95,13 @@ func repoEvidenceFile(rel string) bool {
 	return (first == "scripts" || first == "script" || first == "bin" || first == "ci") && !strings.Contains(base, ".")
 }
 
+// repoWalks counts GatherRepo's walks in this process (see RepoWalks).
+var repoWalks atomic.Int64
+
+// RepoWalks returns how many times this process has walked a repository
+// for evidence: tests check that a plan walks it once.
+func RepoWalks() int64 { return repoWalks.Load() }
+
 // GatherRepo scans dir (a project directory, or the root of a repository
 // holding several) for the commands it runs inside its containers; services
 // are the compose services of the projects below dir. Only regular files
@@ -104,6 +112,7 @@ func repoEvidenceFile(rel string) bool {
 // grows with their number, so that a project deep in a repository has its
 // own scripts read as when it is planned alone.
 func GatherRepo(dir string, services map[string]bool, projects ...string) *Repo {
+	repoWalks.Add(1)
 	r := &Repo{Services: services}
 	if dir == "" {
 		return r
