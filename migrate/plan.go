@@ -98,6 +98,7 @@ type BuildPlan struct {
 	Conflict bool
 
 	content       []byte           // the optimized Dockerfile
+	mode          fs.FileMode      // its permissions: the original's
 	ignoreContent []byte           // the ignore file
 	oldContent    []byte           // what the optimized Dockerfile holds now (nil: absent)
 	oldIgnore     []byte           // what the ignore file holds now (nil: absent)
@@ -175,6 +176,17 @@ func Make(ctx context.Context, p *compose.Project, opts Options) (*Plan, error) 
 		byOptimized[bp.Optimized] = bp
 		refs[bp.Build] = bp.Optimized
 	}
+	// The builds' files are rendered as diffs while the compose files are
+	// edited, which takes one core; Diff takes those still in the plan.
+	var staged changeset.Set
+	for _, bp := range plan.Builds {
+		if bp.Status == StatusMigrate {
+			if err := addFiles(&staged, bp); err != nil {
+				return nil, err
+			}
+		}
+	}
+	plan.Changes.Prerender(p.Dir, staged.Files)
 	workers, owner := workerHealthchecks(plan.Builds)
 	edits, err := compose.EditProject(p, refs, workers)
 	unhealthy := map[string]error{} // workers whose health check stays on, and why
@@ -392,6 +404,7 @@ func planBuild(p *compose.Project, byName map[string]*compose.Service, b *compos
 		return fail(StatusFailed, "%v", err)
 	}
 	bp.content = out
+	bp.mode = modeOf(b.Dockerfile)
 	// The outputs are replaced, never written through: a link or a special
 	// file there fails this build, and their current content (shown in the
 	// diff) is read only from a regular file inside the project.
@@ -722,7 +735,7 @@ func rebuiltOutputs(f *dockerfile.File) []string {
 
 func addFiles(set *changeset.Set, bp *BuildPlan) error {
 	old := bp.oldContent
-	if err := set.Add(changeset.File{Path: bp.Optimized, Old: old, New: bp.content, Exists: old != nil, Mode: modeOf(bp.Build.Dockerfile)}); err != nil {
+	if err := set.Add(changeset.File{Path: bp.Optimized, Old: old, New: bp.content, Exists: old != nil, Mode: bp.mode}); err != nil {
 		return err
 	}
 	oldIgnore := bp.oldIgnore

@@ -31,4 +31,5 @@ type Set struct {
 	Files []File
 
 	paths map[string]bool // the cleaned paths of Files, kept by Add
+	pre   *prerendered    // diffs rendered ahead (Prerender)
 }

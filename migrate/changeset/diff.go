@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -36,13 +37,12 @@ const contextLines = 3
 // on one core, after the plan's parallel part.
 func (s *Set) Diff(root string) []byte {
 	files := s.Changed()
-	rr, rerr := resolveDir(root)
-	// Each file is resolved from the root's resolved form (see
-	// safefs.Root.Resolve), not from "/" again.
-	resolve := resolvePath
-	if sr, err := safefs.New(root); err == nil {
-		resolve = sr.Resolve
+	var pre map[string]renderedFile
+	if s.pre != nil && s.pre.root == root {
+		<-s.pre.done
+		pre = s.pre.files
 	}
+	r := newRenderer(root)
 	parts := make([][]byte, len(files))
 	var next atomic.Int64
 	var wg sync.WaitGroup
@@ -53,14 +53,83 @@ func (s *Set) Diff(root string) []byte {
 				if i >= len(files) {
 					return
 				}
-				var b bytes.Buffer
-				writeFileDiff(&b, diffPath(resolve, root, rr, rerr, files[i].Path), files[i])
-				parts[i] = b.Bytes()
+				if p, ok := pre[files[i].Path]; ok && sameFile(p.f, files[i]) {
+					parts[i] = p.diff
+					continue
+				}
+				parts[i] = r.render(files[i])
 			}
 		})
 	}
 	wg.Wait()
 	return bytes.Join(parts, nil)
+}
+
+// renderer renders files' diffs relative to one root.
+type renderer struct {
+	root    string
+	rr      string // root resolved
+	rerr    error  // the error resolving it
+	resolve func(string) (string, error)
+}
+
+func newRenderer(root string) *renderer {
+	r := &renderer{root: root, resolve: resolvePath}
+	r.rr, r.rerr = resolveDir(root)
+	// Each file is resolved from the root's resolved form (see
+	// safefs.Root.Resolve), not from "/" again.
+	if sr, err := safefs.New(root); err == nil {
+		r.resolve = sr.Resolve
+	}
+	return r
+}
+
+func (r *renderer) render(f File) []byte {
+	renders.Add(1)
+	var b bytes.Buffer
+	writeFileDiff(&b, diffPath(r.resolve, r.root, r.rr, r.rerr, f.Path), f)
+	return b.Bytes()
+}
+
+// renders counts the files rendered by this process (tests).
+var renders atomic.Int64
+
+// prerendered holds the diffs Prerender rendered ahead of Diff.
+type prerendered struct {
+	root  string
+	done  chan struct{}
+	files map[string]renderedFile
+}
+
+type renderedFile struct {
+	f    File
+	diff []byte
+}
+
+// sameFile reports whether a and b render the same diff.
+func sameFile(a, b File) bool {
+	return a.Path == b.Path && a.Exists == b.Exists && a.Mode == b.Mode && bytes.Equal(a.Old, b.Old) && bytes.Equal(a.New, b.New)
+}
+
+// Prerender starts rendering the diffs of files, as Diff(root) renders
+// them, on one goroutine of their own; Diff(root) then takes each of them
+// that the set still holds unchanged, and renders the others. The planner
+// starts it on the files of its builds while it edits the compose files,
+// a serial step that leaves the other cores idle (1,000 services: the
+// 2,000 build files took 25-35 ms of the plan's end to render).
+func (s *Set) Prerender(root string, files []File) {
+	pre := &prerendered{root: root, done: make(chan struct{}), files: make(map[string]renderedFile, len(files))}
+	s.pre = pre
+	files = slices.Clone(files)
+	go func() {
+		defer close(pre.done)
+		r := newRenderer(root)
+		for _, f := range files {
+			if f.Changed() {
+				pre.files[f.Path] = renderedFile{f, r.render(f)}
+			}
+		}
+	}()
 }
 
 // diffPath returns the slash-separated path of p relative to root, using the

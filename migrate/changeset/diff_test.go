@@ -361,3 +361,43 @@ func TestDiffOrderWithManyFiles(t *testing.T) {
 		}
 	}
 }
+
+// Diff takes the diffs Prerender rendered for the files the set still
+// holds unchanged, renders the others (a file changed or added after, or
+// rendered for another root), and its output is the same as without.
+func TestDiffTakesPrerendered(t *testing.T) {
+	root := t.TempDir()
+	file := func(name, content string) File {
+		return File{Path: filepath.Join(root, name), New: []byte(content)}
+	}
+	early := []File{file("a", "one\n"), file("b", "two\n"), file("c", "three\n"), file("same", "x\n")}
+	var plain, pre Set
+	pre.Prerender(root, early)
+	final := []File{early[0], file("b", "two, changed\n"), early[2], file("d", "four\n")}
+	final[2].Mode = 0o755                                                                                  // c: same content, another mode
+	final = append(final, File{Path: early[3].Path, Old: []byte("x\n"), New: []byte("x\n"), Exists: true}) // unchanged now
+	for _, f := range final {
+		if err := plain.Add(f); err != nil {
+			t.Fatal(err)
+		}
+		if err := pre.Add(f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := plain.Diff(root)
+	<-pre.pre.done
+	before := renders.Load()
+	if got := pre.Diff(root); !bytes.Equal(got, want) {
+		t.Fatalf("diff with prerendered files differs:\n%s\nwant:\n%s", got, want)
+	}
+	if n := renders.Load() - before; n != 3 { // b, c, d; a taken
+		t.Errorf("Diff rendered %d files, want 3 (a prerendered, the others changed or new)", n)
+	}
+	before = renders.Load()
+	if got := pre.Diff(filepath.Join(root, "..")); bytes.Equal(got, want) {
+		t.Error("a diff for another root should name the files differently")
+	}
+	if n := renders.Load() - before; n != 4 {
+		t.Errorf("Diff for another root rendered %d files, want all 4", n)
+	}
+}
