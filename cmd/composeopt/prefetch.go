@@ -85,6 +85,7 @@ func (pf *prefetch) gathered(root string, dirs []string) *facts.Repo {
 	if pf == nil || !pf.launched {
 		return nil
 	}
+	<-pf.found
 	pf.evidence.once.Do(func() {})
 	if pf.root != root || pf.evidence.repo == nil || !slices.Equal(pf.evidence.dirs, dirs) {
 		return nil
