@@ -92,11 +92,14 @@ func Load(ctx context.Context, opts Options) (*Project, error) {
 	}
 	byKey := map[[2]string]*Build{}
 	headers := &headerCache{m: map[string]headerResult{}}
-	for _, n := range names {
+	svcs := make([]*Service, len(names))
+	for i, n := range names {
 		sc := all[n]
-		svc := convertService(n, sc, p.Dir)
-		p.Services = append(p.Services, svc)
+		svcs[i] = convertService(n, sc, p.Dir)
 		p.Warnings = append(p.Warnings, envFileWarnings(n, sc)...)
+	}
+	if len(svcs) > 0 {
+		p.Services = svcs
 	}
 	// Resolving a build is a few checks and reads of its files, independent
 	// of the other builds: they run on every core (one core took 35 ms for
@@ -116,7 +119,7 @@ func Load(ctx context.Context, opts Options) (*Project, error) {
 				if i >= len(names) {
 					return
 				}
-				b, skip := resolveBuild(ld.root, p.Services[i], chains[names[i]], env, headers)
+				b, skip := resolveBuild(ld.root, svcs[i], chains[names[i]], env, headers)
 				res[i] = resolved{b, skip}
 			}
 		})

@@ -1,14 +1,15 @@
 package main
 
 import (
-	"github.com/composeopt/composeopt/compose"
-	"github.com/composeopt/composeopt/migrate/facts"
 	"os"
 	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/composeopt/composeopt/compose"
+	"github.com/composeopt/composeopt/migrate/facts"
 )
 
 // Planning one project of a repository reads the repository's evidence
