@@ -10,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"slices"
 	"sort"
 	"strings"
@@ -25,6 +24,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/composeopt/composeopt/migrate/dockerfile"
+	"github.com/composeopt/composeopt/migrate/parallel"
 	"github.com/composeopt/composeopt/migrate/safefs"
 )
 
@@ -110,21 +110,10 @@ func Load(ctx context.Context, opts Options) (*Project, error) {
 		skip *Skip
 	}
 	res := make([]resolved, len(names))
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range min(runtime.GOMAXPROCS(0), len(names)) {
-		wg.Go(func() {
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= len(names) {
-					return
-				}
-				b, skip := resolveBuild(ld.root, svcs[i], chains[names[i]], env, headers)
-				res[i] = resolved{b, skip}
-			}
-		})
-	}
-	wg.Wait()
+	parallel.For(len(names), nil, func(i int) {
+		b, skip := resolveBuild(ld.root, svcs[i], chains[names[i]], env, headers)
+		res[i] = resolved{b, skip}
+	})
 	for i, n := range names {
 		b, skip := res[i].b, res[i].skip
 		if skip != nil {

@@ -13,12 +13,9 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"sort"
 	"strings"
-	"sync"
-	"sync/atomic"
 
 	"github.com/composeopt/composeopt/compose"
 	"github.com/composeopt/composeopt/migrate/changeset"
@@ -26,6 +23,7 @@ import (
 	"github.com/composeopt/composeopt/migrate/facts"
 	"github.com/composeopt/composeopt/migrate/gate"
 	"github.com/composeopt/composeopt/migrate/ignore"
+	"github.com/composeopt/composeopt/migrate/parallel"
 	"github.com/composeopt/composeopt/migrate/rules"
 	"github.com/composeopt/composeopt/migrate/safefs"
 )
@@ -270,20 +268,9 @@ func enabledRules(catalogue []*rules.Rule, skip []string) ([]*rules.Rule, error)
 func planBuilds(ctx context.Context, p *compose.Project, enabled []*rules.Rule, opts Options, repo *facts.Repo, parsed map[*compose.Build]*dockerfile.File) ([]*BuildPlan, error) {
 	out := make([]*BuildPlan, len(p.Builds))
 	byName := indexServices(p)
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range min(runtime.GOMAXPROCS(0), len(p.Builds)) {
-		wg.Go(func() {
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= len(p.Builds) || ctx.Err() != nil {
-					return
-				}
-				out[i] = planBuild(p, byName, p.Builds[i], parsed[p.Builds[i]], enabled, opts, repo)
-			}
-		})
-	}
-	wg.Wait()
+	parallel.For(len(p.Builds), func() bool { return ctx.Err() != nil }, func(i int) {
+		out[i] = planBuild(p, byName, p.Builds[i], parsed[p.Builds[i]], enabled, opts, repo)
+	})
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}

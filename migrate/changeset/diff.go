@@ -5,15 +5,14 @@ import (
 	"fmt"
 	"io/fs"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 
 	udiff "github.com/aymanbagabas/go-udiff"
 
+	"github.com/composeopt/composeopt/migrate/parallel"
 	"github.com/composeopt/composeopt/migrate/safefs"
 )
 
@@ -44,24 +43,13 @@ func (s *Set) Diff(root string) []byte {
 	}
 	r := newRenderer(root)
 	parts := make([][]byte, len(files))
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range min(runtime.GOMAXPROCS(0), len(files)) {
-		wg.Go(func() {
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= len(files) {
-					return
-				}
-				if p, ok := pre[files[i].Path]; ok && sameFile(p.f, files[i]) {
-					parts[i] = p.diff
-					continue
-				}
-				parts[i] = r.render(files[i])
-			}
-		})
-	}
-	wg.Wait()
+	parallel.For(len(files), nil, func(i int) {
+		if p, ok := pre[files[i].Path]; ok && sameFile(p.f, files[i]) {
+			parts[i] = p.diff
+			return
+		}
+		parts[i] = r.render(files[i])
+	})
 	return bytes.Join(parts, nil)
 }
 
