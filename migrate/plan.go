@@ -95,12 +95,11 @@ type BuildPlan struct {
 	// this original); Options.Force overrides.
 	Conflict bool
 
-	content       []byte           // the optimized Dockerfile
-	mode          fs.FileMode      // its permissions: the original's
-	ignoreContent []byte           // the ignore file
-	oldContent    []byte           // what the optimized Dockerfile holds now (nil: absent)
-	oldIgnore     []byte           // what the ignore file holds now (nil: absent)
-	file          *dockerfile.File // the optimized Dockerfile, parsed
+	content       []byte      // the optimized Dockerfile
+	mode          fs.FileMode // its permissions: the original's
+	ignoreContent []byte      // the ignore file
+	oldContent    []byte      // what the optimized Dockerfile holds now (nil: absent)
+	oldIgnore     []byte      // what the ignore file holds now (nil: absent)
 	// healthRuns says, by compose target, whether the optimized file's
 	// stage for it runs a HEALTHCHECK (for the workers' compose edit).
 	healthRuns map[string]bool
@@ -376,7 +375,7 @@ func planBuild(p *compose.Project, byName map[string]*compose.Service, b *compos
 		}
 	}
 	bp.Status = StatusMigrate
-	bp.file, bp.own = res.File, serviceFacts(byName, b)
+	bp.own = serviceFacts(byName, b)
 	// The stage facts serve this build's ignore file and health checks
 	// only: what the compose edit needs later is kept, not the facts (with
 	// the build's, they were a fifth of a 1,000-service plan's live heap).
@@ -519,7 +518,7 @@ func workerHealthchecks(builds []*BuildPlan) ([]string, map[string]*BuildPlan) {
 	owner := map[string]*BuildPlan{}
 	var names []string
 	for _, bp := range builds {
-		if bp.Status != StatusMigrate || bp.file == nil {
+		if bp.Status != StatusMigrate {
 			continue
 		}
 		for _, s := range bp.own {
