@@ -320,11 +320,17 @@ func loadModel(ctx context.Context, opts Options) (*loaded, error) {
 		// checked as the file compose-go will open.
 		env = po.Environment
 		var guess Guess
-		if guess, parsed, preErr = precheck(root, rootDir, files, env); preErr != nil {
+		var loc *locator
+		if guess, loc, preErr = precheck(root, rootDir, files, env); preErr != nil {
 			return
 		}
+		parsed = loc.files
 		if opts.Started != nil {
-			opts.Started(rootDir, func() Guess { return confined(root, guess) })
+			opts.Started(rootDir, func() Guess {
+				g := confined(root, guess)
+				g.Speculate = func() (*Project, []string) { return speculate(root, rootDir, files, envFiles, env, loc) }
+				return g
+			})
 		}
 		model, err = po.LoadProject(ctx)
 	})
@@ -368,8 +374,8 @@ func loadModel(ctx context.Context, opts Options) (*loaded, error) {
 // refuse. It returns its parses of the files, by path, for the locator
 // of the loaded project to reuse (see newLocator), and what the files
 // name literally (see Options.Started).
-func precheck(root *safefs.Root, dir string, files []string, env map[string]string) (guess Guess, parsed map[string]*yamlFile, err error) {
-	loc := &locator{root: root, files: map[string]*yamlFile{}, lenient: true, env: env}
+func precheck(root *safefs.Root, dir string, files []string, env map[string]string) (guess Guess, loc *locator, err error) {
+	loc = &locator{root: root, files: map[string]*yamlFile{}, lenient: true, env: env}
 	if err := loc.init(dir, files); err != nil {
 		return Guess{}, nil, err
 	}
@@ -392,7 +398,7 @@ func precheck(root *safefs.Root, dir string, files []string, env map[string]stri
 			guess.Dockerfiles = append(guess.Dockerfiles, df)
 		}
 	}
-	return guess, loc.files, nil
+	return guess, loc, nil
 }
 
 // Guess is what the compose files name literally, before compose-go has
@@ -404,6 +410,12 @@ type Guess struct {
 	// Dockerfiles are their Dockerfiles, each a regular file inside the
 	// project, checked as a loaded build's Dockerfile is.
 	Dockerfiles []string
+	// Speculate returns the project's plainly written services and their
+	// builds, read without compose-go (see speculate), or nil, and the
+	// names of all the services its files define. It is for
+	// work that may start before the load ends and is thrown away unless
+	// the loaded project proves it right.
+	Speculate func() (p *Project, names []string)
 }
 
 // guessContext returns the absolute build context a service's build chain

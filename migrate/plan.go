@@ -52,8 +52,14 @@ type Options struct {
 	// gathers its own).
 	Contexts *facts.Contexts
 
+	// Speculation holds builds planned during the load (see Speculate);
+	// Make uses those whose inputs the loaded project confirms.
+	Speculation *Speculation
+
 	// inspected are the facts InspectImage read, by reference.
 	inspected map[string]facts.ImageFacts
+	// speculated is Speculation when it was made for this plan.
+	speculated *Speculation
 }
 
 // Status says what happens to a build.
@@ -148,6 +154,9 @@ func Make(ctx context.Context, p *compose.Project, opts Options) (*Plan, error) 
 			names[s.Name] = true
 		}
 		repo = facts.GatherRepo(p.Dir, names)
+	}
+	if opts.Speculation.usable(p.Dir, enabled, opts, repo) {
+		opts.speculated = opts.Speculation
 	}
 	builds, err := planBuilds(ctx, p, enabled, opts, repo, parsed)
 	if err != nil {
@@ -268,7 +277,14 @@ func planBuilds(ctx context.Context, p *compose.Project, enabled []*rules.Rule, 
 	out := make([]*BuildPlan, len(p.Builds))
 	byName := indexServices(p)
 	parallel.For(len(p.Builds), func() bool { return ctx.Err() != nil }, func(i int) {
-		out[i] = planBuild(p, byName, p.Builds[i], parsed[p.Builds[i]], enabled, opts, repo)
+		b := p.Builds[i]
+		if opts.speculated != nil {
+			if bp := opts.speculated.take(b, serviceFacts(byName, b), opts.Repo, p.Dir); bp != nil {
+				out[i] = bp
+				return
+			}
+		}
+		out[i] = planBuild(p, byName, b, parsed[b], enabled, opts, repo)
 	})
 	if err := ctx.Err(); err != nil {
 		return nil, err

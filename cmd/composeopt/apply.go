@@ -67,7 +67,7 @@ uncommitted work, staged or not, stays uncommitted.`,
 					return err
 				}
 			} else {
-				if p, pf, err = g.loadPrefetching(cmd.Context(), args); err != nil {
+				if p, pf, err = g.loadPrefetching(cmd.Context(), args, rf.options); err != nil {
 					return err
 				}
 				// Closed by planFor; on the paths that do not reach it, here.

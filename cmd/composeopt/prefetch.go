@@ -6,6 +6,7 @@ import (
 	"sync"
 
 	"github.com/composeopt/composeopt/compose"
+	"github.com/composeopt/composeopt/migrate"
 	"github.com/composeopt/composeopt/migrate/facts"
 )
 
@@ -30,10 +31,17 @@ type prefetch struct {
 		dirs []string
 		repo *facts.Repo
 	}
+	// options, when set, are the plan's options for a project directory:
+	// with them the prefetch, its other work done, plans the builds it can
+	// read from the compose files (compose.Guess.Speculate) until stop.
+	options  func(dir string) (migrate.Options, error)
+	stop     chan struct{}
+	stopOnce sync.Once
+	spec     *migrate.Speculation
 }
 
 func newPrefetch() *prefetch {
-	return &prefetch{contexts: facts.NewContexts(), found: make(chan struct{}), done: make(chan struct{})}
+	return &prefetch{contexts: facts.NewContexts(), found: make(chan struct{}), done: make(chan struct{}), stop: make(chan struct{})}
 }
 
 // started is the compose.Options.Started hook.
@@ -60,6 +68,7 @@ func (pf *prefetch) started(dir string, guess func() compose.Guess) {
 		g := guess()
 		pf.contexts.PrefetchDockerfiles(g.Dockerfiles)
 		pf.contexts.Prefetch(g.Contexts)
+		pf.speculate(g)
 	}()
 }
 
@@ -74,6 +83,48 @@ func (pf *prefetch) discovered(root string) ([]compose.Found, error, bool) {
 		return nil, nil, false
 	}
 	return pf.projects, pf.err, true
+}
+
+// speculate plans, until stop, the builds g reads from the compose files,
+// with the evidence gathered above (its services those the files define).
+func (pf *prefetch) speculate(g compose.Guess) {
+	if pf.options == nil || g.Speculate == nil || pf.evidence.repo == nil || pf.stopped() {
+		return
+	}
+	p, names := g.Speculate()
+	if p == nil || len(p.Builds) == 0 || pf.stopped() {
+		return
+	}
+	opts, err := pf.options(p.Dir)
+	if err != nil {
+		return
+	}
+	opts.Contexts = pf.contexts
+	ev := *pf.evidence.repo
+	ev.Services = map[string]bool{}
+	for _, n := range names {
+		ev.Services[n] = true
+	}
+	pf.spec = migrate.Speculate(p, opts, &ev, pf.stop)
+}
+
+func (pf *prefetch) stopped() bool {
+	select {
+	case <-pf.stop:
+		return true
+	default:
+		return false
+	}
+}
+
+// finish stops the prefetching, waits for it, and returns the builds it
+// planned speculatively.
+func (pf *prefetch) finish() *migrate.Speculation {
+	if pf == nil {
+		return nil
+	}
+	pf.close()
+	return pf.spec
 }
 
 // gathered returns the evidence the prefetch gathered below root for the
@@ -98,6 +149,7 @@ func (pf *prefetch) close() {
 	if pf == nil {
 		return
 	}
+	pf.stopOnce.Do(func() { close(pf.stop) })
 	pf.contexts.Close()
 	if pf.launched {
 		<-pf.done
@@ -106,8 +158,9 @@ func (pf *prefetch) close() {
 
 // loadPrefetching is load with a prefetch running during it; the caller
 // closes the prefetch once it has planned.
-func (g *globals) loadPrefetching(ctx context.Context, services []string) (*compose.Project, *prefetch, error) {
+func (g *globals) loadPrefetching(ctx context.Context, services []string, options func(string) (migrate.Options, error)) (*compose.Project, *prefetch, error) {
 	pf := newPrefetch()
+	pf.options = options
 	p, err := g.loadWith(ctx, services, pf.started)
 	if err != nil {
 		pf.close()

@@ -194,7 +194,7 @@ func makePlan(cmd *cobra.Command, g *globals, rf *ruleFlags, services []string) 
 		}
 		return plan, err
 	}
-	p, pf, err := g.loadPrefetching(cmd.Context(), services)
+	p, pf, err := g.loadPrefetching(cmd.Context(), services, rf.options)
 	if err != nil {
 		return nil, err
 	}
@@ -225,7 +225,7 @@ func planFor(cmd *cobra.Command, p *compose.Project, rf *ruleFlags, pf *prefetch
 		// The prefetch used the core the load left idle; from here the
 		// planner's workers use every core, and a prefetcher ahead of them
 		// would only make them wait for the context it is gathering.
-		pf.contexts.Close()
+		opts.Speculation = pf.finish()
 		opts.Contexts = pf.contexts
 	}
 	return migrate.Make(cmd.Context(), p, opts)
