@@ -81,15 +81,7 @@ func Load(ctx context.Context, opts Options) (*Project, error) {
 	}
 
 	p.state = &loadState{opts: ld.opts, model: ld.model, loc: loc, chains: chains, vars: map[string]*DockerfileVar{}}
-	env := &varEnv{envFiles: ld.opts.EnvFiles, texts: map[string][]byte{}}
-	if len(env.envFiles) == 0 {
-		if fi, err := os.Stat(filepath.Join(ld.dir, ".env")); err == nil && fi.Mode().IsRegular() {
-			env.envFiles = []string{filepath.Join(ld.dir, ".env")}
-		}
-	}
-	for path, f := range loc.files {
-		env.texts[path] = f.src
-	}
+	env := newVarEnv(ld.opts.EnvFiles, ld.dir, loc.files)
 	byKey := map[[2]string]*Build{}
 	headers := &headerCache{m: map[string]headerResult{}}
 	svcs := make([]*Service, len(names))
@@ -123,22 +115,42 @@ func Load(ctx context.Context, opts Options) (*Project, error) {
 		if b.Var != nil {
 			p.state.vars[n] = b.Var
 		}
-		key := [2]string{b.Context, b.Dockerfile}
-		if prev, ok := byKey[key]; ok {
-			prev.Services = append(prev.Services, n)
-			if prev.Ref == RefOK {
-				prev.Ref = b.Ref
-			}
-			if !slices.Contains(prev.Targets, b.Targets[0]) {
-				prev.Targets = append(prev.Targets, b.Targets[0])
-			}
-			continue
-		}
-		byKey[key] = b
-		p.Builds = append(p.Builds, b)
+		p.Builds = addBuild(byKey, p.Builds, n, b)
 	}
 	markSharedContexts(ld.root, p.Builds, all, chains, headers)
 	return p, nil
+}
+
+// addBuild adds service name's resolved build b to builds, or merges it
+// into the build of the same context and Dockerfile already there.
+func addBuild(byKey map[[2]string]*Build, builds []*Build, name string, b *Build) []*Build {
+	key := [2]string{b.Context, b.Dockerfile}
+	prev, ok := byKey[key]
+	if !ok {
+		byKey[key] = b
+		return append(builds, b)
+	}
+	prev.Services = append(prev.Services, name)
+	if prev.Ref == RefOK {
+		prev.Ref = b.Ref
+	}
+	if !slices.Contains(prev.Targets, b.Targets[0]) {
+		prev.Targets = append(prev.Targets, b.Targets[0])
+	}
+	return builds
+}
+
+// newVarEnv is what classifyDockerfileVar reads: the env files (the
+// project's .env when none is given) and the compose files' texts.
+func newVarEnv(envFiles []string, dir string, files map[string]*yamlFile) *varEnv {
+	env := &varEnv{envFiles: envFiles, texts: map[string][]byte{}}
+	if len(env.envFiles) == 0 && isRegular(filepath.Join(dir, ".env")) {
+		env.envFiles = []string{filepath.Join(dir, ".env")}
+	}
+	for path, f := range files {
+		env.texts[path] = f.src
+	}
+	return env
 }
 
 // markSharedContexts sets SharedContext on every build whose context

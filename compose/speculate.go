@@ -2,7 +2,6 @@ package compose
 
 import (
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -80,14 +79,7 @@ func speculate(root *safefs.Root, dir string, files, envFiles []string, env map[
 		all[name] = sc
 		chains[name] = chain
 	}
-	// As Load does.
-	envv := &varEnv{envFiles: envFiles, texts: map[string][]byte{}}
-	if len(envv.envFiles) == 0 && isRegular(filepath.Join(dir, ".env")) {
-		envv.envFiles = []string{filepath.Join(dir, ".env")}
-	}
-	for path, f := range loc.files {
-		envv.texts[path] = f.src
-	}
+	envv := newVarEnv(envFiles, dir, loc.files)
 	headers := &headerCache{m: map[string]headerResult{}}
 	byKey := map[[2]string]*Build{}
 	for _, name := range order {
@@ -101,19 +93,7 @@ func speculate(root *safefs.Root, dir string, files, envFiles []string, env map[
 			continue
 		}
 		p.Services = append(p.Services, svc)
-		key := [2]string{b.Context, b.Dockerfile}
-		if prev, ok := byKey[key]; ok {
-			prev.Services = append(prev.Services, name)
-			if prev.Ref == RefOK {
-				prev.Ref = b.Ref
-			}
-			if !slices.Contains(prev.Targets, b.Targets[0]) {
-				prev.Targets = append(prev.Targets, b.Targets[0])
-			}
-			continue
-		}
-		byKey[key] = b
-		p.Builds = append(p.Builds, b)
+		p.Builds = addBuild(byKey, p.Builds, name, b)
 	}
 	markSharedContexts(root, p.Builds, all, chains, headers)
 	return p, order
@@ -151,36 +131,18 @@ func plainService(node *yaml.Node, dir string, env map[string]string) (types.Ser
 		case "build":
 			sc.Build, ok = plainBuildConfig(val, dir)
 		case "ports":
-			ok = false
-			if list, isList := val.([]any); isList {
-				ok = true
-				for _, e := range list {
-					s, isScalar := scalarString(e)
-					if !isScalar {
-						ok = false
-						break
-					}
-					ports, perr := types.ParsePortConfig(s)
-					if perr != nil {
-						ok = false
-						break
-					}
-					sc.Ports = append(sc.Ports, ports...)
+			var list []string
+			list, ok = portList(val)
+			for _, s := range list {
+				ports, perr := types.ParsePortConfig(s)
+				if perr != nil {
+					ok = false
+					break
 				}
+				sc.Ports = append(sc.Ports, ports...)
 			}
 		case "expose":
-			ok = false
-			if list, isList := val.([]any); isList {
-				ok = true
-				for _, e := range list {
-					s, isScalar := scalarString(e)
-					if !isScalar {
-						ok = false
-						break
-					}
-					sc.Expose = append(sc.Expose, s)
-				}
-			}
+			sc.Expose, ok = portList(val)
 		case "environment":
 			ok = noNil(val)
 			err = sc.Environment.DecodeMapstructure(val)
@@ -300,15 +262,25 @@ func substitute(v any, env map[string]string) (any, bool) {
 	return nil, false // floats, dates, binary: left to compose-go
 }
 
-// scalarString returns a port or expose entry as compose-go reads it.
-func scalarString(v any) (string, bool) {
-	switch v := v.(type) {
-	case string:
-		return v, true
-	case int:
-		return strconv.Itoa(v), true
+// portList returns a list of ports or exposed ports as strings, as
+// compose-go reads them (a number is its decimal form).
+func portList(v any) ([]string, bool) {
+	list, ok := v.([]any)
+	if !ok {
+		return nil, false
 	}
-	return "", false
+	out := make([]string, 0, len(list))
+	for _, e := range list {
+		switch e := e.(type) {
+		case string:
+			out = append(out, e)
+		case int:
+			out = append(out, strconv.Itoa(e))
+		default:
+			return nil, false
+		}
+	}
+	return out, true
 }
 
 // noNil reports whether a mapping or list has only values (a key without
