@@ -255,6 +255,12 @@ func TestHostile(t *testing.T) {
 			exit: 1, want: []string{"compose.yaml", "line"}},
 		{name: "yaml-bomb", setup: func(e *env) { e.write("compose.yaml", yamlBomb) },
 			exit: 1, want: []string{"compose.yaml"}},
+		// The same aliases inside a built service, which the plan reads
+		// while compose-go loads (compose.Guess.Speculate decodes it).
+		{name: "yaml-bomb-in-built-service", setup: withBasic(func(e *env) {
+			e.write("compose.yaml", strings.Replace(yamlBomb, "services:\n  x:\n    image: alpine\n", "", 1)+"services:\n  app:\n    build: ./app\n    labels: *i\n")
+		}),
+			exit: 1, want: []string{"compose.yaml"}},
 		// An anchor holding an alias to itself: compose-go expanded it for
 		// 14 s, and following the service's merge overflowed the stack.
 		{name: "yaml-self-merge-service", setup: func(e *env) { e.write("compose.yaml", "services:\n  a: &s\n    <<: *s\n    build: ./app\n") },
