@@ -24,7 +24,7 @@ import (
 // resolution as a loaded project's.
 //
 // The result is a speculation, for work started while compose-go loads (see
-// Guess.Speculative): nothing of it is trusted. The planner keeps a build
+// Guess.Speculate): nothing of it is trusted. The planner keeps a build
 // planned from it only when the loaded project gives that build the very
 // same inputs; a service read wrongly here costs the work done for it.
 func speculate(root *safefs.Root, dir string, files, envFiles []string, env map[string]string, loc *locator) (*Project, []string) {
