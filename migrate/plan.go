@@ -128,11 +128,7 @@ func OptimizedName(original string) string { return dockerfile.OptimizedName(ori
 
 // Make computes the plan for a loaded project. It reads files but writes nothing.
 func Make(ctx context.Context, p *compose.Project, opts Options) (*Plan, error) {
-	catalogue := opts.Catalogue
-	if catalogue == nil {
-		catalogue = rules.All()
-	}
-	enabled, err := enabledRules(catalogue, opts.Skip)
+	enabled, err := enabledRules(opts)
 	if err != nil {
 		return nil, err
 	}
@@ -250,9 +246,15 @@ func Make(ctx context.Context, p *compose.Project, opts Options) (*Plan, error) 
 	return plan, nil
 }
 
-func enabledRules(catalogue []*rules.Rule, skip []string) ([]*rules.Rule, error) {
+// enabledRules returns the rules of opts' catalogue (rules.All() when it
+// has none) that opts.Skip leaves on, in run order.
+func enabledRules(opts Options) ([]*rules.Rule, error) {
+	catalogue := opts.Catalogue
+	if catalogue == nil {
+		catalogue = rules.All()
+	}
 	off := map[string]bool{}
-	for _, id := range skip {
+	for _, id := range opts.Skip {
 		r := rules.Lookup(id)
 		if r == nil {
 			return nil, fmt.Errorf("unknown rule %q (see `composeopt rules`)", id)

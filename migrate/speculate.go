@@ -3,7 +3,6 @@ package migrate
 import (
 	"reflect"
 	"slices"
-	"sync"
 	"sync/atomic"
 
 	"github.com/composeopt/composeopt/compose"
@@ -19,12 +18,15 @@ import (
 // project of the repository building it, the same repository evidence,
 // rules and options. Anything else is planned again, so a wrong
 // speculation costs only the time spent on it.
+//
+// A Speculation is complete when Speculate returns and is only read after:
+// Make's workers may take from it at the same time.
 type Speculation struct {
 	dir     string
-	opts    Options
+	force   bool
+	rules   rules.Options
 	enabled []string
 	repo    *facts.Repo
-	mu      sync.Mutex
 	plans   map[string]*speculated // by original Dockerfile
 }
 
@@ -43,16 +45,12 @@ func Speculate(p *compose.Project, opts Options, repo *facts.Repo, stop <-chan s
 	if p == nil || opts.InspectImage != nil || opts.Repo != nil {
 		return nil
 	}
-	catalogue := opts.Catalogue
-	if catalogue == nil {
-		catalogue = rules.All()
-	}
-	enabled, err := enabledRules(catalogue, opts.Skip)
+	enabled, err := enabledRules(opts)
 	if err != nil {
 		return nil
 	}
 	opts.Rules = opts.Rules.WithDefaults()
-	s := &Speculation{dir: p.Dir, opts: opts, repo: repo, plans: map[string]*speculated{}}
+	s := &Speculation{dir: p.Dir, force: opts.Force, rules: opts.Rules, repo: repo, plans: map[string]*speculated{}}
 	for _, r := range enabled {
 		s.enabled = append(s.enabled, r.ID)
 	}
@@ -64,9 +62,7 @@ func Speculate(p *compose.Project, opts Options, repo *facts.Repo, stop <-chan s
 		default:
 		}
 		bp := planBuild(p, byName, b, nil, enabled, opts, repo)
-		s.mu.Lock()
 		s.plans[b.Dockerfile] = &speculated{build: *b, services: serviceFacts(byName, b), plan: bp}
-		s.mu.Unlock()
 		speculations.Add(1)
 	}
 	return s
@@ -83,15 +79,13 @@ func (s *Speculation) usable(dir string, enabled []*rules.Rule, opts Options, re
 			return false
 		}
 	}
-	return s.opts.Force == opts.Force && reflect.DeepEqual(s.opts.Rules, opts.Rules) && reflect.DeepEqual(s.repo, repo)
+	return s.force == opts.Force && reflect.DeepEqual(s.rules, opts.Rules) && reflect.DeepEqual(s.repo, repo)
 }
 
 // take returns the speculative plan of b when b's inputs are the ones it
 // was planned with (own: the project's facts of b's services), or nil.
 func (s *Speculation) take(b *compose.Build, own []facts.Service, index *RepoIndex, dir string) *BuildPlan {
-	s.mu.Lock()
 	sp := s.plans[b.Dockerfile]
-	s.mu.Unlock()
 	if sp == nil || !reflect.DeepEqual(sp.build, *b) || !reflect.DeepEqual(sp.services, own) {
 		return nil
 	}
