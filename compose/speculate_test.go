@@ -1,8 +1,6 @@
 package compose
 
 import (
-	"context"
-	"os"
 	"path/filepath"
 	"reflect"
 	"slices"
@@ -14,8 +12,7 @@ import (
 // plainly (an override, volumes, an unset variable, a health check, an
 // extends) are left out rather than guessed.
 func TestSpeculateAgreesWithLoad(t *testing.T) {
-	dir := t.TempDir()
-	files := map[string]string{
+	dir := writeTree(t, map[string]string{
 		"compose.yaml": `name: spec
 x-common: &common
   restart: unless-stopped
@@ -65,21 +62,9 @@ services:
 		"a/Dockerfile":          "FROM node:20 AS run\nCMD [\"node\"]\n",
 		"b/Dockerfile":          "FROM python:3.12\n",
 		"c/Dockerfile":          "FROM golang:1.22\n",
-	}
-	for name, content := range files {
-		p := filepath.Join(dir, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	})
 	var guess func() Guess
-	p, err := Load(context.Background(), Options{WorkingDir: dir, Started: func(_ string, g func() Guess) { guess = g }})
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := load(t, Options{WorkingDir: dir, Started: func(_ string, g func() Guess) { guess = g }})
 	spec, names := guess().Speculate()
 	if spec == nil {
 		t.Fatal("no speculation")
