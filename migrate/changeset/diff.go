@@ -75,7 +75,7 @@ func newRenderer(root string) *renderer {
 func (r *renderer) render(f File) []byte {
 	renders.Add(1)
 	var b bytes.Buffer
-	writeFileDiff(&b, diffPath(r.resolve, r.root, r.rr, r.rerr, f.Path), f)
+	writeFileDiff(&b, r.path(f.Path), f)
 	return b.Bytes()
 }
 
@@ -120,19 +120,18 @@ func (s *Set) Prerender(root string, files []File) {
 	}()
 }
 
-// diffPath returns the slash-separated path of p relative to root, using the
-// symlink-resolved location (resolve, which follows every link of p) when
-// that stays inside root; rr is root resolved (rerr the error resolving
-// it), once for all the files.
-func diffPath(resolve func(string) (string, error), root, rr string, rerr error, p string) string {
-	if rerr == nil {
-		if rp, err := resolve(p); err == nil {
-			if rel, ok := relInside(rr, rp); ok {
+// path returns the slash-separated path of p relative to the root, using
+// the symlink-resolved location (r.resolve follows every link of p) when
+// that stays inside the resolved root.
+func (r *renderer) path(p string) string {
+	if r.rerr == nil {
+		if rp, err := r.resolve(p); err == nil {
+			if rel, ok := relInside(r.rr, rp); ok {
 				return rel
 			}
 		}
 	}
-	absRoot, err1 := filepath.Abs(root)
+	absRoot, err1 := filepath.Abs(r.root)
 	absPath, err2 := filepath.Abs(p)
 	if err1 == nil && err2 == nil {
 		if rel, err := filepath.Rel(absRoot, absPath); err == nil {

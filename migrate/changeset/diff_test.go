@@ -350,10 +350,12 @@ func TestDiffOrderWithManyFiles(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	rr, rerr := resolveDir(root)
+	// The serial reference resolves each path from "/" (resolvePath).
+	r := &renderer{root: root, resolve: resolvePath}
+	r.rr, r.rerr = resolveDir(root)
 	var want bytes.Buffer
 	for _, f := range s.Changed() {
-		writeFileDiff(&want, diffPath(resolvePath, root, rr, rerr, f.Path), f)
+		writeFileDiff(&want, r.path(f.Path), f)
 	}
 	for range 5 {
 		if got := s.Diff(root); !bytes.Equal(got, want.Bytes()) {
